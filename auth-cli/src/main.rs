@@ -1,0 +1,2 @@
+//! authctl
+fn main() {}

@@ -1,0 +1,9 @@
+//! Test suites that every implementation of a trait in this workspace runs, the way one
+//! test set runs per provider: a store or a backend is done when its suite passes.
+//!
+//! The suites panic with a message naming the broken rule, like `assert!`, so they are
+//! called from `#[test]` functions.
+
+mod store;
+
+pub use store::token_store;

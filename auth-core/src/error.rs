@@ -1,0 +1,448 @@
+//! The one error type of the toolkit.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong when obtaining, keeping or using a token.
+///
+/// Every message names the problem and the next step, and none contains a secret:
+/// response bodies appear only as short excerpts with token-like values masked
+/// (see [`crate::redact::excerpt`]).
+///
+/// ```
+/// use auth_core::{CredentialField, Error};
+///
+/// let err = Error::MissingCredentials {
+///     provider: "inaturalist".into(),
+///     missing: vec![CredentialField::Password],
+///     hint: "set INAT_PASSWORD or run `authctl credentials set --password-stdin`".into(),
+/// };
+/// assert!(err.to_string().contains("password"));
+/// assert!(matches!(err, Error::MissingCredentials { .. }));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Credentials a flow needs are absent. `missing` lists exactly which; `hint` says
+    /// where they can come from (argument, environment variable, keyring).
+    #[error("missing credentials for {provider}: {}; {hint}", CredentialField::list(.missing))]
+    MissingCredentials {
+        /// The provider or profile name.
+        provider: String,
+        /// The fields that no source supplied.
+        missing: Vec<CredentialField>,
+        /// Where they can be supplied from.
+        hint: String,
+    },
+
+    /// The server answered with an RFC 6749 §5.2 error response.
+    #[error("{0}")]
+    OAuth(OAuthError),
+
+    /// The server answered something that is not what the protocol says: HTML, garbage,
+    /// a JSON document without the required fields.
+    #[error(
+        "invalid response from {url} (HTTP {status}): {problem}; the body starts with {excerpt:?}. \
+         Check that the endpoint URL is right for this provider"
+    )]
+    InvalidResponse {
+        /// The endpoint that answered (without query string).
+        url: String,
+        /// Its HTTP status.
+        status: u16,
+        /// What is wrong with it.
+        problem: String,
+        /// A short, secret-free excerpt of the body.
+        excerpt: String,
+    },
+
+    /// The request did not get an HTTP answer: DNS, refused connection, timeout, TLS.
+    #[error("could not reach {host}: {kind}: {message}. {}", .kind.next_step())]
+    Transport {
+        /// The host (and port) the request was for.
+        host: String,
+        /// The class of failure.
+        kind: TransportErrorKind,
+        /// The underlying library's description.
+        message: String,
+    },
+
+    /// A plain `http://` URL for a host that is not loopback.
+    #[error(
+        "refusing to send credentials over plain http to {url}: use https, or opt in with \
+         `insecure_http = true` in the profile (or AUTHCTL_INSECURE_HTTP=1) if this server is \
+         on a trusted network"
+    )]
+    InsecureTransport {
+        /// The refused URL.
+        url: String,
+    },
+
+    /// The response body is larger than the configured cap.
+    #[error(
+        "the response from {url} is larger than the {limit} byte limit; raise \
+         max_response_bytes if this endpoint is trusted to send that much"
+    )]
+    ResponseTooLarge {
+        /// The endpoint.
+        url: String,
+        /// The cap in bytes.
+        limit: u64,
+    },
+
+    /// The `state` in the authorization callback is missing or does not match.
+    #[error(
+        "the authorization callback carried a missing or wrong `state`, so it may not come from \
+         the login you started; run the login again"
+    )]
+    StateMismatch,
+
+    /// The user or the server refused the authorization.
+    #[error("authorization was denied{}; run the login again and approve the request", describe(.description))]
+    AccessDenied {
+        /// The server's `error_description`, when it gave one.
+        description: Option<String>,
+    },
+
+    /// Waiting for a person (browser, device approval) took too long.
+    #[error("timed out after {}s waiting for {what}; run the command again, with a longer --timeout if needed", .waited.as_secs())]
+    TimedOut {
+        /// What was awaited.
+        what: String,
+        /// How long.
+        waited: Duration,
+    },
+
+    /// A token store failed: unreadable, corrupt, locked, wrong permissions.
+    #[error("{backend} store{}: {message}{}", at_path(.path), hint_suffix(.hint))]
+    Store {
+        /// Which store ("file", "keyring", "memory", ...).
+        backend: String,
+        /// The file concerned, for file-backed stores.
+        path: Option<PathBuf>,
+        /// What went wrong.
+        message: String,
+        /// What to do about it (may be empty).
+        hint: String,
+    },
+
+    /// No system keyring answered (no D-Bus session, locked collection, sandbox).
+    #[error(
+        "the system keyring is unavailable: {message}. Use the file store instead \
+         (`store = \"file\"` in the profile, or --store file)"
+    )]
+    KeyringUnavailable {
+        /// Why.
+        message: String,
+    },
+
+    /// The configuration is wrong: unknown key, bad value, missing endpoint.
+    #[error("configuration error: {message}")]
+    Config {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+
+    /// No usable token is stored and getting one needs a person.
+    #[error("no valid token for {profile}: run `authctl login --profile {profile}`")]
+    LoginRequired {
+        /// The profile (or provider) name.
+        profile: String,
+    },
+
+    /// A hook (browser opener, code prompt) failed.
+    #[error("{0}")]
+    Interaction(String),
+}
+
+/// A parsed RFC 6749 §5.2 error response.
+///
+/// ```
+/// let e = auth_core::OAuthError::new("invalid_grant", 400);
+/// assert!(e.to_string().contains("invalid_grant"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OAuthError {
+    /// The `error` code, e.g. `invalid_grant`.
+    pub code: String,
+    /// The `error_description`, if any.
+    pub description: Option<String>,
+    /// The `error_uri`, if any.
+    pub uri: Option<String>,
+    /// The HTTP status of the response.
+    pub status: u16,
+}
+
+impl OAuthError {
+    /// An error with a code and status and nothing else.
+    ///
+    /// ```
+    /// let e = auth_core::OAuthError::new("invalid_client", 401);
+    /// assert_eq!(e.status, 401);
+    /// ```
+    pub fn new(code: impl Into<String>, status: u16) -> Self {
+        OAuthError {
+            code: code.into(),
+            description: None,
+            uri: None,
+            status,
+        }
+    }
+
+    /// Adds a description.
+    ///
+    /// ```
+    /// let e = auth_core::OAuthError::new("invalid_grant", 400).with_description("expired");
+    /// assert_eq!(e.description.as_deref(), Some("expired"));
+    /// ```
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    fn next_step(&self) -> &'static str {
+        match self.code.as_str() {
+            "invalid_grant" => {
+                "the grant (password, code or refresh token) was rejected or has expired: log in again"
+            }
+            "invalid_client" | "unauthorized_client" => {
+                "check the client id and client secret, and how the provider expects the client to authenticate (client_auth)"
+            }
+            "invalid_scope" => "check the requested scopes against what the provider offers",
+            "unsupported_grant_type" => {
+                "this provider does not allow this flow for this client: pick another flow"
+            }
+            "access_denied" => "the request was refused: approve it, or check the account's rights",
+            "invalid_request" => {
+                "the request was malformed: check the profile's endpoints and parameters"
+            }
+            "temporarily_unavailable" | "server_error" => {
+                "the server had a problem: try again later"
+            }
+            _ => "see the provider's documentation for this error code",
+        }
+    }
+}
+
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the server refused the request (HTTP {}): {}",
+            self.status, self.code
+        )?;
+        if let Some(d) = &self.description {
+            write!(f, " ({})", crate::redact::excerpt(d.as_bytes()))?;
+        }
+        if let Some(u) = &self.uri {
+            write!(f, " [{u}]")?;
+        }
+        write!(f, "; {}", self.next_step())
+    }
+}
+
+/// The class of a transport failure.
+///
+/// ```
+/// let k = auth_core::TransportErrorKind::ConnectionRefused;
+/// assert_eq!(k.to_string(), "connection refused");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The host name did not resolve.
+    Dns,
+    /// Nothing listens on the port.
+    ConnectionRefused,
+    /// The connection was reset or closed early.
+    ConnectionReset,
+    /// Connecting took longer than the connect timeout.
+    ConnectTimeout,
+    /// The server stopped sending for longer than the read timeout.
+    ReadTimeout,
+    /// The TLS handshake failed (certificate, protocol).
+    Tls,
+    /// A redirect loop or too many redirects.
+    TooManyRedirects,
+    /// Anything else.
+    Other,
+}
+
+impl TransportErrorKind {
+    fn next_step(self) -> &'static str {
+        match self {
+            Self::Dns => "Check the host name and your network connection",
+            Self::ConnectionRefused => "Check that the server is running and the port is right",
+            Self::ConnectionReset => "The server closed the connection; try again",
+            Self::ConnectTimeout | Self::ReadTimeout => {
+                "The server is slow or unreachable; try again, or raise the timeout"
+            }
+            Self::Tls => "Check the URL's host and the server's certificate (and the system clock)",
+            Self::TooManyRedirects => "Check the endpoint URL; the server keeps redirecting",
+            Self::Other => "Check the URL and your network connection",
+        }
+    }
+
+    /// True for failures where the request may not have reached the server's application
+    /// and a retry of an idempotent request is safe.
+    ///
+    /// ```
+    /// assert!(auth_core::TransportErrorKind::ConnectionReset.is_retryable());
+    /// assert!(!auth_core::TransportErrorKind::Tls.is_retryable());
+    /// ```
+    pub fn is_retryable(self) -> bool {
+        matches!(self, Self::ConnectionReset | Self::ConnectionRefused)
+    }
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Dns => "host name not found",
+            Self::ConnectionRefused => "connection refused",
+            Self::ConnectionReset => "connection reset",
+            Self::ConnectTimeout => "connect timed out",
+            Self::ReadTimeout => "read timed out",
+            Self::Tls => "TLS failure",
+            Self::TooManyRedirects => "too many redirects",
+            Self::Other => "transport error",
+        })
+    }
+}
+
+/// One field of [`crate::Credentials`], for "missing" reports.
+///
+/// ```
+/// assert_eq!(auth_core::CredentialField::ClientId.to_string(), "client id");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CredentialField {
+    /// The resource owner's user name.
+    Username,
+    /// The resource owner's password.
+    Password,
+    /// The OAuth client id (iNaturalist: app id).
+    ClientId,
+    /// The OAuth client secret (iNaturalist: app secret).
+    ClientSecret,
+}
+
+impl CredentialField {
+    /// All fields, in display order.
+    pub const ALL: [CredentialField; 4] = [
+        Self::Username,
+        Self::Password,
+        Self::ClientId,
+        Self::ClientSecret,
+    ];
+
+    fn list(fields: &[CredentialField]) -> String {
+        fields
+            .iter()
+            .map(|f| f.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The conventional environment-variable suffix for the field (`USERNAME`,
+    /// `PASSWORD`, `APP_ID`, `APP_SECRET`).
+    ///
+    /// ```
+    /// assert_eq!(auth_core::CredentialField::ClientSecret.env_suffix(), "APP_SECRET");
+    /// ```
+    pub fn env_suffix(self) -> &'static str {
+        match self {
+            Self::Username => "USERNAME",
+            Self::Password => "PASSWORD",
+            Self::ClientId => "APP_ID",
+            Self::ClientSecret => "APP_SECRET",
+        }
+    }
+}
+
+impl fmt::Display for CredentialField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Username => "username",
+            Self::Password => "password",
+            Self::ClientId => "client id",
+            Self::ClientSecret => "client secret",
+        })
+    }
+}
+
+fn describe(description: &Option<String>) -> String {
+    match description {
+        Some(d) => format!(": {}", crate::redact::excerpt(d.as_bytes())),
+        None => String::new(),
+    }
+}
+
+fn at_path(path: &Option<PathBuf>) -> String {
+    match path {
+        Some(p) => format!(" at {}", p.display()),
+        None => String::new(),
+    }
+}
+
+fn hint_suffix(hint: &str) -> String {
+    if hint.is_empty() {
+        String::new()
+    } else {
+        format!("; {hint}")
+    }
+}
+
+impl Error {
+    /// A configuration error with a message.
+    ///
+    /// ```
+    /// let e = auth_core::Error::config("profile `x` has no token_url: set it in config.toml");
+    /// assert!(e.to_string().contains("token_url"));
+    /// ```
+    pub fn config(message: impl Into<String>) -> Self {
+        Error::Config {
+            message: message.into(),
+        }
+    }
+
+    /// A store error without a path.
+    ///
+    /// ```
+    /// let e = auth_core::Error::store("memory", "poisoned lock", "");
+    /// assert!(e.to_string().starts_with("memory store"));
+    /// ```
+    pub fn store(
+        backend: impl Into<String>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        Error::Store {
+            backend: backend.into(),
+            path: None,
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
+    /// True when the error means the person must log in (again): no token, or the
+    /// server rejected the grant.
+    ///
+    /// ```
+    /// use auth_core::{Error, OAuthError};
+    /// assert!(Error::OAuth(OAuthError::new("invalid_grant", 400)).needs_login());
+    /// assert!(!Error::StateMismatch.needs_login());
+    /// ```
+    pub fn needs_login(&self) -> bool {
+        match self {
+            Error::LoginRequired { .. } => true,
+            Error::OAuth(e) => e.code == "invalid_grant",
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! [`Provider`]: an authorization server's endpoints and habits.
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::error::Error;
+use crate::http::check_url_security;
+
+/// How the client proves its identity at the token endpoint (RFC 6749 §2.3.1).
+///
+/// ```
+/// assert_eq!(auth_core::ClientAuth::default(), auth_core::ClientAuth::Basic);
+/// assert_eq!("body".parse::<auth_core::ClientAuth>().unwrap(), auth_core::ClientAuth::Body);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    /// `Authorization: Basic` with the form-urlencoded id and secret.
+    #[default]
+    Basic,
+    /// `client_id` and `client_secret` in the request body.
+    Body,
+    /// Only `client_id` in the body (public clients, PKCE).
+    None,
+}
+
+impl std::str::FromStr for ClientAuth {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "basic" => Ok(ClientAuth::Basic),
+            "body" => Ok(ClientAuth::Body),
+            "none" => Ok(ClientAuth::None),
+            other => Err(Error::config(format!(
+                "client_auth must be basic, body or none, not {other:?}"
+            ))),
+        }
+    }
+}
+
+/// How request bodies are encoded for the token endpoint.
+///
+/// ```
+/// assert_eq!(auth_core::BodyFormat::default(), auth_core::BodyFormat::Form);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyFormat {
+    /// `application/x-www-form-urlencoded`, as RFC 6749 says.
+    #[default]
+    Form,
+    /// `application/json`, for providers that want it.
+    Json,
+}
+
+/// Which endpoint of a [`Provider`].
+///
+/// ```
+/// assert_eq!(auth_core::Endpoint::Token.config_key(), "token_url");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// OAuth 2 authorization endpoint (also OAuth 1 resource owner authorization).
+    Authorize,
+    /// OAuth 2 token endpoint.
+    Token,
+    /// RFC 8628 device authorization endpoint.
+    DeviceAuthorization,
+    /// RFC 7009 revocation endpoint.
+    Revocation,
+    /// RFC 7662 introspection endpoint.
+    Introspection,
+    /// Userinfo or token validation endpoint.
+    Userinfo,
+    /// JWT exchange endpoint (iNaturalist `users/api_token`).
+    Jwt,
+    /// OAuth 1 temporary credential (request token) endpoint.
+    RequestToken,
+    /// OAuth 1 token credential (access token) endpoint.
+    AccessToken,
+}
+
+impl Endpoint {
+    /// The profile key that sets this endpoint in `config.toml`.
+    pub fn config_key(self) -> &'static str {
+        match self {
+            Endpoint::Authorize => "authorize_url",
+            Endpoint::Token => "token_url",
+            Endpoint::DeviceAuthorization => "device_authorization_url",
+            Endpoint::Revocation => "revocation_url",
+            Endpoint::Introspection => "introspection_url",
+            Endpoint::Userinfo => "userinfo_url",
+            Endpoint::Jwt => "jwt_url",
+            Endpoint::RequestToken => "request_token_url",
+            Endpoint::AccessToken => "access_token_url",
+        }
+    }
+}
+
+/// The endpoints of an authorization server; each is optional.
+///
+/// ```
+/// let e = auth_core::Endpoints { token: Some("https://a.example/token".parse().unwrap()), ..Default::default() };
+/// assert!(e.authorize.is_none());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoints {
+    /// Authorization endpoint.
+    pub authorize: Option<Url>,
+    /// Token endpoint.
+    pub token: Option<Url>,
+    /// Device authorization endpoint.
+    pub device_authorization: Option<Url>,
+    /// Revocation endpoint.
+    pub revocation: Option<Url>,
+    /// Introspection endpoint.
+    pub introspection: Option<Url>,
+    /// Userinfo / validation endpoint.
+    pub userinfo: Option<Url>,
+    /// JWT exchange endpoint.
+    pub jwt: Option<Url>,
+    /// OAuth 1 request token endpoint.
+    pub request_token: Option<Url>,
+    /// OAuth 1 access token endpoint.
+    pub access_token: Option<Url>,
+    /// Base URL that relative API paths are joined to.
+    pub api_base: Option<Url>,
+}
+
+impl Endpoints {
+    fn slot(&self, which: Endpoint) -> &Option<Url> {
+        match which {
+            Endpoint::Authorize => &self.authorize,
+            Endpoint::Token => &self.token,
+            Endpoint::DeviceAuthorization => &self.device_authorization,
+            Endpoint::Revocation => &self.revocation,
+            Endpoint::Introspection => &self.introspection,
+            Endpoint::Userinfo => &self.userinfo,
+            Endpoint::Jwt => &self.jwt,
+            Endpoint::RequestToken => &self.request_token,
+            Endpoint::AccessToken => &self.access_token,
+        }
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Url> {
+        [
+            &self.authorize,
+            &self.token,
+            &self.device_authorization,
+            &self.revocation,
+            &self.introspection,
+            &self.userinfo,
+            &self.jwt,
+            &self.request_token,
+            &self.access_token,
+            &self.api_base,
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
+/// An authorization server: its name, endpoints, and how to talk to it.
+///
+/// ```
+/// use auth_core::{Endpoint, Provider};
+///
+/// let p = Provider::new("example")
+///     .with_endpoint(Endpoint::Token, "https://auth.example.com/token").unwrap();
+/// assert_eq!(p.endpoint(Endpoint::Token).unwrap().as_str(), "https://auth.example.com/token");
+/// let err = p.endpoint(Endpoint::Authorize).unwrap_err();
+/// assert!(err.to_string().contains("authorize_url"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Provider {
+    /// The provider or profile name.
+    pub name: String,
+    /// Its endpoints.
+    pub endpoints: Endpoints,
+    /// How the client authenticates at the token endpoint.
+    pub client_auth: ClientAuth,
+    /// How token request bodies are encoded.
+    pub body_format: BodyFormat,
+    /// Scopes requested when the caller names none.
+    pub default_scopes: Vec<String>,
+    /// Allow plain `http://` to hosts that are not loopback.
+    pub insecure_http: bool,
+}
+
+impl Provider {
+    /// A provider with a name and no endpoints.
+    ///
+    /// ```
+    /// assert!(auth_core::Provider::new("x").endpoints.token.is_none());
+    /// ```
+    pub fn new(name: impl Into<String>) -> Self {
+        Provider {
+            name: name.into(),
+            endpoints: Endpoints::default(),
+            client_auth: ClientAuth::default(),
+            body_format: BodyFormat::default(),
+            default_scopes: Vec::new(),
+            insecure_http: false,
+        }
+    }
+
+    /// Sets an endpoint from a URL string; an unparseable URL is a configuration error.
+    ///
+    /// ```
+    /// use auth_core::{Endpoint, Provider};
+    /// assert!(Provider::new("x").with_endpoint(Endpoint::Token, "not a url").is_err());
+    /// ```
+    pub fn with_endpoint(mut self, which: Endpoint, url: &str) -> Result<Self, Error> {
+        let parsed = Url::parse(url).map_err(|e| {
+            Error::config(format!(
+                "{} of {} is not a valid URL ({e}): {url:?}",
+                which.config_key(),
+                self.name
+            ))
+        })?;
+        let slot = match which {
+            Endpoint::Authorize => &mut self.endpoints.authorize,
+            Endpoint::Token => &mut self.endpoints.token,
+            Endpoint::DeviceAuthorization => &mut self.endpoints.device_authorization,
+            Endpoint::Revocation => &mut self.endpoints.revocation,
+            Endpoint::Introspection => &mut self.endpoints.introspection,
+            Endpoint::Userinfo => &mut self.endpoints.userinfo,
+            Endpoint::Jwt => &mut self.endpoints.jwt,
+            Endpoint::RequestToken => &mut self.endpoints.request_token,
+            Endpoint::AccessToken => &mut self.endpoints.access_token,
+        };
+        *slot = Some(parsed);
+        Ok(self)
+    }
+
+    /// The endpoint, or a configuration error naming the profile key to set.
+    ///
+    /// ```
+    /// use auth_core::{Endpoint, Provider};
+    /// assert!(Provider::new("x").endpoint(Endpoint::Revocation).is_err());
+    /// ```
+    pub fn endpoint(&self, which: Endpoint) -> Result<&Url, Error> {
+        self.endpoints.slot(which).as_ref().ok_or_else(|| {
+            Error::config(format!(
+                "provider {} has no {} endpoint: set `{}` in its profile",
+                self.name,
+                which
+                    .config_key()
+                    .trim_end_matches("_url")
+                    .replace('_', " "),
+                which.config_key()
+            ))
+        })
+    }
+
+    /// Checks every endpoint against the transport rules: `https`, or `http` only for
+    /// loopback hosts unless [`Provider::insecure_http`] is set.
+    ///
+    /// ```
+    /// use auth_core::{Endpoint, Provider};
+    /// let p = Provider::new("x").with_endpoint(Endpoint::Token, "http://auth.example.com/t").unwrap();
+    /// assert!(p.validate().is_err());
+    /// let local = Provider::new("x").with_endpoint(Endpoint::Token, "http://127.0.0.1:8080/t").unwrap();
+    /// assert!(local.validate().is_ok());
+    /// ```
+    pub fn validate(&self) -> Result<(), Error> {
+        self.endpoints
+            .all()
+            .try_for_each(|url| check_url_security(url, self.insecure_http))
+    }
+}

@@ -1,0 +1,165 @@
+//! [`Secret`]: a string that never prints itself.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use zeroize::Zeroize;
+
+/// A secret string: a password, client secret, access token or refresh token.
+///
+/// `Debug` and `Display` print `***`, the memory is zeroized on drop, and the only way
+/// to read the value is the explicit [`Secret::expose`]. Serde reads and writes the bare
+/// string (the type is transparent), because stores must persist the value; never
+/// serialize a `Secret` into anything a person reads.
+///
+/// ```
+/// use auth_core::Secret;
+///
+/// let password = Secret::new("hunter2");
+/// assert_eq!(format!("{password:?} {password}"), "*** ***");
+/// assert_eq!(password.expose(), "hunter2");
+/// ```
+#[derive(Clone, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    ///
+    /// ```
+    /// let s = auth_core::Secret::new(String::from("tok"));
+    /// assert!(!s.is_empty());
+    /// ```
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// Returns the secret value. Call it only where the value is sent or stored.
+    ///
+    /// ```
+    /// assert_eq!(auth_core::Secret::new("x").expose(), "x");
+    /// ```
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// True when the value is the empty string.
+    ///
+    /// ```
+    /// assert!(auth_core::Secret::new("").is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Compares with another value in time independent of where they differ, for
+    /// `state` and similar checks.
+    ///
+    /// ```
+    /// let state = auth_core::Secret::new("abc");
+    /// assert!(state.constant_time_eq("abc"));
+    /// assert!(!state.constant_time_eq("abd"));
+    /// ```
+    pub fn constant_time_eq(&self, other: &str) -> bool {
+        constant_time_eq(self.0.as_bytes(), other.as_bytes())
+    }
+}
+
+/// Compares two byte strings without an early exit on the first difference.
+///
+/// ```
+/// assert!(auth_core::secret::constant_time_eq(b"same", b"same"));
+/// assert!(!auth_core::secret::constant_time_eq(b"same", b"diff"));
+/// assert!(!auth_core::secret::constant_time_eq(b"short", b"longer"));
+/// ```
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut diff = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        diff |= x ^ y;
+    }
+    std::hint::black_box(diff) == 0
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
+    }
+}
+
+impl Eq for Secret {}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret(value.to_owned())
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Secret)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn never_prints_its_value(value in "[a-zA-Z0-9]{4,64}") {
+            let secret = Secret::new(value.clone());
+            let shown = format!("{secret:?}|{secret}|{secret:#?}|{:?}", Some(&secret));
+            prop_assert!(!shown.contains(&value), "{shown}");
+            prop_assert_eq!(secret.expose(), value.as_str());
+        }
+
+        #[test]
+        fn serde_is_transparent(value in ".*") {
+            let secret = Secret::new(value.clone());
+            let json = serde_json::to_string(&secret).unwrap();
+            prop_assert_eq!(&json, &serde_json::to_string(&value).unwrap());
+            let back: Secret = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(back, secret);
+        }
+    }
+
+    #[test]
+    fn constant_time_eq_matches_eq() {
+        assert!(Secret::new("a") == Secret::new("a"));
+        assert!(Secret::new("a") != Secret::new("b"));
+        assert!(!Secret::new("").constant_time_eq("x"));
+    }
+}

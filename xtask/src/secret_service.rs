@@ -1,0 +1,142 @@
+//! A private Secret Service for the keyring tests: its own D-Bus session and an
+//! unlocked `gnome-keyring-daemon`, in throwaway folders, stopped on drop.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{ensure_debian_packages, run_dir};
+
+/// A running private Secret Service. Dropping it stops both daemons.
+pub(crate) struct SecretService {
+    dir: PathBuf,
+    bus: String,
+    dbus_pid: Option<u32>,
+    keyring: Option<Child>,
+}
+
+impl SecretService {
+    /// Installs the Debian packages when missing, starts `dbus-daemon` and an unlocked
+    /// `gnome-keyring-daemon`, and waits until the secrets service answers.
+    pub(crate) fn start() -> Result<SecretService, String> {
+        ensure_debian_packages(&[
+            ("gnome-keyring-daemon", "gnome-keyring"),
+            ("dbus-daemon", "dbus"),
+            ("dbus-launch", "dbus-x11"),
+            ("secret-tool", "libsecret-tools"),
+        ])?;
+        let dir = run_dir("secret-service")?;
+        let home = dir.join("home");
+        let runtime = dir.join("run");
+        for d in [&home, &runtime] {
+            std::fs::create_dir_all(d).map_err(|e| format!("create {}: {e}", d.display()))?;
+            set_mode_700(d)?;
+        }
+        let socket = runtime.join("bus");
+        let bus = format!("unix:path={}", socket.display());
+        let out = Command::new("dbus-daemon")
+            .args(["--session", "--fork", "--print-pid=1"])
+            .arg(format!("--address={bus}"))
+            .env("HOME", &home)
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| format!("start dbus-daemon: {e}"))?;
+        let dbus_pid = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<u32>()
+            .ok();
+        let mut service = SecretService {
+            dir,
+            bus,
+            dbus_pid,
+            keyring: None,
+        };
+        if dbus_pid.is_none() {
+            return Err(format!(
+                "dbus-daemon did not start: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let mut keyring = Command::new("gnome-keyring-daemon")
+            .args(["--unlock", "--components=secrets", "--foreground"])
+            .env("HOME", &home)
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .env("DBUS_SESSION_BUS_ADDRESS", &service.bus)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("start gnome-keyring-daemon: {e}"))?;
+        if let Some(mut stdin) = keyring.stdin.take() {
+            use std::io::Write;
+            // The login collection's password: throwaway, this keyring lives in a temp dir.
+            let _ = stdin.write_all(b"conformance-keyring-password");
+        }
+        service.keyring = Some(keyring);
+        service.wait_ready()?;
+        Ok(service)
+    }
+
+    fn wait_ready(&self) -> Result<(), String> {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(15) {
+            let probe = Command::new("secret-tool")
+                .args(["store", "--label=probe", "xtask", "probe"])
+                .envs(self.env())
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .and_then(|mut child| {
+                    use std::io::Write;
+                    if let Some(mut stdin) = child.stdin.take() {
+                        let _ = stdin.write_all(b"probe");
+                    }
+                    child.wait()
+                });
+            if probe.is_ok_and(|s| s.success()) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err("gnome-keyring-daemon did not answer on the private bus within 15 s".into())
+    }
+
+    /// The environment a process needs to use this Secret Service.
+    pub(crate) fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("DBUS_SESSION_BUS_ADDRESS".into(), self.bus.clone()),
+            ("HOME".into(), self.dir.join("home").display().to_string()),
+            (
+                "XDG_RUNTIME_DIR".into(),
+                self.dir.join("run").display().to_string(),
+            ),
+        ]
+    }
+}
+
+impl Drop for SecretService {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.keyring.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if let Some(pid) = self.dbus_pid {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[cfg(unix)]
+fn set_mode_700(path: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| format!("chmod 700 {}: {e}", path.display()))
+}
+
+#[cfg(not(unix))]
+fn set_mode_700(_path: &std::path::Path) -> Result<(), String> {
+    Ok(())
+}
