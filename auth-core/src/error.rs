@@ -205,6 +205,17 @@ impl OAuthError {
         self
     }
 
+    /// Sets the description when there is one.
+    ///
+    /// ```
+    /// let e = auth_core::OAuthError::new("slow_down", 400).with_description_opt(None);
+    /// assert!(e.description.is_none());
+    /// ```
+    pub fn with_description_opt(mut self, description: Option<String>) -> Self {
+        self.description = description;
+        self
+    }
+
     fn next_step(&self) -> &'static str {
         match self.code.as_str() {
             "invalid_grant" => {
@@ -218,6 +229,9 @@ impl OAuthError {
                 "this provider does not allow this flow for this client: pick another flow"
             }
             "access_denied" => "the request was refused: approve it, or check the account's rights",
+            "expired_token" => {
+                "the device code expired before it was approved: run the login again"
+            }
             "invalid_request" => {
                 "the request was malformed: check the profile's endpoints and parameters"
             }

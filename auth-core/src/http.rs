@@ -98,7 +98,7 @@ impl RequestKind {
 pub struct HttpConfig {
     /// Longest wait for a connection (default 10 s).
     pub connect_timeout: Duration,
-    /// Longest wait for the response, from sending to the last byte (default 30 s).
+    /// Longest wait for the response head, and then again for the whole body (default 30 s).
     pub read_timeout: Duration,
     /// The `User-Agent` header (default `authctl/<version>`).
     pub user_agent: String,

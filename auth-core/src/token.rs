@@ -522,7 +522,15 @@ mod unix_seconds {
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<SystemTime>, D::Error> {
-        Ok(Option::<u64>::deserialize(d)?.map(|s| UNIX_EPOCH + Duration::from_secs(s)))
+        // A corrupt or hostile document may hold a time the platform cannot represent:
+        // that is a format error, never a panic.
+        match Option::<u64>::deserialize(d)? {
+            None => Ok(None),
+            Some(s) => UNIX_EPOCH
+                .checked_add(Duration::from_secs(s))
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom("expires_at is out of range")),
+        }
     }
 }
 

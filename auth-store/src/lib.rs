@@ -1,1 +1,67 @@
-//! auth-store
+//! Token stores and credential sources for the authctl OAuth client toolkit.
+//!
+//! Every item implements a trait of `auth-core`, so flows and the CLI take them as
+//! `Arc<dyn TokenStore>` / `Arc<dyn CredentialSource>` and never care which one it is.
+//!
+//! | item | trait | feature |
+//! |------|-------|---------|
+//! | `MemoryStore` | `TokenStore` | `memory` |
+//! | `FileStore` | `TokenStore` | `file` (default) |
+//! | `KeyringStore` | `TokenStore` | `keyring` |
+//! | `EnvSource` | `CredentialSource` | `env` (default) |
+//! | `KeyringSource` | `CredentialSource` | `keyring` |
+//! | `ConfigFileSource` | `CredentialSource` | `config` |
+//! | [`StaticSource`], [`ChainSource`] | `CredentialSource` | always |
+//!
+//! A build with only `file` pulls in no D-Bus and no keyring crates; enabling a feature
+//! never changes what another one does.
+//!
+//! ```
+//! use auth_core::{Credentials, CredentialField, Provider};
+//! use auth_store::{ChainSource, StaticSource};
+//!
+//! let explicit = StaticSource::new(Credentials { username: Some("ana".into()), ..Default::default() });
+//! let fallback = StaticSource::new(Credentials {
+//!     username: Some("bob".into()),
+//!     client_id: Some("app-1".into()),
+//!     ..Default::default()
+//! })
+//! .named("config");
+//! let chain = ChainSource::new().with(explicit).with(fallback);
+//! let resolved = pollster::block_on(chain.resolve(&Provider::new("example"))).unwrap();
+//! assert_eq!(resolved.credentials.username.as_deref(), Some("ana"));
+//! assert_eq!(resolved.origin(CredentialField::ClientId), Some("config"));
+//! ```
+
+mod chain;
+#[cfg(feature = "config")]
+mod config;
+#[cfg(feature = "env")]
+mod env;
+#[cfg(feature = "file")]
+mod file;
+#[cfg(feature = "keyring")]
+pub mod keyring;
+#[cfg(feature = "memory")]
+mod memory;
+#[cfg(any(feature = "file", feature = "config"))]
+mod perms;
+mod sanitize;
+
+pub use chain::{ChainSource, ResolvedCredentials, StaticSource};
+#[cfg(feature = "config")]
+pub use config::ConfigFileSource;
+#[cfg(feature = "env")]
+pub use env::EnvSource;
+#[cfg(feature = "file")]
+pub use file::{FILE_FORMAT_VERSION, FileStore};
+#[cfg(feature = "keyring")]
+pub use keyring::{KeyringSource, KeyringStore};
+#[cfg(feature = "memory")]
+pub use memory::MemoryStore;
+
+/// The keyring-core crate this one is built on, so a program can hand
+/// [`KeyringStore::with_credential_store`] any store of the same version
+/// (`keyring_core::mock` in tests, another platform store).
+#[cfg(feature = "keyring")]
+pub use keyring_core;

@@ -1,22 +1,30 @@
 //! `cargo xtask`: the project's automation.
 //!
-//! - `cargo xtask ci`: formatting, clippy, and the tests of each crate once per feature
-//!   set that matters, then the conformance runs. Ends with a table of what passed.
-//! - `cargo xtask conformance`: the conformance suites per backend and store feature,
-//!   including the ones that need real services (a private Secret Service, a local
+//! - `cargo xtask ci`: formatting, clippy, the dependency-tree checks, the tests of each
+//!   crate once per feature set that matters, then the conformance run. Ends with a table
+//!   of what passed and the line `N passed, M failed`.
+//! - `cargo xtask conformance`: the conformance suites per backend and store feature, and
+//!   the flows and `authctl` against real services (a private Secret Service, a local
 //!   OAuth server), which it starts and stops itself.
+//! - `cargo xtask bench`: the benchmarks (medians and ratios, not timed tests).
+//! - `cargo xtask demo`: authctl against a real OAuth server, every command shown.
 
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod bench;
+mod demo;
+mod oauth_server;
 mod secret_service;
 mod util;
 
-/// One step of a run: a name people read and the cargo arguments.
+/// One step of a run: a name people read, and what it runs.
 struct Step {
     name: String,
     args: Vec<String>,
     env: Vec<(String, String)>,
+    /// For dependency checks: crate names that must not appear in the output.
+    forbidden: Vec<&'static str>,
 }
 
 impl Step {
@@ -25,6 +33,15 @@ impl Step {
             name: name.to_owned(),
             args: args.split_whitespace().map(str::to_owned).collect(),
             env: Vec::new(),
+            forbidden: Vec::new(),
+        }
+    }
+
+    /// `cargo tree` whose output must not name any of `forbidden`.
+    fn tree_without(name: &str, args: &str, forbidden: &[&'static str]) -> Step {
+        Step {
+            forbidden: forbidden.to_vec(),
+            ..Step::cargo(name, args)
         }
     }
 
@@ -34,9 +51,25 @@ impl Step {
     }
 }
 
-/// The feature sets tested one crate at a time: each backend and each store alone.
+/// Each crate's tests once per feature set that matters: each backend alone, each store
+/// alone, each flow alone, everything, nothing.
 fn unit_matrix() -> Vec<Step> {
-    vec![
+    let mut steps = vec![
+        Step::tree_without(
+            "deps: auth-http with only ureq has no tokio or reqwest",
+            "tree -e normal -p auth-http --no-default-features --features ureq",
+            &["tokio", "reqwest", "hyper"],
+        ),
+        Step::tree_without(
+            "deps: auth-store with only file has no D-Bus or keyring",
+            "tree -e normal -p auth-store --no-default-features --features file",
+            &["zbus", "keyring", "dbus", "secret-service"],
+        ),
+        Step::tree_without(
+            "deps: auth-flows + ureq + file stack has no tokio, keyring or reqwest",
+            "tree -e normal -p auth-flows -p auth-http -p auth-store --no-default-features --features auth-flows/password,auth-http/ureq,auth-store/file",
+            &["tokio", "reqwest", "zbus", "keyring"],
+        ),
         Step::cargo(
             "auth-core (all features)",
             "test -p auth-core --all-features",
@@ -49,32 +82,35 @@ fn unit_matrix() -> Vec<Step> {
             "auth-http: reqwest only",
             "test -p auth-http --no-default-features --features reqwest",
         ),
-        Step::cargo(
-            "auth-store: memory only",
-            "test -p auth-store --no-default-features --features memory",
-        ),
-        Step::cargo(
-            "auth-store: file only",
-            "test -p auth-store --no-default-features --features file",
-        ),
-        Step::cargo(
-            "auth-store: env only",
-            "test -p auth-store --no-default-features --features env",
-        ),
-        Step::cargo(
-            "auth-store: keyring only (mock)",
-            "test -p auth-store --no-default-features --features keyring",
-        ),
-        Step::cargo(
-            "auth-flows: oauth1 only",
-            "test -p auth-flows --no-default-features --features oauth1",
-        ),
-        Step::cargo("workspace: all features", "test --workspace --all-features"),
-        Step::cargo(
-            "workspace: no default features",
-            "test --workspace --no-default-features --lib",
-        ),
-    ]
+    ];
+    for store in ["memory", "file", "env", "keyring", "config"] {
+        steps.push(Step::cargo(
+            &format!("auth-store: {store} only"),
+            &format!("test -p auth-store --no-default-features --features {store}"),
+        ));
+    }
+    for flow in [
+        "password",
+        "client-credentials",
+        "authorization-code",
+        "device",
+        "inaturalist",
+        "oauth1",
+    ] {
+        steps.push(Step::cargo(
+            &format!("auth-flows: {flow} only"),
+            &format!("test -p auth-flows --no-default-features --features {flow}"),
+        ));
+    }
+    steps.push(Step::cargo(
+        "workspace: all features",
+        "test --workspace --all-features",
+    ));
+    steps.push(Step::cargo(
+        "workspace: no default features",
+        "test --workspace --no-default-features",
+    ));
+    steps
 }
 
 fn run_steps(steps: Vec<Step>) -> Vec<(String, bool, f64)> {
@@ -83,12 +119,37 @@ fn run_steps(steps: Vec<Step>) -> Vec<(String, bool, f64)> {
     for step in steps {
         eprintln!("\n==> {} (cargo {})", step.name, step.args.join(" "));
         let started = Instant::now();
-        let ok = Command::new(&cargo)
+        let mut command = Command::new(&cargo);
+        command
             .args(&step.args)
-            .envs(step.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
+            .envs(step.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let ok = if step.forbidden.is_empty() {
+            command.status().is_ok_and(|s| s.success())
+        } else {
+            match command.output() {
+                Ok(out) if out.status.success() => {
+                    let tree = String::from_utf8_lossy(&out.stdout);
+                    let found: Vec<&str> = step
+                        .forbidden
+                        .iter()
+                        .copied()
+                        .filter(|f| tree.contains(f))
+                        .collect();
+                    if !found.is_empty() {
+                        eprintln!("{tree}\nfound {} in the tree", found.join(", "));
+                    }
+                    found.is_empty()
+                }
+                Ok(out) => {
+                    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+                    false
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    false
+                }
+            }
+        };
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
             "<== {}: {} in {secs:.0}s",
@@ -100,26 +161,63 @@ fn run_steps(steps: Vec<Step>) -> Vec<(String, bool, f64)> {
     results
 }
 
-fn conformance_steps() -> Result<(Vec<Step>, Vec<Box<dyn std::any::Any>>), String> {
-    let mut steps = Vec::new();
-    let mut guards: Vec<Box<dyn std::any::Any>> = Vec::new();
-    let service = secret_service::SecretService::start()?;
-    steps.push(
+/// Starts the services, runs the conformance steps, stops the services.
+fn conformance() -> Vec<(String, bool, f64)> {
+    let mut results = run_steps(vec![
         Step::cargo(
-            "auth-store: keyring against a real Secret Service",
-            "test -p auth-store --no-default-features --features keyring --test secret_service -- --ignored",
-        )
-        .with_env(&service.env()),
-    );
-    guards.push(Box::new(service));
-    Ok((steps, guards))
+            "conformance: HttpBackend, ureq",
+            "test -p auth-http --no-default-features --features ureq --test conformance",
+        ),
+        Step::cargo(
+            "conformance: HttpBackend, reqwest",
+            "test -p auth-http --no-default-features --features reqwest --test conformance",
+        ),
+    ]);
+    match secret_service::SecretService::start() {
+        Ok(service) => {
+            results.extend(run_steps(vec![
+                Step::cargo(
+                    "conformance: keyring store and source, real Secret Service",
+                    "test -p auth-store --no-default-features --features keyring --test secret_service -- --ignored",
+                )
+                .with_env(&service.env()),
+            ]));
+            drop(service);
+        }
+        Err(e) => {
+            eprintln!("could not start a Secret Service: {e}");
+            results.push(("conformance: Secret Service".into(), false, 0.0));
+        }
+    }
+    match oauth_server::OAuthServer::start() {
+        Ok(server) => {
+            results.extend(run_steps(vec![
+                Step::cargo(
+                    "conformance: flows with each transport, real OAuth server",
+                    "test -p auth-cli --test flows_conformance -- --ignored",
+                )
+                .with_env(&server.env()),
+                Step::cargo(
+                    "conformance: authctl end to end, real OAuth server",
+                    "test -p auth-cli --test cli -- --ignored",
+                )
+                .with_env(&server.env()),
+            ]));
+            drop(server);
+        }
+        Err(e) => {
+            eprintln!("could not start the OAuth server: {e}");
+            results.push(("conformance: OAuth server".into(), false, 0.0));
+        }
+    }
+    results
 }
 
 fn report(results: &[(String, bool, f64)]) -> ExitCode {
-    eprintln!("\n{:<58} {:>8} {:>7}", "combination", "result", "time");
+    eprintln!("\n{:<72} {:>8} {:>7}", "combination", "result", "time");
     for (name, ok, secs) in results {
         eprintln!(
-            "{name:<58} {:>8} {secs:>6.0}s",
+            "{name:<72} {:>8} {secs:>6.0}s",
             if *ok { "ok" } else { "FAILED" }
         );
     }
@@ -129,12 +227,24 @@ fn report(results: &[(String, bool, f64)]) -> ExitCode {
         .map(|r| r.0.as_str())
         .collect();
     let passed = results.len() - failed.len();
-    println!("{passed} passed, {} failed", failed.len());
+    if !failed.is_empty() {
+        eprintln!("\nfailed: {}", failed.join("; "));
+    }
+    println!("xtask: {passed} passed, {} failed", failed.len());
     if failed.is_empty() {
         ExitCode::SUCCESS
     } else {
-        eprintln!("failed: {}", failed.join("; "));
         ExitCode::FAILURE
+    }
+}
+
+fn outcome(result: Result<(), String>, what: &str) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{what} failed: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -149,39 +259,37 @@ fn main() -> ExitCode {
                     "clippy (all features, all targets)",
                     "clippy --workspace --all-targets --all-features -- -D warnings",
                 ),
+                Step::cargo(
+                    "clippy (no default features)",
+                    "clippy --workspace --all-targets --no-default-features -- -D warnings",
+                ),
             ];
             steps.extend(unit_matrix());
             let mut results = run_steps(steps);
-            match conformance_steps() {
-                Ok((steps, guards)) => {
-                    results.extend(run_steps(steps));
-                    drop(guards);
-                }
-                Err(e) => {
-                    eprintln!("could not start the services the conformance run needs: {e}");
-                    results.push(("conformance services".into(), false, 0.0));
-                }
-            }
+            results.extend(conformance());
             report(&results)
         }
-        "conformance" => match conformance_steps() {
-            Ok((steps, guards)) => {
-                let results = run_steps(steps);
-                drop(guards);
-                report(&results)
-            }
-            Err(e) => {
-                eprintln!("could not start the services the conformance run needs: {e}");
-                ExitCode::FAILURE
+        "conformance" => report(&conformance()),
+        "bench" => outcome(bench::bench(), "bench"),
+        "demo" => outcome(demo::demo(), "demo"),
+        "browse" => match args.get(1) {
+            Some(url) => outcome(demo::browse(url), "browse"),
+            None => {
+                eprintln!("usage: cargo xtask browse URL");
+                ExitCode::from(2)
             }
         },
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
-                 tasks:\n  ci           fmt, clippy, tests per feature set, conformance\n  \
-                 conformance  conformance suites per backend and store, with real services"
+                 tasks:\n  \
+                 ci           fmt, clippy, dependency checks, tests per feature set, conformance\n  \
+                 conformance  conformance suites per backend and store, with real services\n  \
+                 bench        benchmarks: token lifecycle, OAuth 1 signing, authctl token\n  \
+                 demo         authctl against a real OAuth server on 127.0.0.1, every command shown\n  \
+                 browse URL   GET a URL following redirects (the demo's stand-in browser)"
             );
-            if task == "help" || task == "--help" || task == "-h" {
+            if matches!(task, "help" | "--help" | "-h") {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(2)

@@ -104,15 +104,30 @@ impl SecretService {
     }
 
     /// The environment a process needs to use this Secret Service.
+    ///
+    /// HOME points into the throwaway folder, so the toolchain's own homes are pinned to
+    /// where they are now: without CARGO_HOME and RUSTUP_HOME, a `cargo` started with this
+    /// environment outside `cargo xtask` (which sets both) would look for its registry and
+    /// toolchains under the private HOME and fail.
     pub(crate) fn env(&self) -> Vec<(String, String)> {
-        vec![
+        let mut env = vec![
             ("DBUS_SESSION_BUS_ADDRESS".into(), self.bus.clone()),
             ("HOME".into(), self.dir.join("home").display().to_string()),
             (
                 "XDG_RUNTIME_DIR".into(),
                 self.dir.join("run").display().to_string(),
             ),
-        ]
+        ];
+        let real_home = std::env::var_os("HOME").map(PathBuf::from);
+        for (var, default) in [("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup")] {
+            let value = std::env::var_os(var)
+                .map(PathBuf::from)
+                .or_else(|| real_home.as_ref().map(|h| h.join(default)));
+            if let Some(value) = value {
+                env.push((var.into(), value.display().to_string()));
+            }
+        }
+        env
     }
 }
 

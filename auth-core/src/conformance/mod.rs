@@ -4,6 +4,10 @@
 //! The suites panic with a message naming the broken rule, like `assert!`, so they are
 //! called from `#[test]` functions.
 
+mod http;
+mod loopback_http;
 mod store;
 
+pub use http::http_backend;
+pub use loopback_http::{LoopbackHttp, SentRequest};
 pub use store::token_store;

@@ -1,0 +1,303 @@
+//! Putting the pieces together for one profile: store, credentials, transport, flow.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_core::{
+    AuthFlow, CredentialField, CredentialSource, Credentials, Error, FlowContext, HttpBackend,
+    HttpConfig, Interaction, Secret, TokenKey, TokenStore,
+};
+use auth_flows::{
+    AuthorizationCodeFlow, ClientCredentialsFlow, DeviceFlow, LoopbackConfig, PasswordFlow,
+    Redirect, TokenManager,
+};
+use auth_store::{ChainSource, ConfigFileSource, EnvSource, ResolvedCredentials, StaticSource};
+
+use crate::config::{FlowKind, Home, Profile, StoreKind};
+
+/// Options of one invocation that shape the profile's objects.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Options {
+    pub(crate) store: Option<StoreKind>,
+    pub(crate) quiet: bool,
+    pub(crate) verbose: bool,
+    /// Credentials from flags and stdin.
+    pub(crate) explicit: Credentials,
+}
+
+/// One profile, ready.
+pub(crate) struct App {
+    pub(crate) home: Home,
+    pub(crate) profile: Profile,
+    pub(crate) options: Options,
+}
+
+impl App {
+    /// The transport, with the profile's `insecure_http`.
+    pub(crate) fn http(&self) -> Result<Arc<dyn HttpBackend>, Error> {
+        let mut config = HttpConfig::default();
+        config.allow_insecure_http = self.profile.provider.insecure_http;
+        Ok(Arc::new(auth_http::UreqBackend::new(config)?))
+    }
+
+    /// Opens the store the profile (or `--store`) asks for, and describes it.
+    pub(crate) fn store(&self) -> Result<Arc<dyn TokenStore>, Error> {
+        let kind = self.options.store.unwrap_or(self.profile.store);
+        let file = || Arc::new(auth_store::FileStore::new(&self.home.data)) as Arc<dyn TokenStore>;
+        match kind {
+            StoreKind::File => Ok(file()),
+            StoreKind::Memory => Ok(Arc::new(auth_store::MemoryStore::new())),
+            StoreKind::Keyring => keyring_store(),
+            StoreKind::Auto => match keyring_store() {
+                Ok(store) => Ok(store),
+                Err(e) => {
+                    if !self.options.quiet {
+                        let store = file();
+                        let reason = match &e {
+                            Error::KeyringUnavailable { message } => message.clone(),
+                            other => other.to_string(),
+                        };
+                        eprintln!(
+                            "warning: no system keyring ({reason}); keeping tokens in {}",
+                            store.describe()
+                        );
+                        return Ok(store);
+                    }
+                    Ok(file())
+                }
+            },
+        }
+    }
+
+    /// The key of the profile's token: profile name, account (the username from flags,
+    /// environment or config, else `default`), client id (likewise, else empty). The
+    /// keyring is not asked here, so reading a cached token never touches it.
+    pub(crate) fn key(&self) -> Result<TokenKey, Error> {
+        let cheap =
+            pollster::block_on(self.chain(false).resolve(&self.profile.provider))?.credentials;
+        Ok(TokenKey::new(
+            &self.profile.name,
+            cheap.username.unwrap_or_else(|| "default".into()),
+            cheap.client_id.unwrap_or_default(),
+        ))
+    }
+
+    /// The credential sources in order: arguments > environment > keyring > config file.
+    pub(crate) fn chain(&self, with_keyring: bool) -> ChainSource {
+        let mut chain = ChainSource::new()
+            .with(StaticSource::new(self.options.explicit.clone()).named("arguments"))
+            .with(EnvSource::new(self.profile.env_prefix.clone()));
+        if with_keyring {
+            chain = add_keyring_source(chain, &self.profile.name);
+        }
+        match ConfigFileSource::load(&self.profile.config_path, &self.profile.name) {
+            Ok(config) => chain.with(config),
+            Err(e) => chain.with(Failing(e.to_string())),
+        }
+    }
+
+    /// All credentials, with where each came from.
+    pub(crate) fn credentials(&self) -> Result<ResolvedCredentials, Error> {
+        pollster::block_on(self.chain(true).resolve(&self.profile.provider))
+    }
+
+    /// The provider, discovered from its issuer first when the profile says so.
+    pub(crate) fn provider(
+        &self,
+        http: &Arc<dyn HttpBackend>,
+    ) -> Result<auth_core::Provider, Error> {
+        let Some(issuer) = &self.profile.issuer else {
+            return Ok(self.profile.provider.clone());
+        };
+        let mut discovered = pollster::block_on(auth_flows::discover(
+            http.as_ref(),
+            &self.profile.name,
+            issuer,
+        ))?;
+        let configured = &self.profile.provider;
+        // explicit endpoints of the profile win over discovered ones
+        let e = &configured.endpoints;
+        let d = &mut discovered.endpoints;
+        for (mine, theirs) in [
+            (&e.authorize, &mut d.authorize),
+            (&e.device_authorization, &mut d.device_authorization),
+            (&e.revocation, &mut d.revocation),
+            (&e.introspection, &mut d.introspection),
+            (&e.userinfo, &mut d.userinfo),
+            (&e.jwt, &mut d.jwt),
+            (&e.api_base, &mut d.api_base),
+        ] {
+            if mine.is_some() {
+                theirs.clone_from(mine);
+            }
+        }
+        if self.profile.config.client_auth.is_some() {
+            discovered.client_auth = configured.client_auth;
+        }
+        discovered
+            .default_scopes
+            .clone_from(&configured.default_scopes);
+        discovered.insecure_http = configured.insecure_http;
+        Ok(discovered)
+    }
+
+    /// The token manager with the profile's flow and the given person.
+    pub(crate) fn manager(
+        &self,
+        interaction: Arc<dyn Interaction>,
+        flow: Option<Arc<dyn AuthFlow>>,
+    ) -> Result<TokenManager, Error> {
+        let http = self.http()?;
+        let provider = self.provider(&http)?;
+        let resolved = self.credentials()?;
+        if self.options.verbose {
+            eprintln!("credentials: {}", resolved.summary());
+        }
+        let ctx =
+            FlowContext::new(provider, resolved.credentials, http).with_interaction(interaction);
+        let mut manager =
+            TokenManager::new(self.key()?, self.store()?, ctx).with_jwt(self.profile.jwt);
+        if let Some(flow) = flow {
+            manager = manager.with_flow(flow);
+        }
+        Ok(manager)
+    }
+
+    /// The flow of the profile (or `--flow`), with the loopback settings.
+    pub(crate) fn flow(
+        &self,
+        kind: FlowKind,
+        port: Option<u16>,
+        timeout: Option<Duration>,
+    ) -> Result<Arc<dyn AuthFlow>, Error> {
+        let mut loopback = LoopbackConfig::default();
+        if let Some(p) = port.or(self.profile.config.redirect_port) {
+            loopback = loopback.with_port(p);
+        }
+        if let Some(path) = &self.profile.config.redirect_path {
+            loopback = loopback.with_path(path.clone());
+        }
+        if let Some(t) = timeout {
+            loopback = loopback.with_timeout(t);
+        }
+        Ok(match kind {
+            FlowKind::Password => Arc::new(PasswordFlow),
+            FlowKind::ClientCredentials => Arc::new(ClientCredentialsFlow),
+            FlowKind::Pkce => Arc::new(AuthorizationCodeFlow::new(Redirect::Loopback(loopback))),
+            FlowKind::AuthCode => {
+                let mut flow = AuthorizationCodeFlow::new(Redirect::Loopback(loopback));
+                flow.pkce = false;
+                Arc::new(flow)
+            }
+            FlowKind::Oob => Arc::new(AuthorizationCodeFlow::new(Redirect::Oob)),
+            FlowKind::Device => Arc::new(DeviceFlow::default()),
+            FlowKind::Oauth1 => {
+                return Err(Error::config(format!(
+                    "profile `{}` uses flow = \"oauth1\", which authctl cannot run yet; the library's \
+                     auth_flows::oauth1 module can",
+                    self.profile.name
+                )));
+            }
+        })
+    }
+
+    /// Rewrites a missing-credentials hint with this profile's exact sources.
+    pub(crate) fn explain(&self, error: Error) -> Error {
+        match error {
+            Error::MissingCredentials {
+                provider, missing, ..
+            } => {
+                let env: Vec<String> = missing
+                    .iter()
+                    .map(|f| match f {
+                        CredentialField::ClientId => {
+                            format!("{p}APP_ID (or {p}CLIENT_ID)", p = self.profile.env_prefix)
+                        }
+                        CredentialField::ClientSecret => {
+                            format!(
+                                "{p}APP_SECRET (or {p}CLIENT_SECRET)",
+                                p = self.profile.env_prefix
+                            )
+                        }
+                        other => format!("{}{}", self.profile.env_prefix, other.env_suffix()),
+                    })
+                    .collect();
+                let hint = format!(
+                    "set {}, or store them with `authctl credentials set --profile {}`{}",
+                    env.join(", "),
+                    self.profile.name,
+                    if missing.contains(&CredentialField::ClientId) {
+                        ", or set client_id in the profile"
+                    } else {
+                        ""
+                    }
+                );
+                Error::MissingCredentials {
+                    provider,
+                    missing,
+                    hint,
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+/// A source standing for a config file that could not be read: it fails with the reason.
+struct Failing(String);
+
+#[async_trait::async_trait]
+impl CredentialSource for Failing {
+    fn name(&self) -> String {
+        "config".into()
+    }
+    async fn credentials(&self, _provider: &auth_core::Provider) -> Result<Credentials, Error> {
+        Err(Error::config(self.0.clone()))
+    }
+}
+
+#[cfg(feature = "keyring")]
+fn keyring_store() -> Result<Arc<dyn TokenStore>, Error> {
+    let store = auth_store::KeyringStore::new();
+    store.probe()?;
+    Ok(Arc::new(store))
+}
+
+#[cfg(not(feature = "keyring"))]
+fn keyring_store() -> Result<Arc<dyn TokenStore>, Error> {
+    Err(Error::KeyringUnavailable {
+        message: "this authctl was built without the `keyring` feature".into(),
+    })
+}
+
+#[cfg(feature = "keyring")]
+fn add_keyring_source(chain: ChainSource, profile: &str) -> ChainSource {
+    chain.with(auth_store::KeyringSource::for_profile(profile))
+}
+
+#[cfg(not(feature = "keyring"))]
+fn add_keyring_source(chain: ChainSource, _profile: &str) -> ChainSource {
+    chain
+}
+
+/// The keyring source for `credentials set|show|delete`.
+#[cfg(feature = "keyring")]
+pub(crate) fn keyring_source(profile: &str) -> Result<auth_store::KeyringSource, Error> {
+    Ok(auth_store::KeyringSource::for_profile(profile))
+}
+
+#[cfg(not(feature = "keyring"))]
+pub(crate) fn keyring_source(_profile: &str) -> Result<std::convert::Infallible, Error> {
+    Err(Error::KeyringUnavailable {
+        message: "this authctl was built without the `keyring` feature".into(),
+    })
+}
+
+/// Reads a secret flag's value when asked.
+pub(crate) fn secret_from(stdin: bool, prompt: &str) -> Result<Option<Secret>, Error> {
+    if stdin {
+        crate::ui::read_secret(true, prompt).map(|s| Some(Secret::new(s)))
+    } else {
+        Ok(None)
+    }
+}

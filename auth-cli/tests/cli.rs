@@ -1,0 +1,473 @@
+//! `authctl` as a person and a script use it: every command, every exit code, bad
+//! input, and a scan of a whole session's output for secrets.
+//!
+//! The tests that need a real OAuth server are ignored unless `cargo xtask conformance`
+//! runs them with `AUTHCTL_TEST_OAUTH_ISSUER` set.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use assert_cmd::cargo::CommandCargoExt;
+
+/// `authctl` with a private home and no inherited profile or credentials.
+fn authctl(home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("authctl").unwrap();
+    cmd.env("AUTHCTL_HOME", home)
+        .env_remove("AUTHCTL_PROFILE")
+        .env_remove("BROWSER")
+        .env_remove("AUTHCTL_INSECURE_HTTP")
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/authctl-test-bus",
+        )
+        .stdin(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("INAT_") || k.starts_with("ACME_") || k.starts_with("MOCK_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+fn run(home: &Path, args: &[&str]) -> Output {
+    authctl(home).args(args).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn home_with(config: &str) -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("config.toml"), config).unwrap();
+    home
+}
+
+#[test]
+fn help_has_examples_for_every_command() {
+    let home = tempfile::tempdir().unwrap();
+    for cmd in [
+        "login",
+        "token",
+        "status",
+        "logout",
+        "api",
+        "credentials",
+        "providers",
+        "completions",
+    ] {
+        let out = run(home.path(), &[cmd, "--help"]);
+        assert!(out.status.success(), "{cmd} --help");
+        let help = text(&out.stdout);
+        assert!(help.contains("Usage: authctl"), "{cmd}: {help}");
+    }
+    for cmd in ["login", "token", "status", "logout", "api"] {
+        assert!(
+            text(&run(home.path(), &[cmd, "--help"]).stdout).contains("Example"),
+            "{cmd} --help shows examples"
+        );
+    }
+    assert!(text(&run(home.path(), &["--help"]).stdout).contains("Exit codes"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let home = tempfile::tempdir().unwrap();
+    assert_eq!(run(home.path(), &["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        run(home.path(), &["token", "--min-valid", "soon"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn bad_config_names_the_key_the_file_and_the_line() {
+    let home = home_with(
+        "[profiles.acme]\ntoken_url = \"https://auth.example.com/token\"\ncolour = \"red\"\n",
+    );
+    let out = run(home.path(), &["status", "--profile", "acme"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("colour") && err.contains("config.toml") && err.contains("line 3"),
+        "{err}"
+    );
+
+    let home = home_with("[profiles.acme]\nflow = \"teleport\"\n");
+    let err = text(&run(home.path(), &["status", "--profile", "acme"]).stderr);
+    assert!(err.contains("teleport") && err.contains("line 2"), "{err}");
+
+    let home = tempfile::tempdir().unwrap();
+    let out = run(home.path(), &["status", "--profile", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no profile `nope`"));
+}
+
+#[test]
+fn token_without_login_exits_3_and_says_what_to_run() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(
+        home.path(),
+        &["token", "--profile", "inaturalist", "--store", "file"],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("authctl login --profile inaturalist"));
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout when there is no token"
+    );
+}
+
+#[test]
+fn missing_credentials_name_the_fields_and_the_variables() {
+    let home = home_with(
+        "[profiles.acme]\ntoken_url = \"http://127.0.0.1:9/token\"\nflow = \"password\"\nstore = \"file\"\n",
+    );
+    let out = run(home.path(), &["login", "--profile", "acme"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("username") && err.contains("ACME_USERNAME") && err.contains("ACME_APP_ID"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_corrupt_token_file_is_reported_and_kept() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("tokens.json");
+    std::fs::write(&file, "{\"version\":1,\"tokens\":{trunc").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let out = run(
+        home.path(),
+        &["token", "--profile", "inaturalist", "--store", "file"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("tokens.json"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "{\"version\":1,\"tokens\":{trunc",
+        "never overwritten"
+    );
+}
+
+#[test]
+fn providers_and_status_json_parse() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(home.path(), &["providers", "--json"]);
+    assert!(out.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let inat = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "inaturalist")
+        .unwrap();
+    assert_eq!(inat["token_url"], "https://www.inaturalist.org/oauth/token");
+    assert_eq!(
+        inat["jwt_url"],
+        "https://www.inaturalist.org/users/api_token"
+    );
+
+    let out = authctl(home.path())
+        .args([
+            "status",
+            "--profile",
+            "inaturalist",
+            "--json",
+            "--store",
+            "file",
+        ])
+        .env("INAT_APP_ID", "my-app")
+        .env("INAT_APP_SECRET", "SUPER-SECRET-VALUE")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["token"], serde_json::Value::Null);
+    assert_eq!(
+        status["credentials"]["client_secret"],
+        "env INAT_APP_SECRET"
+    );
+    assert_eq!(status["client_id"], "my-app");
+    assert!(!text(&out.stdout).contains("SUPER-SECRET-VALUE"));
+}
+
+#[test]
+fn completions_are_generated() {
+    let home = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run(home.path(), &["completions", shell]);
+        assert!(out.status.success());
+        assert!(text(&out.stdout).contains("authctl"), "{shell}");
+    }
+}
+
+#[test]
+fn credentials_without_a_keyring_say_to_use_the_environment_or_file() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(
+        home.path(),
+        &[
+            "credentials",
+            "set",
+            "--profile",
+            "inaturalist",
+            "--username",
+            "ana",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("keyring"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+// ---- against a real OAuth server ------------------------------------------------------
+
+fn issuer() -> String {
+    std::env::var("AUTHCTL_TEST_OAUTH_ISSUER")
+        .expect("AUTHCTL_TEST_OAUTH_ISSUER: run `cargo xtask conformance`")
+}
+
+fn browse(url: &str) {
+    let mut current = url.to_owned();
+    for _ in 0..5 {
+        let rest = current.strip_prefix("http://").unwrap().to_owned();
+        let (authority, path) = rest
+            .split_once('/')
+            .map(|(a, p)| (a.to_owned(), format!("/{p}")))
+            .unwrap();
+        let mut stream = TcpStream::connect(&authority).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        match response
+            .lines()
+            .take_while(|l| !l.is_empty())
+            .find_map(|l| {
+                l.split_once(':')
+                    .filter(|(n, _)| n.eq_ignore_ascii_case("location"))
+                    .map(|(_, v)| v.trim().to_owned())
+            }) {
+            Some(next) => current = next,
+            None => return,
+        }
+    }
+}
+
+/// `authctl login --no-browser`, with the test as the person: read the URL it prints,
+/// open it, wait for the command.
+fn login_as_person(home: &Path, profile: &str, extra_env: &[(&str, &str)]) -> Output {
+    let mut cmd = authctl(home);
+    cmd.args([
+        "login",
+        "--profile",
+        profile,
+        "--no-browser",
+        "--port",
+        "0",
+        "--timeout",
+        "30",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut seen = String::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(url) = line.trim().strip_prefix("http://") {
+            let url = format!("http://{url}");
+            std::thread::spawn(move || browse(&url));
+        }
+    }
+    let mut out = child.wait_with_output().unwrap();
+    out.stderr = seen.into_bytes();
+    out
+}
+
+#[test]
+#[ignore = "needs a real OAuth server: cargo xtask conformance"]
+fn a_whole_session_works_and_never_shows_a_secret() {
+    let issuer = issuer();
+    let home = home_with(&format!(
+        "[profiles.mock]\nissuer = \"{issuer}\"\napi_base_url = \"{issuer}\"\nflow = \"pkce\"\nstore = \"file\"\nscopes = [\"openid\"]\n"
+    ));
+    let secret_env = [
+        ("MOCK_APP_ID", "cli-client"),
+        ("MOCK_APP_SECRET", "CLIENT-SECRET-7f3a"),
+    ];
+    let mut transcript = String::new();
+    let mut record = |label: &str, out: &Output| {
+        transcript.push_str(&format!(
+            "== {label}\n{}\n{}\n",
+            text(&out.stdout),
+            text(&out.stderr)
+        ));
+    };
+    let with_env = |args: &[&str]| {
+        let mut cmd = authctl(home.path());
+        cmd.args(args);
+        for (k, v) in secret_env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+
+    let login = login_as_person(home.path(), "mock", &secret_env);
+    assert!(login.status.success(), "login: {}", text(&login.stderr));
+    record("login", &login);
+
+    // the token file is private
+    let file = home.path().join("tokens.json");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let stored_text = stored.to_string();
+    let refresh_token = stored_text
+        .split("\"refresh_token\":\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+
+    let status = with_env(&["status", "--profile", "mock", "--json"]);
+    assert!(status.status.success());
+    let parsed: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(parsed["token"]["refresh_token"], true);
+    assert_eq!(
+        parsed["store"].as_str().unwrap(),
+        format!("file {}", file.display())
+    );
+    assert!(parsed["token"]["expires_in_seconds"].as_i64().unwrap() > 3000);
+    record("status --json", &status);
+    record("status", &with_env(&["status", "--profile", "mock"]));
+
+    let token = with_env(&["token", "--profile", "mock"]);
+    assert!(token.status.success());
+    let access = text(&token.stdout).trim().to_owned();
+    assert!(
+        auth_core::jwt::claims(&access).is_some(),
+        "the access token is printed alone: {access}"
+    );
+    assert_eq!(text(&token.stdout), format!("{access}\n"));
+
+    let api = with_env(&["api", "--profile", "mock", "/userinfo"]);
+    assert_eq!(api.status.code(), Some(0), "{}", text(&api.stderr));
+    let me: serde_json::Value = serde_json::from_slice(&api.stdout).unwrap();
+    assert_eq!(me["sub"], "johndoe");
+    assert!(text(&api.stderr).contains("200"));
+    record("api", &api);
+    let missing = with_env(&["api", "--profile", "mock", "/no-such-endpoint"]);
+    assert_eq!(missing.status.code(), Some(4), "{}", text(&missing.stderr));
+    record("api 404", &missing);
+    let included = with_env(&["api", "--profile", "mock", "--include", "/userinfo"]);
+    assert!(text(&included.stdout).starts_with("HTTP/1.1 200"));
+    record("api --include", &included);
+
+    let refreshed = with_env(&["token", "--profile", "mock", "--refresh"]);
+    assert!(refreshed.status.success(), "{}", text(&refreshed.stderr));
+    // (the access token may repeat: the server's JWTs are deterministic within a second)
+    assert!(
+        auth_core::jwt::claims(text(&refreshed.stdout).trim()).is_some(),
+        "--refresh prints the renewed token"
+    );
+    let rotated = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !rotated.contains(&refresh_token),
+        "the rotated refresh token replaced the old one"
+    );
+
+    let logout = with_env(&["logout", "--profile", "mock", "--revoke"]);
+    assert!(logout.status.success(), "{}", text(&logout.stderr));
+    record("logout", &logout);
+    let after = with_env(&["token", "--profile", "mock"]);
+    assert_eq!(after.status.code(), Some(3));
+    record("token after logout", &after);
+
+    for secret in ["CLIENT-SECRET-7f3a", &refresh_token, &access] {
+        assert!(
+            !transcript.contains(secret),
+            "a secret appears in the session's output:\n{transcript}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs a real OAuth server: cargo xtask conformance"]
+fn scripts_get_tokens_without_a_person_when_credentials_allow() {
+    let issuer = issuer();
+    let home = home_with(&format!(
+        "[profiles.robot]\nissuer = \"{issuer}\"\nflow = \"client-credentials\"\nstore = \"file\"\n\n\
+         [profiles.pw]\nissuer = \"{issuer}\"\nflow = \"password\"\nstore = \"file\"\n"
+    ));
+    let out = authctl(home.path())
+        .args(["token", "--profile", "robot"])
+        .env("ROBOT_CLIENT_ID", "robot")
+        .env("ROBOT_CLIENT_SECRET", "ROBOT-SECRET-1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("ROBOT-SECRET-1"));
+
+    let pw = |user: &str| {
+        authctl(home.path())
+            .args(["token", "--profile", "pw"])
+            .env("PW_USERNAME", user)
+            .env("PW_PASSWORD", "PASSWORD-9x")
+            .env("PW_APP_ID", "pw-client")
+            .output()
+            .unwrap()
+    };
+    let ok = pw("ana");
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    let rejected = pw("reject");
+    assert_eq!(
+        rejected.status.code(),
+        Some(3),
+        "a rejected password grant means log in: {}",
+        text(&rejected.stderr)
+    );
+    for out in [&ok, &rejected] {
+        assert!(!text(&out.stderr).contains("PASSWORD-9x"));
+    }
+
+    let none = authctl(home.path())
+        .args(["token", "--profile", "pw"])
+        .env("PW_APP_ID", "pw-client")
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(3), "no password, no token: log in");
+}

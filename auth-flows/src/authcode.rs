@@ -1,0 +1,216 @@
+//! Authorization code grant (RFC 6749 §4.1) with PKCE (RFC 7636), back through a
+//! loopback server or by copy and paste (out of band).
+
+use std::borrow::Cow;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use auth_core::{AuthFlow, CredentialField, Endpoint, Error, FlowContext, Secret, Token};
+
+use crate::client::{Adapter, configured, oauth_client, require, scopes};
+use crate::grants::with_requested_scopes;
+use crate::loopback::{LoopbackConfig, LoopbackServer};
+
+/// The out-of-band redirect URI: the provider shows the code and the person pastes it.
+pub const OOB_REDIRECT_URI: &str = "urn:ietf:wg:oauth:2.0:oob";
+
+/// How the authorization response comes back.
+///
+/// ```
+/// use auth_flows::{LoopbackConfig, Redirect};
+/// let r = Redirect::Loopback(LoopbackConfig::default());
+/// assert!(matches!(r, Redirect::Loopback(_)));
+/// ```
+#[derive(Clone, Debug)]
+pub enum Redirect {
+    /// A server on 127.0.0.1 receives the browser's redirect.
+    Loopback(LoopbackConfig),
+    /// No server: the code is read through [`auth_core::Interaction::prompt_code`].
+    Oob,
+}
+
+/// Authorization code grant. With `pkce` (the default) a public client needs no secret;
+/// without it the client secret authenticates the client at the token endpoint.
+///
+/// ```
+/// use auth_flows::{AuthorizationCodeFlow, Redirect};
+/// let flow = AuthorizationCodeFlow::new(Redirect::Oob);
+/// assert!(flow.pkce);
+/// use auth_core::AuthFlow;
+/// assert!(flow.needs_person());
+/// ```
+#[derive(Clone, Debug)]
+pub struct AuthorizationCodeFlow {
+    /// Use PKCE S256.
+    pub pkce: bool,
+    /// How the code comes back.
+    pub redirect: Redirect,
+    /// Extra authorization request parameters (e.g. `prompt=consent`, `access_type=offline`).
+    pub extra_params: Vec<(String, String)>,
+}
+
+impl AuthorizationCodeFlow {
+    /// PKCE on, no extra parameters.
+    pub fn new(redirect: Redirect) -> Self {
+        AuthorizationCodeFlow {
+            pkce: true,
+            redirect,
+            extra_params: Vec::new(),
+        }
+    }
+
+    /// How long the flow waits for the person.
+    fn timeout(&self) -> Duration {
+        match &self.redirect {
+            Redirect::Loopback(c) => c.timeout,
+            Redirect::Oob => Duration::from_secs(600),
+        }
+    }
+}
+
+#[async_trait]
+impl AuthFlow for AuthorizationCodeFlow {
+    fn name(&self) -> &'static str {
+        match (&self.redirect, self.pkce) {
+            (Redirect::Oob, _) => "oob",
+            (Redirect::Loopback(_), true) => "pkce",
+            (Redirect::Loopback(_), false) => "auth-code",
+        }
+    }
+
+    fn needs_person(&self) -> bool {
+        true
+    }
+
+    async fn authenticate(&self, ctx: &FlowContext) -> Result<Token, Error> {
+        if !ctx.interaction.can_prompt() {
+            return Err(Error::LoginRequired {
+                profile: ctx.provider.name.clone(),
+            });
+        }
+        let needed: &[CredentialField] = if self.pkce {
+            &[CredentialField::ClientId]
+        } else {
+            &[CredentialField::ClientId, CredentialField::ClientSecret]
+        };
+        require(&ctx.provider, &ctx.credentials, needed)?;
+        let (server, redirect_uri) = match &self.redirect {
+            Redirect::Loopback(config) => {
+                let server = LoopbackServer::bind(config.clone())?;
+                let uri = server.redirect_uri();
+                (Some(server), uri)
+            }
+            Redirect::Oob => (None, OOB_REDIRECT_URI.to_owned()),
+        };
+        let redirect = oauth2::RedirectUrl::new(redirect_uri.clone()).map_err(|e| {
+            Error::config(format!("redirect URI {redirect_uri:?} is not valid: {e}"))
+        })?;
+        let client = oauth_client(&ctx.provider, &ctx.credentials)?.set_redirect_uri(redirect);
+        let requested = ctx.effective_scopes().to_vec();
+        let mut request = configured(
+            &ctx.provider,
+            Endpoint::Authorize,
+            client.authorize_url(oauth2::CsrfToken::new_random),
+        )?
+        .add_scopes(scopes(&requested));
+        for (name, value) in &self.extra_params {
+            request = request.add_extra_param(name.clone(), value.clone());
+        }
+        let verifier = if self.pkce {
+            let (challenge, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
+            request = request.set_pkce_challenge(challenge);
+            Some(verifier)
+        } else {
+            None
+        };
+        let (url, state) = request.url();
+        let state = Secret::new(state.secret().clone());
+
+        ctx.interaction.open_url(url.as_str()).await?;
+        ctx.interaction.waiting("the browser", self.timeout()).await;
+        let code = match server {
+            Some(server) => server.wait_for_code(&state).await?.code,
+            None => {
+                let pasted = ctx
+                    .interaction
+                    .prompt_code("Paste the authorization code shown by the provider")
+                    .await?;
+                let pasted = pasted.trim();
+                if pasted.is_empty() {
+                    return Err(Error::Interaction(
+                        "no authorization code was entered; run the login again".into(),
+                    ));
+                }
+                Secret::new(pasted)
+            }
+        };
+
+        let adapter = Adapter::new(&ctx.http, &ctx.provider);
+        let mut exchange = configured(
+            &ctx.provider,
+            Endpoint::Token,
+            client.exchange_code(oauth2::AuthorizationCode::new(code.expose().to_owned())),
+        )?
+        .set_redirect_uri(Cow::Owned(
+            oauth2::RedirectUrl::new(redirect_uri).map_err(|e| Error::config(e.to_string()))?,
+        ));
+        if let Some(verifier) = verifier {
+            exchange = exchange.set_pkce_verifier(verifier);
+        }
+        match exchange.request_async(&adapter).await {
+            Ok(_) => adapter
+                .token(SystemTime::now())
+                .map(|t| with_requested_scopes(t, &requested)),
+            Err(e) => Err(adapter.error(e)),
+        }
+    }
+}
+
+/// Reads a token from an implicit grant redirect (RFC 6749 §4.2), for callers that drive
+/// a user agent themselves: the fragment's `state` must match, an `error` becomes the
+/// matching error, and the token fields are parsed like a token response.
+///
+/// ```
+/// use auth_core::Secret;
+/// let url = "https://app.example/cb#access_token=abc&token_type=bearer&expires_in=60&state=xyz";
+/// let token = auth_flows::token_from_fragment(url, &Secret::new("xyz")).unwrap();
+/// assert_eq!(token.access_token.expose(), "abc");
+/// assert!(auth_flows::token_from_fragment(url, &Secret::new("other")).is_err());
+/// ```
+pub fn token_from_fragment(url: &str, expected_state: &Secret) -> Result<Token, Error> {
+    let fragment = url.split_once('#').map(|(_, f)| f).unwrap_or_default();
+    let params: Vec<(String, String)> = form_urlencoded::parse(fragment.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if get("state").is_none_or(|s| !expected_state.constant_time_eq(s)) {
+        return Err(Error::StateMismatch);
+    }
+    match get("error") {
+        Some("access_denied") => {
+            return Err(Error::AccessDenied {
+                description: get("error_description").map(str::to_owned),
+            });
+        }
+        Some(code) => {
+            let mut e = auth_core::OAuthError::new(code, 200);
+            e.description = get("error_description").map(str::to_owned);
+            return Err(Error::OAuth(e));
+        }
+        None => {}
+    }
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter().filter(|(k, _)| k != "state"))
+        .finish();
+    auth_core::token::parse_token_response(
+        200,
+        "the redirect URI fragment",
+        body.as_bytes(),
+        SystemTime::now(),
+    )
+}

@@ -1,0 +1,382 @@
+//! The adapter between our [`HttpBackend`] and the `oauth2` crate, and the `oauth2`
+//! client built from a [`Provider`] and [`Credentials`]. Nothing here is public: the
+//! crate's typestate generics stay inside.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use auth_core::token::parse_token_response;
+use auth_core::{
+    BodyFormat, ClientAuth, CredentialField, Credentials, Endpoint, Error, HttpBackend, Provider,
+    RequestKind, Token,
+};
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
+use oauth2::{AccessToken, EndpointMaybeSet, EndpointNotSet, StandardRevocableToken};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The `oauth2` client with every endpoint optional (checked at run time, with our
+/// configuration errors).
+pub(crate) type OAuthClient = oauth2::Client<
+    BasicErrorResponse,
+    AnyTokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// A token response `oauth2` accepts as long as it has an access token; the real parse
+/// is `auth_core::token::parse_token_response` on the raw body, which is lenient where
+/// providers differ (string `expires_in`, odd `token_type`, form bodies).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct AnyTokenResponse {
+    access_token: AccessToken,
+    #[serde(default = "bearer", deserialize_with = "lenient_token_type")]
+    token_type: BasicTokenType,
+}
+
+fn bearer() -> BasicTokenType {
+    BasicTokenType::Bearer
+}
+
+fn lenient_token_type<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BasicTokenType, D::Error> {
+    let value = Option::<String>::deserialize(d)?.unwrap_or_default();
+    Ok(
+        if value.is_empty() || value.eq_ignore_ascii_case("bearer") {
+            BasicTokenType::Bearer
+        } else {
+            BasicTokenType::Extension(value)
+        },
+    )
+}
+
+impl oauth2::TokenResponse for AnyTokenResponse {
+    type TokenType = BasicTokenType;
+    fn access_token(&self) -> &AccessToken {
+        &self.access_token
+    }
+    fn token_type(&self) -> &BasicTokenType {
+        &self.token_type
+    }
+    fn expires_in(&self) -> Option<std::time::Duration> {
+        None
+    }
+    fn refresh_token(&self) -> Option<&oauth2::RefreshToken> {
+        None
+    }
+    fn scopes(&self) -> Option<&Vec<oauth2::Scope>> {
+        None
+    }
+}
+
+/// What the server really answered, before the adapter normalised it for `oauth2`.
+pub(crate) struct RawResponse {
+    pub(crate) status: u16,
+    pub(crate) url: String,
+    pub(crate) body: Vec<u8>,
+}
+
+/// Our transport as an `oauth2::AsyncHttpClient`.
+///
+/// Every request is marked [`RequestKind::TokenEndpoint`] (no redirects, no retries).
+/// A provider that wants JSON request bodies gets the form turned into JSON. Responses
+/// are handed to `oauth2` normalised (form bodies as JSON, `Content-Type` JSON) and kept
+/// raw for our own parser, so error statuses and quirks are reported exactly.
+pub(crate) struct Adapter {
+    http: Arc<dyn HttpBackend>,
+    body_format: BodyFormat,
+    last: Mutex<Option<RawResponse>>,
+}
+
+/// An error from our transport, carried through `oauth2`.
+#[derive(Debug)]
+pub(crate) struct AdapterError(pub(crate) Error);
+
+impl std::fmt::Display for AdapterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for AdapterError {}
+
+impl Adapter {
+    pub(crate) fn new(http: &Arc<dyn HttpBackend>, provider: &Provider) -> Self {
+        Adapter {
+            http: Arc::clone(http),
+            body_format: provider.body_format,
+            last: Mutex::new(None),
+        }
+    }
+
+    /// The last raw response, taken.
+    pub(crate) fn take_last(&self) -> Option<RawResponse> {
+        self.last.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    /// Parses the last raw response as a token response (the success path).
+    pub(crate) fn token(&self, now: SystemTime) -> Result<Token, Error> {
+        let raw = self
+            .take_last()
+            .ok_or_else(|| Error::Interaction("no response was received".into()))?;
+        parse_token_response(raw.status, &raw.url, &raw.body, now)
+    }
+
+    /// Turns an `oauth2` error into ours, using the raw response where there was one.
+    pub(crate) fn error<TE: oauth2::ErrorResponse + 'static>(
+        &self,
+        err: oauth2::RequestTokenError<AdapterError, TE>,
+    ) -> Error {
+        match err {
+            oauth2::RequestTokenError::Request(AdapterError(e)) => e,
+            other => match self.take_last() {
+                Some(raw) => {
+                    match parse_token_response(raw.status, &raw.url, &raw.body, SystemTime::now()) {
+                        Err(e) => e,
+                        Ok(_) => Error::InvalidResponse {
+                            url: raw.url,
+                            status: raw.status,
+                            problem: other.to_string(),
+                            excerpt: auth_core::redact::excerpt(&raw.body),
+                        },
+                    }
+                }
+                None => {
+                    Error::Interaction(format!("the OAuth request could not be built: {other}"))
+                }
+            },
+        }
+    }
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
+    type Error = AdapterError;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, AdapterError>> + Send + 'c>>;
+
+    fn call(&'c self, mut request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            request.extensions_mut().insert(RequestKind::TokenEndpoint);
+            if self.body_format == BodyFormat::Json {
+                form_to_json(&mut request);
+            }
+            let url = request.uri().to_string();
+            let url = url.split('?').next().unwrap_or_default().to_owned();
+            let response = self.http.send(request).await.map_err(AdapterError)?;
+            let (mut parts, body) = response.into_parts();
+            let normalised = normalise_body(&body);
+            *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(RawResponse {
+                status: parts.status.as_u16(),
+                url,
+                body,
+            });
+            if normalised.is_some() {
+                parts.headers.insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("application/json"),
+                );
+            }
+            let body = normalised.unwrap_or_default();
+            Ok(http::Response::from_parts(parts, body))
+        })
+    }
+}
+
+/// The body as a JSON object `oauth2` can read: JSON objects pass (with numeric strings
+/// in `expires_in`/`interval` turned into numbers), form bodies become objects; anything
+/// else is `None` (and `oauth2` sees an empty body, which it reports as an error that we
+/// replace by our own, more precise one).
+fn normalise_body(body: &[u8]) -> Option<Vec<u8>> {
+    let mut map: Map<String, Value> = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => return None,
+        Err(_) => {
+            let text = std::str::from_utf8(body).ok()?.trim();
+            if !text.contains('=') || text.starts_with('<') || text.contains(char::is_whitespace) {
+                return None;
+            }
+            form_urlencoded::parse(text.as_bytes())
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect()
+        }
+    };
+    for name in ["expires_in", "interval"] {
+        if let Some(Value::String(s)) = map.get(name)
+            && let Ok(n) = s.trim().parse::<u64>()
+        {
+            map.insert(name.to_owned(), Value::from(n));
+        }
+    }
+    serde_json::to_vec(&Value::Object(map)).ok()
+}
+
+fn form_to_json(request: &mut oauth2::HttpRequest) {
+    let map: Map<String, Value> = form_urlencoded::parse(request.body())
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect();
+    *request.body_mut() = Value::Object(map).to_string().into_bytes();
+    request.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+}
+
+/// The hint attached to missing-credential errors raised by flows; `authctl` replaces it
+/// with the exact environment variable names of the profile.
+pub(crate) const CREDENTIALS_HINT: &str = "pass them as arguments, set them in the environment, or store them with `authctl credentials set`";
+
+/// Fails with [`Error::MissingCredentials`] naming every field of `needed` that is unset.
+pub(crate) fn require(
+    provider: &Provider,
+    credentials: &Credentials,
+    needed: &[CredentialField],
+) -> Result<(), Error> {
+    let missing = credentials.missing(needed);
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::MissingCredentials {
+            provider: provider.name.clone(),
+            missing,
+            hint: CREDENTIALS_HINT.into(),
+        })
+    }
+}
+
+fn url_of<T>(
+    provider: &Provider,
+    which: Endpoint,
+    make: impl FnOnce(String) -> Result<T, url::ParseError>,
+) -> Result<Option<T>, Error> {
+    match provider.endpoint(which) {
+        Ok(url) => make(url.to_string()).map(Some).map_err(|e| {
+            Error::config(format!(
+                "{} of {} is not a valid URL: {e}",
+                which.config_key(),
+                provider.name
+            ))
+        }),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Builds the `oauth2` client for a provider. The client id is required; the secret is
+/// used as the provider's `client_auth` says.
+pub(crate) fn oauth_client(
+    provider: &Provider,
+    credentials: &Credentials,
+) -> Result<OAuthClient, Error> {
+    provider.validate()?;
+    require(provider, credentials, &[CredentialField::ClientId])?;
+    let client_id = credentials.client_id.clone().unwrap_or_default();
+    let client: oauth2::Client<
+        BasicErrorResponse,
+        AnyTokenResponse,
+        BasicTokenIntrospectionResponse,
+        StandardRevocableToken,
+        BasicRevocationErrorResponse,
+        EndpointNotSet,
+        EndpointNotSet,
+        EndpointNotSet,
+        EndpointNotSet,
+        EndpointNotSet,
+    > = oauth2::Client::new(oauth2::ClientId::new(client_id));
+    let mut client = client
+        .set_auth_uri_option(url_of(provider, Endpoint::Authorize, oauth2::AuthUrl::new)?)
+        .set_token_uri_option(url_of(provider, Endpoint::Token, oauth2::TokenUrl::new)?)
+        .set_device_authorization_url_option(url_of(
+            provider,
+            Endpoint::DeviceAuthorization,
+            oauth2::DeviceAuthorizationUrl::new,
+        )?)
+        .set_revocation_url_option(url_of(
+            provider,
+            Endpoint::Revocation,
+            oauth2::RevocationUrl::new,
+        )?)
+        .set_introspection_url_option(url_of(
+            provider,
+            Endpoint::Introspection,
+            oauth2::IntrospectionUrl::new,
+        )?);
+    match (provider.client_auth, &credentials.client_secret) {
+        (ClientAuth::None, _) | (_, None) => {
+            client = client.set_auth_type(oauth2::AuthType::RequestBody);
+        }
+        (ClientAuth::Basic, Some(secret)) => {
+            client = client
+                .set_auth_type(oauth2::AuthType::BasicAuth)
+                .set_client_secret(oauth2::ClientSecret::new(secret.expose().to_owned()));
+        }
+        (ClientAuth::Body, Some(secret)) => {
+            client = client
+                .set_auth_type(oauth2::AuthType::RequestBody)
+                .set_client_secret(oauth2::ClientSecret::new(secret.expose().to_owned()));
+        }
+    }
+    Ok(client)
+}
+
+/// Maps `oauth2`'s "endpoint not set" to our configuration error naming the key.
+pub(crate) fn configured<T>(
+    provider: &Provider,
+    which: Endpoint,
+    r: Result<T, oauth2::ConfigurationError>,
+) -> Result<T, Error> {
+    r.map_err(|_| match provider.endpoint(which) {
+        Err(e) => e,
+        Ok(url) => Error::config(format!(
+            "{} of {} cannot be used: {url}",
+            which.config_key(),
+            provider.name
+        )),
+    })
+}
+
+/// `Basic base64(urlencode(id):urlencode(secret))`, as RFC 6749 §2.3.1 says and as the
+/// `oauth2` crate sends it, for the requests we build ourselves.
+pub(crate) fn basic_auth(client_id: &str, secret: &auth_core::Secret) -> auth_core::Secret {
+    use base64::Engine;
+    let id: String = form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
+    let secret: String = form_urlencoded::byte_serialize(secret.expose().as_bytes()).collect();
+    auth_core::Secret::new(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+    ))
+}
+
+/// The scopes as `oauth2` values.
+#[cfg(any(
+    feature = "password",
+    feature = "client-credentials",
+    feature = "authorization-code",
+    feature = "device"
+))]
+pub(crate) fn scopes(list: &[String]) -> Vec<oauth2::Scope> {
+    list.iter().map(|s| oauth2::Scope::new(s.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_form_and_string_numbers() {
+        let out = normalise_body(b"access_token=a&expires_in=60&token_type=bearer").unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["expires_in"], 60);
+        assert_eq!(v["access_token"], "a");
+        assert!(normalise_body(b"<html>oops</html>").is_none());
+        assert!(normalise_body(b"[1,2]").is_none());
+    }
+}

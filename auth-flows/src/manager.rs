@@ -1,0 +1,278 @@
+//! [`TokenManager`]: the token lifecycle. Load, check, refresh or re-run a flow, save.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use auth_core::{AuthFlow, Error, FlowContext, Token, TokenKey, TokenKind, TokenStore};
+
+/// The default leeway: a token that expires within a minute is renewed first.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+
+/// Answers "give me a valid token" for one [`TokenKey`].
+///
+/// [`TokenManager::token`]:
+/// 1. returns the cached or stored token if it is valid beyond the leeway (60 s);
+/// 2. otherwise renews it: refresh with the refresh token, or for a JWT a new exchange
+///    with the OAuth token it came from (refreshing that first if needed);
+/// 3. otherwise runs the configured flow if it needs no person (password, client
+///    credentials) and the credentials allow it;
+/// 4. otherwise fails with [`Error::LoginRequired`] (or the server's `invalid_grant`),
+///    for which [`Error::needs_login`] is true.
+///
+/// Every new token is saved. Concurrent callers share one renewal: the first takes a lock,
+/// the others wait and then find the fresh token, so 1,000 callers on an expired token
+/// make one token request.
+///
+/// The whole picture, for a service using client credentials:
+///
+/// ```no_run
+/// # #[cfg(feature = "client-credentials")]
+/// # async fn run(http: std::sync::Arc<dyn auth_core::HttpBackend>, store: std::sync::Arc<dyn auth_core::TokenStore>) -> Result<(), auth_core::Error> {
+/// use std::sync::Arc;
+/// use auth_core::{Credentials, Endpoint, FlowContext, Provider, TokenKey};
+/// use auth_flows::{ClientCredentialsFlow, TokenManager};
+///
+/// let provider = Provider::new("my-api").with_endpoint(Endpoint::Token, "https://auth.example.com/token")?;
+/// let credentials = Credentials { client_id: Some("id".into()), client_secret: Some("secret".into()), ..Default::default() };
+/// let manager = TokenManager::new(TokenKey::new("my-api", "default", "id"), store, FlowContext::new(provider, credentials, http))
+///     .with_flow(Arc::new(ClientCredentialsFlow));
+/// let token = manager.token().await?; // stored, refreshed, or obtained as needed
+/// # Ok(()) }
+/// ```
+///
+/// A person's login, then renewals without them (iNaturalist: password grant + JWT):
+///
+/// ```no_run
+/// # #[cfg(all(feature = "password", feature = "inaturalist"))]
+/// # async fn run(store: std::sync::Arc<dyn auth_core::TokenStore>, ctx: auth_core::FlowContext) -> Result<(), auth_core::Error> {
+/// use std::sync::Arc;
+/// use auth_core::TokenKey;
+/// use auth_flows::{PasswordFlow, TokenManager};
+///
+/// let manager = TokenManager::new(TokenKey::new("inaturalist", "ana", "app-id"), store, ctx)
+///     .with_flow(Arc::new(PasswordFlow))
+///     .with_jwt(true);
+/// let token = manager.token().await?;
+/// println!("Authorization: {}", token.authorization_header().expose());
+/// # Ok(()) }
+/// ```
+pub struct TokenManager {
+    key: TokenKey,
+    store: Arc<dyn TokenStore>,
+    ctx: FlowContext,
+    flow: Option<Arc<dyn AuthFlow>>,
+    jwt: bool,
+    leeway: Duration,
+    cache: Mutex<Option<Token>>,
+    renewal: futures_util::lock::Mutex<()>,
+}
+
+impl std::fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenManager")
+            .field("key", &self.key)
+            .field("store", &self.store.describe())
+            .field("flow", &self.flow.as_ref().map(|f| f.name()))
+            .field("jwt", &self.jwt)
+            .field("leeway", &self.leeway)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenManager {
+    /// A manager for `key`, keeping tokens in `store`, talking to the provider in `ctx`.
+    pub fn new(key: TokenKey, store: Arc<dyn TokenStore>, ctx: FlowContext) -> Self {
+        TokenManager {
+            key,
+            store,
+            ctx,
+            flow: None,
+            jwt: false,
+            leeway: DEFAULT_LEEWAY,
+            cache: Mutex::new(None),
+            renewal: futures_util::lock::Mutex::new(()),
+        }
+    }
+
+    /// The flow run when there is no usable token. Only flows that need no person are
+    /// run by [`TokenManager::token`]; [`TokenManager::login`] runs any flow.
+    pub fn with_flow(mut self, flow: Arc<dyn AuthFlow>) -> Self {
+        self.flow = Some(flow);
+        self
+    }
+
+    /// Exchange every new OAuth token for a JWT (iNaturalist).
+    pub fn with_jwt(mut self, jwt: bool) -> Self {
+        self.jwt = jwt;
+        self
+    }
+
+    /// How long before expiry a token is renewed (default 60 s).
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// The key this manager serves.
+    pub fn key(&self) -> &TokenKey {
+        &self.key
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn TokenStore> {
+        &self.store
+    }
+
+    /// The flow context (provider, credentials, transport, interaction).
+    pub fn context(&self) -> &FlowContext {
+        &self.ctx
+    }
+
+    /// A token valid for at least the leeway. See the type's documentation.
+    pub async fn token(&self) -> Result<Token, Error> {
+        self.token_valid_for(self.leeway).await
+    }
+
+    /// A token valid for at least `min_valid`.
+    pub async fn token_valid_for(&self, min_valid: Duration) -> Result<Token, Error> {
+        if let Some(token) = self.cached(min_valid) {
+            return Ok(token);
+        }
+        let _guard = self.renewal.lock().await;
+        // Another caller may have renewed it while we waited; another process may have
+        // saved a newer one.
+        if let Some(token) = self.cached(min_valid) {
+            return Ok(token);
+        }
+        let stored = self.store.load(&self.key).await?;
+        if let Some(token) = &stored
+            && !token.is_expired(SystemTime::now(), min_valid)
+        {
+            self.remember(token.clone());
+            return Ok(token.clone());
+        }
+        self.renew_locked(stored).await
+    }
+
+    /// Renews now, whatever the expiry says: after a 401, or for `authctl token --refresh`.
+    /// When `stale` is given and the stored token is already a different one (another
+    /// caller renewed it), that one is returned instead of renewing twice.
+    pub async fn force_refresh(&self, stale: Option<Token>) -> Result<Token, Error> {
+        let _guard = self.renewal.lock().await;
+        let stored = self.store.load(&self.key).await?;
+        if let (Some(stale), Some(current)) = (&stale, &stored)
+            && current.access_token != stale.access_token
+            && !current.is_expired(SystemTime::now(), self.leeway)
+        {
+            self.remember(current.clone());
+            return Ok(current.clone());
+        }
+        self.renew_locked(stored).await
+    }
+
+    /// Runs `flow` (which may need a person), exchanges for a JWT when configured, saves
+    /// and returns the token.
+    pub async fn login(&self, flow: &dyn AuthFlow) -> Result<Token, Error> {
+        let _guard = self.renewal.lock().await;
+        let token = self.finish(flow.authenticate(&self.ctx).await?).await?;
+        self.save(&token).await?;
+        Ok(token)
+    }
+
+    /// The stored token, without renewing it.
+    pub async fn stored(&self) -> Result<Option<Token>, Error> {
+        self.store.load(&self.key).await
+    }
+
+    /// Deletes the stored token; true when there was one.
+    pub async fn logout(&self) -> Result<bool, Error> {
+        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.store.delete(&self.key).await
+    }
+
+    fn cached(&self, min_valid: Duration) -> Option<Token> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .as_ref()
+            .filter(|t| !t.is_expired(SystemTime::now(), min_valid))
+            .cloned()
+    }
+
+    fn remember(&self, token: Token) {
+        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(token);
+    }
+
+    async fn save(&self, token: &Token) -> Result<(), Error> {
+        self.store.save(&self.key, token).await?;
+        self.remember(token.clone());
+        Ok(())
+    }
+
+    /// Called with the renewal lock held.
+    async fn renew_locked(&self, stored: Option<Token>) -> Result<Token, Error> {
+        let renewed = match &stored {
+            Some(token) => self.renew(token).await,
+            None => Err(Error::LoginRequired {
+                profile: self.ctx.provider.name.clone(),
+            }),
+        };
+        let token = match renewed {
+            Ok(token) => token,
+            Err(e) if e.needs_login() => match self.unattended_flow() {
+                Some(flow) => match flow.authenticate(&self.ctx).await {
+                    Ok(token) => self.finish(token).await?,
+                    Err(Error::MissingCredentials { .. }) => return Err(e),
+                    Err(other) => return Err(other),
+                },
+                None => return Err(e),
+            },
+            Err(e) => return Err(e),
+        };
+        self.save(&token).await?;
+        Ok(token)
+    }
+
+    fn unattended_flow(&self) -> Option<&Arc<dyn AuthFlow>> {
+        self.flow.as_ref().filter(|f| !f.needs_person())
+    }
+
+    /// Renews a token without a person: refresh, or a new JWT from its source.
+    async fn renew(&self, token: &Token) -> Result<Token, Error> {
+        let ctx = &self.ctx;
+        match &token.kind {
+            TokenKind::Jwt {
+                source: Some(source),
+            } => {
+                let source = if source.is_expired(SystemTime::now(), self.leeway) {
+                    crate::refresh(&ctx.provider, &ctx.credentials, &ctx.http, source).await?
+                } else {
+                    (**source).clone()
+                };
+                self.exchange(source).await
+            }
+            TokenKind::OAuth1 { .. } => Ok(token.clone()),
+            _ => crate::refresh(&ctx.provider, &ctx.credentials, &ctx.http, token).await,
+        }
+    }
+
+    /// Applies the JWT exchange to a fresh OAuth token when configured.
+    async fn finish(&self, token: Token) -> Result<Token, Error> {
+        if self.jwt && !matches!(token.kind, TokenKind::Jwt { .. } | TokenKind::OAuth1 { .. }) {
+            self.exchange(token).await
+        } else {
+            Ok(token)
+        }
+    }
+
+    #[cfg(feature = "inaturalist")]
+    async fn exchange(&self, source: Token) -> Result<Token, Error> {
+        crate::exchange_jwt(&self.ctx.provider, self.ctx.http.as_ref(), &source).await
+    }
+
+    #[cfg(not(feature = "inaturalist"))]
+    async fn exchange(&self, _source: Token) -> Result<Token, Error> {
+        Err(Error::config(
+            "JWT exchange needs auth-flows' `inaturalist` feature",
+        ))
+    }
+}

@@ -1,0 +1,470 @@
+//! The RFC 5849 building blocks: percent-encoding (§3.6), the base string URI (§3.4.1.2),
+//! parameter normalisation (§3.4.1.3.2), the signature base string (§3.4.1.1) and the
+//! `Authorization: OAuth` header (§3.5.1).
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC};
+
+use super::error::{SignError, display_name, display_url};
+
+/// Everything but the RFC 3986 unreserved characters `A-Z a-z 0-9 - . _ ~`.
+const OAUTH_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// What HTTP clients (the `url` crate) percent-encode in a path: the same set is
+/// encoded in the base string URI, so it matches the request line the server sees.
+const PATH_ENCODE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// Percent-encodes a value as RFC 5849 §3.6 says: the UTF-8 bytes of everything except
+/// `A-Z a-z 0-9 - . _ ~`, with upper-case hex digits.
+///
+/// ```
+/// use auth_flows::oauth1::percent_encode;
+/// assert_eq!(percent_encode("r b&c@"), "r%20b%26c%40");
+/// assert_eq!(percent_encode("-._~"), "-._~");
+/// assert_eq!(percent_encode("、"), "%E3%80%81");
+/// ```
+pub fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    encode_into(&mut out, value.as_bytes());
+    out
+}
+
+/// Appends the RFC 5849 §3.6 encoding of `bytes` to `out`.
+pub(crate) fn encode_into(out: &mut String, bytes: &[u8]) {
+    for chunk in percent_encoding::percent_encode(bytes, OAUTH_ENCODE) {
+        out.push_str(chunk);
+    }
+}
+
+/// Decodes RFC 5849 §3.6 percent-encoding (as used in the `Authorization` header and
+/// the signature base string). `+` stays `+`. Malformed escapes and bytes that are not
+/// UTF-8 are an error.
+///
+/// ```
+/// use auth_flows::oauth1::percent_decode;
+/// assert_eq!(percent_decode("r%20b%2Bc").unwrap(), "r b+c");
+/// assert!(percent_decode("100%").is_err());
+/// assert!(percent_decode("%FF").is_err());
+/// ```
+pub fn percent_decode(value: &str) -> Result<String, SignError> {
+    decode_component(value.as_bytes(), false).map_err(|problem| SignError::InvalidParameter {
+        location: "percent-encoded",
+        name: display_name(value),
+        problem: problem.to_owned(),
+    })
+}
+
+/// Decodes one name or value: `%XX` escapes (strictly), and `+` as a space when
+/// `plus_as_space` (form encoding). The result must be UTF-8.
+pub(crate) fn decode_component(input: &[u8], plus_as_space: bool) -> Result<String, &'static str> {
+    let needs_decoding = input.contains(&b'%') || (plus_as_space && input.contains(&b'+'));
+    if !needs_decoding {
+        return std::str::from_utf8(input)
+            .map(str::to_owned)
+            .map_err(|_| NOT_UTF8);
+    }
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        match input[i] {
+            b'%' => {
+                let digits = input.get(i + 1..i + 3).ok_or(BAD_ESCAPE)?;
+                let high = hex_value(digits[0]).ok_or(BAD_ESCAPE)?;
+                let low = hex_value(digits[1]).ok_or(BAD_ESCAPE)?;
+                out.push(high << 4 | low);
+                i += 3;
+            }
+            b'+' if plus_as_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            byte => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| NOT_UTF8)
+}
+
+const BAD_ESCAPE: &str =
+    "a `%` is not followed by two hex digits; percent-encode a literal `%` as %25";
+const NOT_UTF8: &str = "it decodes to bytes that are not UTF-8, which OAuth 1 signatures cannot represent unambiguously; percent-encode the UTF-8 form of the text";
+
+fn hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Parses an `application/x-www-form-urlencoded` string (a query or a form body) into
+/// decoded pairs, as RFC 5849 §3.4.1.3.1 says: `&`-separated, split at the first `=`, a
+/// missing `=` meaning an empty value, `+` meaning a space. Empty segments are skipped.
+pub(crate) fn parse_form(
+    input: &str,
+    location: &'static str,
+) -> Result<Vec<(String, String)>, SignError> {
+    let mut pairs = Vec::new();
+    for segment in input.split('&').filter(|s| !s.is_empty()) {
+        let (name, value) = segment.split_once('=').unwrap_or((segment, ""));
+        let problem = |problem: &str| SignError::InvalidParameter {
+            location,
+            name: display_name(name),
+            problem: problem.to_owned(),
+        };
+        let name_decoded = decode_component(name.as_bytes(), true).map_err(problem)?;
+        let value_decoded = decode_component(value.as_bytes(), true).map_err(problem)?;
+        pairs.push((name_decoded, value_decoded));
+    }
+    Ok(pairs)
+}
+
+/// The base string URI of RFC 5849 §3.4.1.2: scheme and host in lower case, the port only
+/// when it is not the scheme's default (80 for http, 443 for https), the path (`/` when
+/// empty), no query and no fragment. `host_header` is the request's `Host` header, which
+/// takes the place of the URL's host and port when given.
+///
+/// URLs that cannot give a base string every server agrees on are an error: no scheme,
+/// no host, a port that is not a number from 1 to 65535, a host that is not ASCII, `.`
+/// or `..` path segments.
+///
+/// ```
+/// use auth_flows::oauth1::base_string_uri;
+/// assert_eq!(base_string_uri("HTTP://Example.COM:80/r%20v/X?id=123", None).unwrap(),
+///            "http://example.com/r%20v/X");
+/// assert_eq!(base_string_uri("https://example.net:8080", None).unwrap(),
+///            "https://example.net:8080/");
+/// assert!(base_string_uri("example.com/path", None).is_err());
+/// ```
+pub fn base_string_uri(url: &str, host_header: Option<&str>) -> Result<String, SignError> {
+    let invalid = |problem: &str| SignError::InvalidUrl {
+        url: display_url(url),
+        problem: problem.to_owned(),
+    };
+
+    let colon = url
+        .find(':')
+        .ok_or_else(|| invalid("it has no scheme (such as https://)"))?;
+    let scheme = &url[..colon];
+    let scheme_ok = scheme
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !scheme_ok {
+        return Err(invalid("it has no valid scheme (such as https://)"));
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    let rest = url[colon + 1..]
+        .strip_prefix("//")
+        .ok_or_else(|| invalid("it has no host (expected scheme://host/path)"))?;
+
+    // authority, then path up to the query or fragment
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let after = &rest[authority_end..];
+    let path = &after[..after.find(['?', '#']).unwrap_or(after.len())];
+
+    // user information is not part of the Host header
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let (mut host, mut port) = split_host_port(host_port).map_err(|p| invalid(&p))?;
+    if let Some(header) = host_header {
+        (host, port) = split_host_port(header.trim())
+            .map_err(|p| invalid(&format!("its Host header: {p}")))?;
+    }
+    if host.is_empty() {
+        return Err(invalid("it has no host (expected scheme://host/path)"));
+    }
+
+    let default_port = match scheme.as_str() {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    };
+    let mut out = String::with_capacity(url.len() + 1);
+    out.push_str(&scheme);
+    out.push_str("://");
+    out.push_str(&host);
+    if let Some(port) = port.filter(|p| Some(*p) != default_port) {
+        out.push(':');
+        out.push_str(&port.to_string());
+    }
+    if path.is_empty() {
+        out.push('/');
+    } else {
+        check_dot_segments(path).map_err(invalid)?;
+        for chunk in percent_encoding::utf8_percent_encode(path, PATH_ENCODE) {
+            out.push_str(chunk);
+        }
+    }
+    Ok(out)
+}
+
+/// Splits `host[:port]` or `[v6][:port]` and normalises the host (lower case, canonical
+/// IPv6). An empty port (`host:`) means none.
+fn split_host_port(input: &str) -> Result<(String, Option<u16>), String> {
+    let (host, port_text) = if let Some(v6) = input.strip_prefix('[') {
+        let (addr, after) = v6
+            .split_once(']')
+            .ok_or("its IPv6 address has no closing `]`")?;
+        let addr: Ipv6Addr = addr
+            .parse()
+            .map_err(|_| format!("{addr:?} is not an IPv6 address"))?;
+        let port_text = match after {
+            "" => None,
+            _ => Some(
+                after
+                    .strip_prefix(':')
+                    .ok_or("unexpected text after the IPv6 address")?,
+            ),
+        };
+        (format!("[{addr}]"), port_text)
+    } else {
+        let (host, port_text) = match input.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (input, None),
+        };
+        check_host(host)?;
+        (host.to_ascii_lowercase(), port_text)
+    };
+    let port = match port_text {
+        None | Some("") => None,
+        Some(text) => Some(parse_port(text)?),
+    };
+    Ok((host, port))
+}
+
+fn parse_port(text: &str) -> Result<u16, String> {
+    let bad = || format!("its port {text:?} is not a number from 1 to 65535");
+    if !text.bytes().all(|b| b.is_ascii_digit()) || text.len() > 5 {
+        return Err(bad());
+    }
+    match text.parse::<u32>() {
+        Ok(port @ 1..=65535) => Ok(port as u16),
+        _ => Err(bad()),
+    }
+}
+
+/// Host names must be plain ASCII (what goes in the `Host` header), and numeric hosts
+/// must be dotted-quad IPv4, because HTTP clients rewrite anything else (IDNA, `127.1`)
+/// and the server would sign a different host.
+fn check_host(host: &str) -> Result<(), String> {
+    if !host.is_ascii() {
+        return Err(format!(
+            "its host {:?} is not ASCII; use its ASCII (punycode, xn--) form",
+            display_name(host)
+        ));
+    }
+    if let Some(bad) = host
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')))
+    {
+        return Err(format!(
+            "its host {:?} contains {bad:?}, which is not allowed in a host name",
+            display_name(host)
+        ));
+    }
+    let last_label = host.trim_end_matches('.').rsplit('.').next().unwrap_or("");
+    let numeric = !last_label.is_empty()
+        && (last_label.bytes().all(|b| b.is_ascii_digit())
+            || last_label.to_ascii_lowercase().starts_with("0x"));
+    if numeric {
+        let canonical = host
+            .parse::<Ipv4Addr>()
+            .is_ok_and(|ip| ip.to_string() == host);
+        if !canonical {
+            return Err(format!(
+                "its host {host:?} looks like an IPv4 address but is not four decimal numbers \
+                 (a.b.c.d)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_dot_segments(path: &str) -> Result<(), &'static str> {
+    let dotty = path.split('/').any(|segment| {
+        let s = segment.to_ascii_lowercase().replace("%2e", ".");
+        s == "." || s == ".."
+    });
+    if dotty {
+        Err(
+            "its path has `.` or `..` segments, which HTTP clients resolve before sending; give the resolved path",
+        )
+    } else {
+        Ok(())
+    }
+}
+
+/// Normalises decoded parameters as RFC 5849 §3.4.1.3.2 says: each name and value
+/// percent-encoded (§3.6), sorted by encoded name and then encoded value, joined as
+/// `name=value` pairs with `&`. Repeated names are kept.
+///
+/// ```
+/// use auth_flows::oauth1::normalize_parameters;
+/// let params = [("b5", "=%3D"), ("a3", "a"), ("c@", ""), ("a2", "r b"), ("a3", "2 q")];
+/// assert_eq!(normalize_parameters(&params), "a2=r%20b&a3=2%20q&a3=a&b5=%3D%253D&c%40=");
+/// ```
+pub fn normalize_parameters<N: AsRef<str>, V: AsRef<str>>(params: &[(N, V)]) -> String {
+    let mut encoded: Vec<(String, String)> = params
+        .iter()
+        .map(|(n, v)| (percent_encode(n.as_ref()), percent_encode(v.as_ref())))
+        .collect();
+    encoded.sort_unstable();
+    let mut out = String::with_capacity(encoded.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
+    for (i, (name, value)) in encoded.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(name);
+        out.push('=');
+        out.push_str(value);
+    }
+    out
+}
+
+/// The signature base string of RFC 5849 §3.4.1.1: the upper-case method, the base
+/// string URI and the normalised parameters, each percent-encoded, joined with `&`.
+///
+/// ```
+/// use auth_flows::oauth1::signature_base_string;
+/// assert_eq!(signature_base_string("get", "http://example.com/", "a=1&b=x%20y"),
+///            "GET&http%3A%2F%2Fexample.com%2F&a%3D1%26b%3Dx%2520y");
+/// ```
+pub fn signature_base_string(method: &str, base_uri: &str, normalized_params: &str) -> String {
+    let mut out =
+        String::with_capacity(method.len() + base_uri.len() * 2 + normalized_params.len() * 2);
+    encode_into(&mut out, method.to_ascii_uppercase().as_bytes());
+    out.push('&');
+    encode_into(&mut out, base_uri.as_bytes());
+    out.push('&');
+    encode_into(&mut out, normalized_params.as_bytes());
+    out
+}
+
+/// Parses an `Authorization: OAuth ...` header value (RFC 5849 §3.5.1) into decoded
+/// name/value pairs, in order. `realm` is returned as written (it is a quoted string,
+/// not percent-encoded). For servers and tests that check what a client sent.
+///
+/// ```
+/// use auth_flows::oauth1::parse_authorization_header;
+/// let pairs = parse_authorization_header(r#"OAuth realm="Photos", oauth_nonce="a%20b""#).unwrap();
+/// assert_eq!(pairs, [("realm".to_owned(), "Photos".to_owned()),
+///                    ("oauth_nonce".to_owned(), "a b".to_owned())]);
+/// assert!(parse_authorization_header("Bearer abc").is_err());
+/// ```
+pub fn parse_authorization_header(value: &str) -> Result<Vec<(String, String)>, SignError> {
+    let malformed = |problem: &str| SignError::InvalidRequest {
+        problem: format!("the Authorization header is not a valid OAuth header: {problem}"),
+    };
+    let value = value.trim();
+    let scheme_end = value.find([' ', '\t']).unwrap_or(value.len());
+    if !value[..scheme_end].eq_ignore_ascii_case("OAuth") {
+        return Err(malformed("it does not start with `OAuth `"));
+    }
+    let mut rest = value[scheme_end..].trim_start();
+    let mut pairs = Vec::new();
+    while !rest.is_empty() {
+        let (name, after) = rest
+            .split_once('=')
+            .ok_or_else(|| malformed("a parameter has no `=`"))?;
+        let name = name.trim();
+        let after = after
+            .trim_start()
+            .strip_prefix('"')
+            .ok_or_else(|| malformed("a value is not in double quotes"))?;
+        let (raw, after) = after
+            .split_once('"')
+            .ok_or_else(|| malformed("a value has no closing quote"))?;
+        let decoded_name = percent_decode(name)?;
+        let decoded_value = if decoded_name == "realm" {
+            raw.to_owned()
+        } else {
+            decode_component(raw.as_bytes(), false).map_err(|problem| {
+                SignError::InvalidParameter {
+                    location: "Authorization header",
+                    name: display_name(&decoded_name),
+                    problem: problem.to_owned(),
+                }
+            })?
+        };
+        pairs.push((decoded_name, decoded_value));
+        let after = after.trim_start();
+        rest = match after.strip_prefix(',') {
+            Some(next) => next.trim_start(),
+            None if after.is_empty() => after,
+            None => return Err(malformed("parameters are not separated by commas")),
+        };
+    }
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_parsing_follows_the_rfc_example() {
+        let pairs = parse_form("c2&a3=2+q", "form body").unwrap();
+        assert_eq!(
+            pairs,
+            [("c2".into(), String::new()), ("a3".into(), "2 q".into())]
+        );
+        let err = parse_form("a=%zz", "query").unwrap_err();
+        assert!(err.to_string().contains("two hex digits"), "{err}");
+        assert!(!err.to_string().contains("zz"), "{err}");
+    }
+
+    #[test]
+    fn hosts_that_clients_rewrite_are_refused() {
+        for bad in [
+            "http://exämple.com/",
+            "http://127.1/",
+            "http://0x7f.0.0.1/",
+            "http://a b/",
+            "http://x/a/../b",
+            "http://x/a/%2E/b",
+        ] {
+            assert!(base_string_uri(bad, None).is_err(), "{bad}");
+        }
+        assert_eq!(
+            base_string_uri("http://u:p@Host.example:8080/a", None).unwrap(),
+            "http://host.example:8080/a"
+        );
+        assert_eq!(
+            base_string_uri("http://[::FFFF:1.2.3.4]:80/", None).unwrap(),
+            "http://[::ffff:1.2.3.4]/"
+        );
+    }
+
+    #[test]
+    fn header_parsing_rejects_garbage() {
+        for bad in [
+            "OAuth a",
+            "OAuth a=b",
+            "OAuth a=\"b",
+            "OAuth a=\"b\" c=\"d\"",
+            "OAuth a=\"%zz\"",
+        ] {
+            assert!(parse_authorization_header(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_authorization_header("OAuth").unwrap(), []);
+    }
+}

@@ -1,0 +1,308 @@
+//! Built-in providers, and providers described by OpenID Connect / RFC 8414 discovery.
+
+use auth_core::{ClientAuth, Endpoint, Provider, Url};
+#[cfg(feature = "discovery")]
+use auth_core::{Error, HttpBackend};
+
+/// A built-in provider and how it is normally used.
+///
+/// ```
+/// let p = auth_flows::preset("inaturalist").unwrap();
+/// assert_eq!(p.provider.endpoints.token.as_ref().unwrap().as_str(), "https://www.inaturalist.org/oauth/token");
+/// assert!(p.jwt);
+/// assert!(auth_flows::preset("nope").is_none());
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Preset {
+    /// The provider, every endpoint of which can be overridden.
+    pub provider: Provider,
+    /// The flow a profile uses when it names none (`pkce`, `device`, ...).
+    pub default_flow: &'static str,
+    /// Whether the token is exchanged for a JWT (iNaturalist).
+    pub jwt: bool,
+    /// One line for `authctl providers`.
+    pub description: &'static str,
+}
+
+/// The names of the built-in providers.
+pub const PRESET_NAMES: &[&str] = &["inaturalist", "github", "google", "gitlab", "microsoft"];
+
+/// A built-in provider by name: `inaturalist`, `github`, `google`, `gitlab`,
+/// `microsoft` (the `common` tenant).
+///
+/// ```
+/// for name in auth_flows::PRESET_NAMES {
+///     let p = auth_flows::preset(name).unwrap();
+///     assert!(p.provider.validate().is_ok());
+/// }
+/// ```
+pub fn preset(name: &str) -> Option<Preset> {
+    let build = |name: &str, endpoints: &[(Endpoint, &str)]| {
+        endpoints
+            .iter()
+            .try_fold(Provider::new(name), |p, (which, url)| {
+                p.with_endpoint(*which, url)
+            })
+            .ok()
+    };
+    let (mut provider, default_flow, jwt, description, auth, api_base, scopes): (
+        _,
+        _,
+        _,
+        _,
+        _,
+        &str,
+        &[&str],
+    ) = match name {
+        "inaturalist" => (
+            build(
+                name,
+                &[
+                    (
+                        Endpoint::Authorize,
+                        "https://www.inaturalist.org/oauth/authorize",
+                    ),
+                    (Endpoint::Token, "https://www.inaturalist.org/oauth/token"),
+                    (Endpoint::Jwt, "https://www.inaturalist.org/users/api_token"),
+                    (
+                        Endpoint::Userinfo,
+                        "https://api.inaturalist.org/v1/users/me",
+                    ),
+                ],
+            )?,
+            "pkce",
+            true,
+            "iNaturalist: OAuth token exchanged for a 24 h API JWT",
+            ClientAuth::Body,
+            "https://api.inaturalist.org/v1/",
+            &[],
+        ),
+        "github" => (
+            build(
+                name,
+                &[
+                    (
+                        Endpoint::Authorize,
+                        "https://github.com/login/oauth/authorize",
+                    ),
+                    (
+                        Endpoint::Token,
+                        "https://github.com/login/oauth/access_token",
+                    ),
+                    (
+                        Endpoint::DeviceAuthorization,
+                        "https://github.com/login/device/code",
+                    ),
+                    (Endpoint::Userinfo, "https://api.github.com/user"),
+                ],
+            )?,
+            "device",
+            false,
+            "GitHub OAuth apps (device flow by default)",
+            ClientAuth::Body,
+            "https://api.github.com/",
+            &[],
+        ),
+        "google" => (
+            build(
+                name,
+                &[
+                    (
+                        Endpoint::Authorize,
+                        "https://accounts.google.com/o/oauth2/v2/auth",
+                    ),
+                    (Endpoint::Token, "https://oauth2.googleapis.com/token"),
+                    (
+                        Endpoint::DeviceAuthorization,
+                        "https://oauth2.googleapis.com/device/code",
+                    ),
+                    (Endpoint::Revocation, "https://oauth2.googleapis.com/revoke"),
+                    (
+                        Endpoint::Userinfo,
+                        "https://openidconnect.googleapis.com/v1/userinfo",
+                    ),
+                ],
+            )?,
+            "pkce",
+            false,
+            "Google (installed-app clients)",
+            ClientAuth::Body,
+            "https://www.googleapis.com/",
+            &["openid", "email", "profile"],
+        ),
+        "gitlab" => (
+            build(
+                name,
+                &[
+                    (Endpoint::Authorize, "https://gitlab.com/oauth/authorize"),
+                    (Endpoint::Token, "https://gitlab.com/oauth/token"),
+                    (
+                        Endpoint::DeviceAuthorization,
+                        "https://gitlab.com/oauth/authorize_device",
+                    ),
+                    (Endpoint::Revocation, "https://gitlab.com/oauth/revoke"),
+                    (
+                        Endpoint::Introspection,
+                        "https://gitlab.com/oauth/introspect",
+                    ),
+                    (Endpoint::Userinfo, "https://gitlab.com/oauth/userinfo"),
+                ],
+            )?,
+            "pkce",
+            false,
+            "GitLab.com (override the URLs for self-hosted GitLab)",
+            ClientAuth::Body,
+            "https://gitlab.com/api/v4/",
+            &["read_user"],
+        ),
+        "microsoft" => (
+            build(
+                name,
+                &[
+                    (
+                        Endpoint::Authorize,
+                        "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+                    ),
+                    (
+                        Endpoint::Token,
+                        "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+                    ),
+                    (
+                        Endpoint::DeviceAuthorization,
+                        "https://login.microsoftonline.com/common/oauth2/v2.0/devicecode",
+                    ),
+                    (
+                        Endpoint::Userinfo,
+                        "https://graph.microsoft.com/oidc/userinfo",
+                    ),
+                ],
+            )?,
+            "pkce",
+            false,
+            "Microsoft identity platform, common tenant",
+            ClientAuth::Body,
+            "https://graph.microsoft.com/v1.0/",
+            &["openid", "profile", "offline_access", "User.Read"],
+        ),
+        _ => return None,
+    };
+    provider.client_auth = auth;
+    provider.endpoints.api_base = Url::parse(api_base).ok();
+    provider.default_scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+    Some(Preset {
+        provider,
+        default_flow,
+        jwt,
+        description,
+    })
+}
+
+/// Builds a provider from discovery: `issuer` + `/.well-known/openid-configuration`,
+/// falling back to RFC 8414's `/.well-known/oauth-authorization-server` (inserted before
+/// the issuer's path). The document's `issuer` must match the one asked for.
+///
+/// ```no_run
+/// # async fn run(http: std::sync::Arc<dyn auth_core::HttpBackend>) -> Result<(), auth_core::Error> {
+/// let provider = auth_flows::discover(http.as_ref(), "my-idp", "https://idp.example.com").await?;
+/// println!("{:?}", provider.endpoints.token);
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "discovery")]
+pub async fn discover(http: &dyn HttpBackend, name: &str, issuer: &str) -> Result<Provider, Error> {
+    let issuer_url = Url::parse(issuer)
+        .map_err(|e| Error::config(format!("issuer {issuer:?} is not a URL: {e}")))?;
+    let trimmed = issuer.trim_end_matches('/');
+    let mut candidates = vec![format!("{trimmed}/.well-known/openid-configuration")];
+    let path = issuer_url.path().trim_end_matches('/');
+    let origin = issuer_url.origin().ascii_serialization();
+    candidates.push(format!(
+        "{origin}/.well-known/oauth-authorization-server{path}"
+    ));
+    let mut last_error = None;
+    for candidate in candidates {
+        let url = Url::parse(&candidate).map_err(|e| Error::config(e.to_string()))?;
+        let request = http::Request::get(url.as_str())
+            .header(http::header::ACCEPT, "application/json")
+            .body(Vec::new())
+            .map_err(|e| Error::config(e.to_string()))?;
+        let response = match http.send(request).await {
+            Ok(r) => r,
+            Err(e) => {
+                last_error = Some(e);
+                continue;
+            }
+        };
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            last_error = Some(Error::InvalidResponse {
+                url: candidate.clone(),
+                status,
+                problem: "no discovery document here".into(),
+                excerpt: auth_core::redact::excerpt(response.body()),
+            });
+            continue;
+        }
+        return provider_from_document(name, issuer, &candidate, status, response.body());
+    }
+    Err(last_error
+        .unwrap_or_else(|| Error::config(format!("no discovery document found for {issuer}"))))
+}
+
+#[cfg(feature = "discovery")]
+fn provider_from_document(
+    name: &str,
+    issuer: &str,
+    url: &str,
+    status: u16,
+    body: &[u8],
+) -> Result<Provider, Error> {
+    let invalid = |problem: String| Error::InvalidResponse {
+        url: url.to_owned(),
+        status,
+        problem,
+        excerpt: auth_core::redact::excerpt(body),
+    };
+    let doc: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| invalid("the discovery document is not JSON".into()))?;
+    let declared = doc
+        .get("issuer")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    if declared.trim_end_matches('/') != issuer.trim_end_matches('/') {
+        return Err(invalid(format!(
+            "the document names issuer {declared:?}, not {issuer:?}"
+        )));
+    }
+    let mut provider = Provider::new(name);
+    for (key, which) in [
+        ("authorization_endpoint", Endpoint::Authorize),
+        ("token_endpoint", Endpoint::Token),
+        (
+            "device_authorization_endpoint",
+            Endpoint::DeviceAuthorization,
+        ),
+        ("revocation_endpoint", Endpoint::Revocation),
+        ("introspection_endpoint", Endpoint::Introspection),
+        ("userinfo_endpoint", Endpoint::Userinfo),
+    ] {
+        if let Some(value) = doc.get(key).and_then(|v| v.as_str()) {
+            provider = provider.with_endpoint(which, value)?;
+        }
+    }
+    if provider.endpoints.token.is_none() {
+        return Err(invalid("the document has no token_endpoint".into()));
+    }
+    let methods: Vec<&str> = doc
+        .get("token_endpoint_auth_methods_supported")
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|m| m.as_str()).collect())
+        .unwrap_or_default();
+    if !methods.is_empty()
+        && !methods.contains(&"client_secret_basic")
+        && methods.contains(&"client_secret_post")
+    {
+        provider.client_auth = ClientAuth::Body;
+    }
+    Ok(provider)
+}

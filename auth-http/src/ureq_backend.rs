@@ -1,0 +1,267 @@
+//! The blocking backend on ureq 3.
+
+use std::fmt;
+use std::io::Read;
+use std::time::Duration;
+
+use auth_core::{Error, HttpBackend, HttpConfig, HttpRequest, HttpResponse, TransportErrorKind};
+use ureq::Agent;
+use ureq::config::AutoHeaderValue;
+use ureq::{Timeout, config::Config};
+
+use crate::driver::{self, Exchange, Transport};
+
+/// A blocking [`HttpBackend`] on [ureq](https://docs.rs/ureq) 3 with rustls (ring) and the
+/// webpki root certificates. It pulls in no async runtime.
+///
+/// `send` does its work when first polled and never yields, so a synchronous program
+/// drives it with a tiny executor such as `pollster`, or calls [`UreqBackend::send_blocking`].
+/// Inside an async runtime, call it from a blocking task (or use the `reqwest` backend).
+///
+/// ```no_run
+/// use auth_core::HttpConfig;
+/// use auth_http::UreqBackend;
+///
+/// let backend = UreqBackend::new(HttpConfig::default())?;
+/// let request = http::Request::get("https://api.inaturalist.org/v1/users/me")
+///     .header("accept", "application/json")
+///     .body(Vec::new())
+///     .unwrap();
+/// let response = backend.send_blocking(request)?;
+/// println!("{}", response.status());
+/// # Ok::<(), auth_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct UreqBackend {
+    agent: Agent,
+    config: HttpConfig,
+}
+
+impl UreqBackend {
+    /// A backend with these settings. The ureq agent is configured to return 4xx/5xx as
+    /// responses and to follow no redirect itself (the shared driver does that).
+    ///
+    /// Fails with [`Error::Config`] when the user agent is not a valid header value or a
+    /// timeout is zero.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut config = auth_core::HttpConfig::default();
+    /// config.read_timeout = Duration::from_secs(5);
+    /// let backend = auth_http::UreqBackend::new(config.clone()).unwrap();
+    /// assert_eq!(backend.config().read_timeout, Duration::from_secs(5));
+    ///
+    /// config.read_timeout = Duration::ZERO;
+    /// let err = auth_http::UreqBackend::new(config).unwrap_err();
+    /// assert!(err.to_string().contains("read_timeout"));
+    /// ```
+    pub fn new(config: HttpConfig) -> Result<Self, Error> {
+        driver::validate_config(&config)?;
+        let connect = Some(config.connect_timeout);
+        let read = Some(config.read_timeout);
+        let agent: Agent = Config::builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            // the driver sets the configured one, unless the request has its own
+            .user_agent(AutoHeaderValue::None)
+            .timeout_resolve(connect)
+            .timeout_connect(connect)
+            .timeout_send_request(read)
+            .timeout_send_body(read)
+            .timeout_recv_response(read)
+            .timeout_recv_body(read)
+            .build()
+            .into();
+        Ok(UreqBackend { agent, config })
+    }
+
+    /// The settings this backend was built with.
+    ///
+    /// ```
+    /// let backend = auth_http::UreqBackend::new(Default::default()).unwrap();
+    /// assert!(backend.config().user_agent.starts_with("authctl/"));
+    /// ```
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
+    /// Sends a request on the current thread: [`HttpBackend::send`] without an executor.
+    ///
+    /// ```no_run
+    /// let backend = auth_http::UreqBackend::new(Default::default())?;
+    /// let request = http::Request::get("https://example.com/").body(Vec::new()).unwrap();
+    /// let response = backend.send_blocking(request)?;
+    /// assert!(response.status().is_success());
+    /// # Ok::<(), auth_core::Error>(())
+    /// ```
+    pub fn send_blocking(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        pollster::block_on(driver::execute(self, &self.config, request))
+    }
+
+    fn exchange(&self, ex: &Exchange<'_>) -> Result<HttpResponse, Error> {
+        let mut builder = http::Request::builder()
+            .method(ex.method.clone())
+            .uri(ex.url.as_str());
+        if let Some(headers) = builder.headers_mut() {
+            *headers = ex.headers.clone();
+        }
+        let sent = if ex.sends_no_body() {
+            builder
+                .body(())
+                .map(|r| self.agent.run(r))
+                .map_err(ureq::Error::from)
+        } else {
+            builder
+                .body(ex.body)
+                .map(|r| self.agent.run(r))
+                .map_err(ureq::Error::from)
+        };
+        let response = sent.and_then(|r| r).map_err(|e| map_error(e, ex))?;
+
+        let (parts, body) = response.into_parts();
+        let mut collector = ex.body_collector(parts.status, &parts.headers)?;
+        let mut reader = body.into_reader();
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => collector.push(&buf[..n])?,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(map_error(ureq::Error::from(e), ex)),
+            }
+        }
+        Ok(http::Response::from_parts(parts, collector.finish()))
+    }
+}
+
+impl Transport for UreqBackend {
+    async fn send_once(&self, exchange: Exchange<'_>) -> Result<HttpResponse, Error> {
+        self.exchange(&exchange)
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        // A blocking backend blocks: there is no runtime to yield to.
+        std::thread::sleep(duration);
+    }
+}
+
+#[auth_core::async_trait]
+impl HttpBackend for UreqBackend {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        driver::execute(self, &self.config, request).await
+    }
+}
+
+impl fmt::Debug for UreqBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UreqBackend")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Maps a ureq error to the toolkit's error, naming the host and never the query.
+fn map_error(error: ureq::Error, ex: &Exchange<'_>) -> Error {
+    let kind = match &error {
+        ureq::Error::Timeout(Timeout::Resolve | Timeout::Connect) => {
+            TransportErrorKind::ConnectTimeout
+        }
+        ureq::Error::Timeout(_) => TransportErrorKind::ReadTimeout,
+        ureq::Error::HostNotFound => TransportErrorKind::Dns,
+        ureq::Error::Io(io) if driver::is_tls_failure(io) => TransportErrorKind::Tls,
+        ureq::Error::Io(io) => driver::classify_chain(io).unwrap_or(TransportErrorKind::Other),
+        ureq::Error::Tls(_) | ureq::Error::Pem(_) | ureq::Error::Rustls(_) => {
+            TransportErrorKind::Tls
+        }
+        ureq::Error::TooManyRedirects => TransportErrorKind::TooManyRedirects,
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) => {
+            return Error::config(format!(
+                "the request to {} could not be built: {}; check the URL and the header names and values",
+                auth_core::http::without_query(ex.url),
+                driver::scrub(&error.to_string(), ex.url, ex.headers),
+            ));
+        }
+        _ => TransportErrorKind::Other,
+    };
+    ex.transport_error(kind, &driver::chain_message(&error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::{HeaderMap, Method};
+
+    fn classify(error: ureq::Error) -> Error {
+        let url = "https://api.example/cb?code=SECRET".parse().unwrap();
+        let headers = HeaderMap::new();
+        let config = HttpConfig::default();
+        let ex = Exchange {
+            method: &Method::GET,
+            url: &url,
+            headers: &headers,
+            body: &[],
+            config: &config,
+        };
+        map_error(error, &ex)
+    }
+
+    fn kind(e: &Error) -> TransportErrorKind {
+        match e {
+            Error::Transport { kind, host, .. } => {
+                assert_eq!(host, "api.example:443");
+                *kind
+            }
+            other => panic!("not a transport error: {other}"),
+        }
+    }
+
+    #[test]
+    fn ureq_errors_map_to_kinds() {
+        assert_eq!(
+            kind(&classify(ureq::Error::HostNotFound)),
+            TransportErrorKind::Dns
+        );
+        assert_eq!(
+            kind(&classify(ureq::Error::Timeout(Timeout::Connect))),
+            TransportErrorKind::ConnectTimeout
+        );
+        assert_eq!(
+            kind(&classify(ureq::Error::Timeout(Timeout::RecvResponse))),
+            TransportErrorKind::ReadTimeout
+        );
+        assert_eq!(
+            kind(&classify(ureq::Error::Timeout(Timeout::RecvBody))),
+            TransportErrorKind::ReadTimeout
+        );
+        assert_eq!(
+            kind(&classify(ureq::Error::Tls("bad certificate"))),
+            TransportErrorKind::Tls
+        );
+        assert_eq!(
+            kind(&classify(ureq::Error::Io(std::io::Error::from(
+                std::io::ErrorKind::ConnectionRefused
+            )))),
+            TransportErrorKind::ConnectionRefused
+        );
+        // a ureq error wrapped into io by the body reader is unwrapped again
+        let wrapped = ureq::Error::Timeout(Timeout::RecvBody).into_io();
+        assert_eq!(
+            kind(&classify(ureq::Error::from(wrapped))),
+            TransportErrorKind::ReadTimeout
+        );
+        let bad = classify(ureq::Error::BadUri(
+            "https://api.example/cb?code=SECRET".into(),
+        ));
+        assert!(matches!(bad, Error::Config { .. }));
+        assert!(!bad.to_string().contains("SECRET"), "{bad}");
+    }
+
+    #[test]
+    fn debug_shows_the_config() {
+        let backend = UreqBackend::new(HttpConfig::default()).unwrap();
+        let debug = format!("{backend:?}");
+        assert!(debug.contains("UreqBackend"));
+        assert!(debug.contains("authctl/"));
+    }
+}

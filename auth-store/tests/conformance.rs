@@ -1,0 +1,116 @@
+//! Every token store runs auth-core's `token_store` conformance suite, and any `Token`
+//! round-trips through every store unchanged (proptest).
+
+#![cfg(any(feature = "memory", feature = "file", feature = "keyring"))]
+
+mod common;
+
+use std::sync::Arc;
+
+use auth_core::{Token, TokenKey, TokenStore};
+use common::{any_key, any_token};
+use proptest::prelude::*;
+
+fn round_trip(store: &dyn TokenStore, key: &TokenKey, token: &Token) -> Result<(), TestCaseError> {
+    pollster::block_on(async {
+        store
+            .save(key, token)
+            .await
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let back = store
+            .load(key)
+            .await
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(back.as_ref(), Some(token));
+        prop_assert!(
+            store
+                .delete(key)
+                .await
+                .map_err(|e| TestCaseError::fail(e.to_string()))?
+        );
+        prop_assert_eq!(
+            store
+                .load(key)
+                .await
+                .map_err(|e| TestCaseError::fail(e.to_string()))?,
+            None
+        );
+        Ok(())
+    })
+}
+
+#[cfg(feature = "memory")]
+mod memory {
+    use super::*;
+    use auth_store::MemoryStore;
+
+    #[test]
+    fn conformance() {
+        pollster::block_on(auth_core::conformance::token_store(Arc::new(
+            MemoryStore::new(),
+        )));
+    }
+
+    proptest! {
+        #![proptest_config(common::config(256, "proptest-regressions/conformance-memory.txt"))]
+        #[test]
+        fn any_token_round_trips(key in any_key(), token in any_token()) {
+            round_trip(&MemoryStore::new(), &key, &token)?;
+        }
+    }
+}
+
+#[cfg(feature = "file")]
+mod file {
+    use super::*;
+    use auth_store::FileStore;
+
+    #[test]
+    fn conformance() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path().join("authctl"));
+        pollster::block_on(auth_core::conformance::token_store(Arc::new(store.clone())));
+        // the suite cleaned up after itself: the file holds an empty document
+        assert!(store.keys().unwrap().is_empty());
+    }
+
+    proptest! {
+        #![proptest_config(common::config(64, "proptest-regressions/conformance-file.txt"))]
+        #[test]
+        fn any_token_round_trips(key in any_key(), token in any_token(), neighbour in any_token()) {
+            let dir = tempfile::tempdir().unwrap();
+            let store = FileStore::new(dir.path());
+            // a neighbour entry must come through the rewrite unchanged too
+            let other = TokenKey::new("neighbour", "n", "n");
+            pollster::block_on(store.save(&other, &neighbour)).unwrap();
+            round_trip(&store, &key, &token)?;
+            let fresh = FileStore::new(dir.path());
+            prop_assert_eq!(pollster::block_on(fresh.load(&other)).unwrap(), Some(neighbour));
+        }
+    }
+}
+
+#[cfg(feature = "keyring")]
+mod keyring_mock {
+    use super::*;
+    use auth_store::KeyringStore;
+    use auth_store::keyring_core::{CredentialStore, mock};
+
+    fn store() -> KeyringStore {
+        let backing: Arc<CredentialStore> = mock::Store::new().unwrap();
+        KeyringStore::new().with_credential_store(backing)
+    }
+
+    #[test]
+    fn conformance() {
+        pollster::block_on(auth_core::conformance::token_store(Arc::new(store())));
+    }
+
+    proptest! {
+        #![proptest_config(common::config(128, "proptest-regressions/conformance-keyring.txt"))]
+        #[test]
+        fn any_token_round_trips(key in any_key(), token in any_token()) {
+            round_trip(&store(), &key, &token)?;
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! `cargo xtask bench`: the library benchmarks, then `authctl token` from a cached token
+//! (median wall time, peak memory) and the release binary's size. Medians, not timed
+//! tests: these machines are shared and noisy.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use auth_core::{Token, TokenKey, TokenStore};
+
+use crate::util::{run_dir, workspace_root};
+
+/// Runs every benchmark and prints one line per measurement.
+pub(crate) fn bench() -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    for bench in ["token_manager", "oauth1_sign"] {
+        eprintln!("==> cargo bench -p auth-flows --bench {bench}");
+        let ok = Command::new(&cargo)
+            .args(["bench", "--quiet", "-p", "auth-flows", "--bench", bench])
+            .current_dir(workspace_root())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return Err(format!("the {bench} benchmark failed"));
+        }
+    }
+    eprintln!("==> building authctl (release)");
+    let ok = Command::new(&cargo)
+        .args(["build", "--release", "--quiet", "-p", "auth-cli"])
+        .current_dir(workspace_root())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        return Err("building authctl failed".into());
+    }
+    let authctl = workspace_root()
+        .join("target")
+        .join("release")
+        .join(format!("authctl{}", std::env::consts::EXE_SUFFIX));
+    let size = std::fs::metadata(&authctl)
+        .map_err(|e| e.to_string())?
+        .len();
+    println!(
+        "authctl/binary_size: {:.2} MiB ({size} bytes, release, stripped)",
+        size as f64 / 1048576.0
+    );
+
+    // A home with a profile and a token valid for an hour, in the file store.
+    let home = run_dir("bench-home")?;
+    std::fs::write(
+        home.join("config.toml"),
+        "[profiles.bench]\ntoken_url = \"https://auth.example.com/token\"\nclient_id = \"bench-client\"\nstore = \"file\"\n",
+    )
+    .map_err(|e| e.to_string())?;
+    let store = auth_store::FileStore::new(&home);
+    let token = Token::bearer("cached-access-token")
+        .expiring_at(SystemTime::now() + Duration::from_secs(3600));
+    pollster::block_on(store.save(&TokenKey::new("bench", "default", "bench-client"), &token))
+        .map_err(|e| e.to_string())?;
+
+    let mut walls = Vec::new();
+    let mut peak_kib = 0i64;
+    for _ in 0..200 {
+        let start = Instant::now();
+        let child = Command::new(&authctl)
+            .args(["token", "--profile", "bench"])
+            .env("AUTHCTL_HOME", &home)
+            .env_remove("AUTHCTL_PROFILE")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let (ok, max_rss) = wait_with_rusage(child);
+        walls.push(start.elapsed().as_secs_f64() * 1000.0);
+        peak_kib = peak_kib.max(max_rss);
+        if !ok {
+            return Err("authctl token failed from a cached token".into());
+        }
+    }
+    walls.sort_by(f64::total_cmp);
+    println!(
+        "authctl/token_cached: median {:.2} ms wall, p90 {:.2} ms, over {} runs; peak RSS {:.1} MiB",
+        walls[walls.len() / 2],
+        walls[walls.len() * 9 / 10],
+        walls.len(),
+        peak_kib as f64 / 1024.0
+    );
+    let _ = std::fs::remove_dir_all(&home);
+    Ok(())
+}
+
+/// Waits for the child and returns (success, its max RSS in KiB). `wait4` is the one
+/// call that reports a finished child's own peak memory; std has no wrapper for it.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn wait_with_rusage(mut child: std::process::Child) -> (bool, i64) {
+    use std::io::Read;
+    let mut out = Vec::new();
+    if let Some(mut stdout) = child.stdout.take() {
+        let _ = stdout.read_to_end(&mut out);
+    }
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: wait4 writes into the two out-parameters we own; the pid is our child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let ok = rc == pid
+        && libc::WIFEXITED(status)
+        && libc::WEXITSTATUS(status) == 0
+        && out == b"cached-access-token\n";
+    (ok, usage.ru_maxrss)
+}
+
+#[cfg(not(unix))]
+fn wait_with_rusage(child: std::process::Child) -> (bool, i64) {
+    let out = child.wait_with_output();
+    (
+        out.is_ok_and(|o| o.status.success() && o.stdout == b"cached-access-token\n"),
+        0,
+    )
+}

@@ -1,0 +1,170 @@
+//! `cargo xtask demo`: authctl against a real OAuth server on 127.0.0.1, every command
+//! shown with its output. The browser is replaced by `cargo xtask browse`, an HTTP
+//! client that follows the authorization server's redirect into authctl's loopback
+//! server, as a person's browser would.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::oauth_server::OAuthServer;
+use crate::util::{run_dir, workspace_root};
+
+/// Builds authctl, starts the server, runs the session.
+pub(crate) fn demo() -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("==> building authctl (release)");
+    let built = Command::new(&cargo)
+        .args(["build", "--release", "--quiet", "-p", "auth-cli"])
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| format!("cargo build: {e}"))?;
+    if !built.success() {
+        return Err("building authctl failed".into());
+    }
+    let authctl = workspace_root()
+        .join("target")
+        .join("release")
+        .join(format!("authctl{}", std::env::consts::EXE_SUFFIX));
+    eprintln!("==> starting oauth2-mock-server on 127.0.0.1");
+    let server = OAuthServer::start()?;
+    let home = run_dir("demo-home")?;
+    let config = format!(
+        "# A throwaway profile for the local OAuth server.\n\
+         [profiles.demo]\n\
+         issuer = \"{issuer}\"\n\
+         api_base_url = \"{issuer}\"\n\
+         client_id = \"demo-client\"\n\
+         flow = \"pkce\"\n\
+         scopes = [\"openid\", \"profile\"]\n\
+         redirect_port = 0\n\
+         store = \"file\"\n",
+        issuer = server.issuer()
+    );
+    std::fs::write(home.join("config.toml"), &config).map_err(|e| e.to_string())?;
+    println!(
+        "AUTHCTL_HOME={} holds config.toml:\n\n{config}",
+        home.display()
+    );
+    let xtask = std::env::current_exe().map_err(|e| e.to_string())?;
+    let browser = format!("{} browse", xtask.display());
+    let session: &[&[&str]] = &[
+        &["login", "--profile", "demo"],
+        &["status", "--profile", "demo"],
+        &["token", "--profile", "demo"],
+        &["api", "--profile", "demo", "/userinfo"],
+        &["token", "--profile", "demo", "--refresh"],
+        &["status", "--profile", "demo", "--json"],
+        &["logout", "--profile", "demo", "--revoke"],
+        &["token", "--profile", "demo"],
+    ];
+    let mut failures = Vec::new();
+    for (i, args) in session.iter().enumerate() {
+        let code = show(&authctl, args, &home, &browser)?;
+        // the last `token` comes after logout: "log in" (exit 3)
+        let expected = if i + 1 == session.len() { 3 } else { 0 };
+        if code != expected {
+            failures.push(format!(
+                "authctl {} exited {code}, expected {expected}",
+                args.join(" ")
+            ));
+        }
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&home);
+    if failures.is_empty() {
+        println!(
+            "demo finished: every command behaved as expected (the last `token` exits 3: logged out)"
+        );
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
+}
+
+fn show(authctl: &Path, args: &[&str], home: &Path, browser: &str) -> Result<i32, String> {
+    println!("\n$ authctl {}", args.join(" "));
+    let _ = std::io::stdout().flush();
+    let output = Command::new(authctl)
+        .args(args)
+        .env("AUTHCTL_HOME", home)
+        .env("BROWSER", browser)
+        .env_remove("AUTHCTL_PROFILE")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("run authctl: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let shown = if args[0] == "token" && output.status.success() {
+        // a real token is long: show its start, as a person would check it
+        let t = stdout.trim();
+        format!("{}… ({} characters)\n", &t[..t.len().min(24)], t.len())
+    } else {
+        stdout.into_owned()
+    };
+    print!("{shown}");
+    if !shown.ends_with('\n') && !shown.is_empty() {
+        println!();
+    }
+    for line in String::from_utf8_lossy(&output.stderr).lines() {
+        println!("  (stderr) {line}");
+    }
+    let code = output.status.code().unwrap_or(-1);
+    println!("  (exit {code})");
+    Ok(code)
+}
+
+/// `cargo xtask browse URL`: GET the URL and follow redirects (at most 5), like a
+/// browser whose person approves at once. Used as `$BROWSER` by the demo and the tests.
+pub(crate) fn browse(url: &str) -> Result<(), String> {
+    let mut current = url.to_owned();
+    for _ in 0..5 {
+        let (status, location) = get(&current)?;
+        match location {
+            Some(next) if (300..400).contains(&status) => current = next,
+            _ => {
+                return if (200..300).contains(&status) {
+                    Ok(())
+                } else {
+                    Err(format!("{current} answered {status}"))
+                };
+            }
+        }
+    }
+    Err("too many redirects".into())
+}
+
+fn get(url: &str) -> Result<(u16, Option<String>), String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("browse only follows http:// loopback URLs, not {url}"))?;
+    let (authority, path) = rest
+        .split_once('/')
+        .map(|(a, p)| (a, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
+    let mut stream =
+        TcpStream::connect(authority).map_err(|e| format!("connect {authority}: {e}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or("not an HTTP response")?;
+    let location = response
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| {
+            l.split_once(':')
+                .filter(|(n, _)| n.eq_ignore_ascii_case("location"))
+                .map(|(_, v)| v.trim().to_owned())
+        });
+    Ok((status, location))
+}
