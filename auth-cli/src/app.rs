@@ -7,6 +7,7 @@ use auth_core::{
     AuthFlow, CredentialField, CredentialSource, Credentials, Error, FlowContext, HttpBackend,
     HttpConfig, Interaction, Secret, TokenKey, TokenStore,
 };
+use auth_flows::oauth1::{OAuth1Flow, RsaKey, SigningBackend};
 use auth_flows::{
     AuthorizationCodeFlow, ClientCredentialsFlow, DeviceFlow, LoopbackConfig, PasswordFlow,
     Redirect, TokenManager,
@@ -191,14 +192,68 @@ impl App {
             }
             FlowKind::Oob => Arc::new(AuthorizationCodeFlow::new(Redirect::Oob)),
             FlowKind::Device => Arc::new(DeviceFlow::default()),
-            FlowKind::Oauth1 => {
-                return Err(Error::config(format!(
-                    "profile `{}` uses flow = \"oauth1\", which authctl cannot run yet; the library's \
-                     auth_flows::oauth1 module can",
-                    self.profile.name
-                )));
-            }
+            FlowKind::Oauth1 => Arc::new(self.oauth1_flow(OAuth1Flow::with_callback(Arc::new(
+                auth_flows::oauth1::LoopbackCallback::bind(loopback)?,
+            )))?),
         })
+    }
+
+    /// The OAuth 1 flow with the profile's signature settings applied.
+    pub(crate) fn oauth1_flow(&self, flow: OAuth1Flow) -> Result<OAuth1Flow, Error> {
+        let config = &self.profile.config;
+        let at = |key: &str, e: &dyn std::fmt::Display| {
+            Error::config(format!(
+                "{}: profile `{}`: {key}: {e}",
+                self.profile.config_path.display(),
+                self.profile.name
+            ))
+        };
+        let mut flow = flow;
+        if let Some(method) = &config.signature_method {
+            flow = flow.with_method(
+                method
+                    .parse()
+                    .map_err(|e: Error| at("signature_method", &e))?,
+            );
+        }
+        if let Some(placement) = &config.signature_placement {
+            flow = flow.with_placement(
+                placement
+                    .parse()
+                    .map_err(|e: Error| at("signature_placement", &e))?,
+            );
+        }
+        if let Some(path) = &config.rsa_key_file {
+            let pem = std::fs::read_to_string(path).map_err(|e| {
+                at(
+                    "rsa_key_file",
+                    &format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+            flow = flow.with_rsa_key(RsaKey::from_pem(&pem).map_err(|e| at("rsa_key_file", &e))?);
+        }
+        Ok(flow)
+    }
+
+    /// A transport that signs every request with the profile's OAuth 1 token.
+    pub(crate) fn oauth1_client(
+        &self,
+        token: &auth_core::Token,
+    ) -> Result<Arc<dyn HttpBackend>, Error> {
+        let auth_core::TokenKind::OAuth1 { token_secret } = &token.kind else {
+            return Err(Error::LoginRequired {
+                profile: self.profile.name.clone(),
+            });
+        };
+        let http = self.http()?;
+        let provider = self.provider(&http)?;
+        let credentials = self.credentials()?.credentials;
+        let signer = self
+            .oauth1_flow(OAuth1Flow::oob())?
+            .signer(&credentials, &provider)
+            .map_err(|e| self.explain(e))?
+            .with_token(token.access_token.clone(), token_secret.clone());
+        Ok(Arc::new(SigningBackend::new(http, signer)))
     }
 
     /// Rewrites a missing-credentials hint with this profile's exact sources.
@@ -280,17 +335,44 @@ fn add_keyring_source(chain: ChainSource, _profile: &str) -> ChainSource {
     chain
 }
 
-/// The keyring source for `credentials set|show|delete`.
+/// Stores credentials in the profile's keyring entries; returns the fields written and
+/// the keyring service name.
 #[cfg(feature = "keyring")]
-pub(crate) fn keyring_source(profile: &str) -> Result<auth_store::KeyringSource, Error> {
-    Ok(auth_store::KeyringSource::for_profile(profile))
+pub(crate) fn keyring_set(
+    profile: &str,
+    credentials: &Credentials,
+) -> Result<(Vec<CredentialField>, String), Error> {
+    let source = auth_store::KeyringSource::for_profile(profile);
+    Ok((source.set(credentials)?, source.service().to_owned()))
+}
+
+/// Deletes the profile's keyring entries; returns the fields deleted and the service.
+#[cfg(feature = "keyring")]
+pub(crate) fn keyring_delete(profile: &str) -> Result<(Vec<CredentialField>, String), Error> {
+    let source = auth_store::KeyringSource::for_profile(profile);
+    Ok((source.delete()?, source.service().to_owned()))
 }
 
 #[cfg(not(feature = "keyring"))]
-pub(crate) fn keyring_source(_profile: &str) -> Result<std::convert::Infallible, Error> {
-    Err(Error::KeyringUnavailable {
+fn no_keyring() -> Error {
+    Error::KeyringUnavailable {
         message: "this authctl was built without the `keyring` feature".into(),
-    })
+    }
+}
+
+/// Stores credentials in the keyring: unavailable in this build.
+#[cfg(not(feature = "keyring"))]
+pub(crate) fn keyring_set(
+    _profile: &str,
+    _credentials: &Credentials,
+) -> Result<(Vec<CredentialField>, String), Error> {
+    Err(no_keyring())
+}
+
+/// Deletes keyring credentials: unavailable in this build.
+#[cfg(not(feature = "keyring"))]
+pub(crate) fn keyring_delete(_profile: &str) -> Result<(Vec<CredentialField>, String), Error> {
+    Err(no_keyring())
 }
 
 /// Reads a secret flag's value when asked.

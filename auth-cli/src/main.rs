@@ -80,6 +80,10 @@ enum Command {
         /// Read the password from the first line of stdin.
         #[arg(long)]
         password_stdin: bool,
+        /// Paste the code or verifier the provider shows instead of using the loopback
+        /// server (OAuth 2: the same as --flow oob; OAuth 1: oauth_callback=oob).
+        #[arg(long)]
+        oob: bool,
     },
     /// Print a valid access token (the JWT for iNaturalist) on stdout.
     #[command(
@@ -214,6 +218,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             scopes,
             username,
             password_stdin,
+            oob,
         } => {
             let password = app::secret_from(*password_stdin, "Password")?;
             let explicit = Credentials {
@@ -222,7 +227,10 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 ..Default::default()
             };
             let mut app = app(&cli, explicit)?;
-            let kind = flow.unwrap_or(app.profile.flow);
+            let mut kind = flow.unwrap_or(app.profile.flow);
+            if *oob && kind != FlowKind::Oauth1 {
+                kind = FlowKind::Oob;
+            }
             if kind == FlowKind::Password
                 && !app
                     .credentials()?
@@ -236,7 +244,11 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 app.profile.provider.default_scopes.clone_from(scopes);
             }
             let terminal = Arc::new(ui::Terminal::new(!*no_browser, cli.quiet));
-            let flow = app.flow(kind, *port, timeout.map(Duration::from_secs))?;
+            let flow: Arc<dyn auth_core::AuthFlow> = if kind == FlowKind::Oauth1 && *oob {
+                Arc::new(app.oauth1_flow(auth_flows::oauth1::OAuth1Flow::oob())?)
+            } else {
+                app.flow(kind, *port, timeout.map(Duration::from_secs))?
+            };
             let manager = app
                 .manager(terminal.clone(), None)
                 .map_err(|e| app.explain(e))?;
@@ -539,6 +551,26 @@ fn api(
     let request = builder
         .body(body)
         .map_err(|e| Error::config(format!("bad request: {e}")))?;
+    let response = if app.profile.flow == FlowKind::Oauth1 {
+        let token = pollster::block_on(app.store()?.load(&app.key()?))?.ok_or_else(|| {
+            Error::LoginRequired {
+                profile: app.profile.name.clone(),
+            }
+        })?;
+        let client = app.oauth1_client(&token)?;
+        pollster::block_on(client.send(request))?
+    } else {
+        oauth2_send(&app, request)?
+    };
+    print_response(cli, response, include)
+}
+
+/// Sends an OAuth 2 request with the profile's token (refreshed, or obtained without a
+/// person, as needed).
+fn oauth2_send(
+    app: &App,
+    request: auth_core::HttpRequest,
+) -> Result<auth_core::HttpResponse, Error> {
     let unattended = match app.profile.flow {
         FlowKind::Password | FlowKind::ClientCredentials => {
             Some(app.flow(app.profile.flow, None, None)?)
@@ -550,8 +582,17 @@ fn api(
     });
     let manager = Arc::new(app.manager(hooks, unattended).map_err(|e| app.explain(e))?);
     let client = auth_flows::AuthorizedClient::new(app.http()?, manager);
-    let response = pollster::block_on(auth_core::HttpBackend::send(&client, request))
-        .map_err(|e| login_hint(&app, e))?;
+    pollster::block_on(auth_core::HttpBackend::send(&client, request))
+        .map_err(|e| login_hint(app, e))
+}
+
+/// Writes the answer of `api`: the body on stdout, the status on stderr (or, with
+/// `--include`, the status line and headers on stdout first); exit 4 unless 2xx.
+fn print_response(
+    cli: &Cli,
+    response: auth_core::HttpResponse,
+    include: bool,
+) -> Result<ExitCode, Error> {
     let status = response.status();
     let mut out = std::io::stdout().lock();
     let write = |out: &mut std::io::StdoutLock<'_>, bytes: &[u8]| {
@@ -633,27 +674,20 @@ fn credentials(cli: &Cli, command: &CredentialsCommand) -> Result<ExitCode, Erro
                     "nothing to store: give --username, --app-id, --app-secret-stdin or --password-stdin",
                 ));
             }
-            let source = app::keyring_source(&app.profile.name)?;
-            let stored = source.set(&creds)?;
+            let (stored, service) = app::keyring_set(&app.profile.name, &creds)?;
             if !cli.quiet {
                 let names: Vec<String> = stored.iter().map(ToString::to_string).collect();
-                eprintln!(
-                    "Stored {} in the keyring ({})",
-                    names.join(", "),
-                    source.service()
-                );
+                eprintln!("Stored {} in the keyring ({service})", names.join(", "));
             }
             Ok(ExitCode::SUCCESS)
         }
         CredentialsCommand::Delete => {
-            let source = app::keyring_source(&app.profile.name)?;
-            let deleted = source.delete()?;
+            let (deleted, service) = app::keyring_delete(&app.profile.name)?;
             if !cli.quiet {
                 eprintln!(
-                    "Deleted {} keyring entr{} ({})",
+                    "Deleted {} keyring entr{} ({service})",
                     deleted.len(),
-                    if deleted.len() == 1 { "y" } else { "ies" },
-                    source.service()
+                    if deleted.len() == 1 { "y" } else { "ies" }
                 );
             }
             Ok(ExitCode::SUCCESS)

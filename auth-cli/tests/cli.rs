@@ -277,18 +277,22 @@ fn browse(url: &str) {
 
 /// `authctl login --no-browser`, with the test as the person: read the URL it prints,
 /// open it, wait for the command.
-fn login_as_person(home: &Path, profile: &str, extra_env: &[(&str, &str)]) -> Output {
+fn login_as_person(
+    home: &Path,
+    profile: &str,
+    extra_env: &[(&str, &str)],
+    extra_args: &[&str],
+) -> Output {
     let mut cmd = authctl(home);
     cmd.args([
         "login",
         "--profile",
         profile,
         "--no-browser",
-        "--port",
-        "0",
         "--timeout",
         "30",
     ])
+    .args(extra_args)
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
     for (k, v) in extra_env {
@@ -301,7 +305,11 @@ fn login_as_person(home: &Path, profile: &str, extra_env: &[(&str, &str)]) -> Ou
         let line = line.unwrap();
         seen.push_str(&line);
         seen.push('\n');
-        if let Some(url) = line.trim().strip_prefix("http://") {
+        if let Some(url) = line
+            .trim()
+            .strip_prefix("http://")
+            .filter(|u| u.contains("authorize"))
+        {
             let url = format!("http://{url}");
             std::thread::spawn(move || browse(&url));
         }
@@ -339,7 +347,7 @@ fn a_whole_session_works_and_never_shows_a_secret() {
         cmd.output().unwrap()
     };
 
-    let login = login_as_person(home.path(), "mock", &secret_env);
+    let login = login_as_person(home.path(), "mock", &secret_env, &["--port", "0"]);
     assert!(login.status.success(), "login: {}", text(&login.stderr));
     record("login", &login);
 
@@ -470,4 +478,124 @@ fn scripts_get_tokens_without_a_person_when_credentials_allow() {
         .output()
         .unwrap();
     assert_eq!(none.status.code(), Some(3), "no password, no token: log in");
+}
+
+#[test]
+fn oauth1_profile_logs_in_through_the_loopback_and_signs_api_requests() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let callback = format!("http%3A%2F%2F127.0.0.1%3A{port}");
+    // (the callback is the loopback server's URI, path `/`)
+    let mut server = mockito::Server::new();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let seen_by_server = seen.clone();
+    let request_token = server
+        .mock("POST", "/request_token")
+        .with_body_from_request(move |r| {
+            let header = r
+                .header("authorization")
+                .first()
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            *seen_by_server.lock().unwrap() = header;
+            b"oauth_token=REQ&oauth_token_secret=REQ-SECRET&oauth_callback_confirmed=true".to_vec()
+        })
+        .create();
+    let authorize = server
+        .mock("GET", "/authorize")
+        .match_query(mockito::Matcher::UrlEncoded(
+            "oauth_token".into(),
+            "REQ".into(),
+        ))
+        .with_status(302)
+        .with_header(
+            "location",
+            &format!("http://127.0.0.1:{port}/?oauth_token=REQ&oauth_verifier=VER"),
+        )
+        .create();
+    let access_token = server
+        .mock("POST", "/access_token")
+        .match_header(
+            "authorization",
+            mockito::Matcher::Regex(r#"oauth_verifier="VER""#.into()),
+        )
+        .match_header(
+            "authorization",
+            mockito::Matcher::Regex(r#"oauth_token="REQ""#.into()),
+        )
+        .with_body("oauth_token=ACC&oauth_token_secret=ACC-SECRET-1&user_id=42")
+        .create();
+    let api = server
+        .mock("GET", "/photos")
+        .match_header(
+            "authorization",
+            mockito::Matcher::Regex(r#"^OAuth .*oauth_token="ACC".*oauth_signature=""#.into()),
+        )
+        .with_body("{\"photos\":[]}")
+        .create();
+    let url = server.url();
+    let home = home_with(&format!(
+        "[profiles.photos]\nflow = \"oauth1\"\nrequest_token_url = \"{url}/request_token\"\nauthorize_url = \"{url}/authorize\"\n\
+         access_token_url = \"{url}/access_token\"\napi_base_url = \"{url}\"\nclient_id = \"consumer\"\n\
+         redirect_port = {port}\nstore = \"file\"\n"
+    ));
+    let secret = [("PHOTOS_APP_SECRET", "CONSUMER-SECRET-2")];
+    let login = login_as_person(home.path(), "photos", &secret, &[]);
+    assert!(login.status.success(), "{}", text(&login.stderr));
+    request_token.assert();
+    let header = seen.lock().unwrap().clone();
+    assert!(
+        header.starts_with("OAuth ") && header.contains(r#"oauth_signature_method="HMAC-SHA1""#),
+        "{header}"
+    );
+    assert!(
+        header.contains(&format!(r#"oauth_callback="{callback}%2F""#)),
+        "the loopback callback: {header}"
+    );
+    authorize.assert();
+    access_token.assert();
+
+    let mut cmd = authctl(home.path());
+    cmd.args(["api", "--profile", "photos", "/photos"])
+        .env(secret[0].0, secret[0].1);
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "{\"photos\":[]}");
+    api.assert();
+
+    let status = authctl(home.path())
+        .args(["status", "--profile", "photos", "--json"])
+        .output()
+        .unwrap();
+    let parsed: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(parsed["token"]["kind"], "oauth1");
+    let transcript = format!(
+        "{}{}{}{}",
+        text(&login.stderr),
+        text(&out.stderr),
+        text(&status.stdout),
+        text(&status.stderr)
+    );
+    for secret in ["CONSUMER-SECRET-2", "ACC-SECRET-1", "REQ-SECRET"] {
+        assert!(!transcript.contains(secret), "{transcript}");
+    }
+
+    // a bad signature_method names the key and the file
+    let home = home_with(
+        "[profiles.photos]\nflow = \"oauth1\"\nsignature_method = \"MD5\"\nrequest_token_url = \"https://a.example/r\"\n",
+    );
+    let out = authctl(home.path())
+        .args(["login", "--profile", "photos", "--oob"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("signature_method"),
+        "{}",
+        text(&out.stderr)
+    );
 }

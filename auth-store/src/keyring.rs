@@ -334,11 +334,11 @@ impl TokenStore for KeyringStore {
         let what = Self::what(key);
         let entry = self.entry(&key.storage_id(), &what)?;
         let text = match entry.get_password() {
-            Ok(text) => text,
+            Ok(text) => Secret::new(text),
             Err(keyring_core::Error::NoEntry) => return Ok(None),
             Err(e) => return Err(map_error(e, &what)),
         };
-        Token::from_json(&text).map(Some).map_err(|e| {
+        Token::from_json(text.expose()).map(Some).map_err(|e| {
             let message = match e {
                 TokenFormatError::NewerVersion(v) => format!(
                     "the keyring entry for {what} has token format version {v}, newer than \

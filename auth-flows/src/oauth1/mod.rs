@@ -40,6 +40,8 @@ mod backend;
 mod dance;
 mod encoding;
 mod error;
+#[cfg(feature = "loopback")]
+mod loopback;
 mod signer;
 
 pub use backend::SigningBackend;
@@ -52,4 +54,6 @@ pub use encoding::{
     percent_encode, signature_base_string,
 };
 pub use error::SignError;
+#[cfg(feature = "loopback")]
+pub use loopback::LoopbackCallback;
 pub use signer::{Placement, RequestParts, RsaKey, SignatureMethod, SignedRequest, Signer};
