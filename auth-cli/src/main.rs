@@ -135,9 +135,15 @@ enum Command {
         include: bool,
     },
     /// Keep the profile's credentials in the system keyring.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  authctl credentials set --profile inaturalist --username ana --password-stdin\n  authctl credentials show --profile inaturalist"
+    )]
     Credentials(CredentialsCommand),
     /// List the built-in providers and their endpoints.
+    #[command(
+        after_help = "Examples:\n  authctl providers\n  authctl providers --json | jq '.[].name'"
+    )]
     Providers,
     /// Print a shell completion script.
     #[command(
@@ -170,8 +176,12 @@ enum CredentialsCommand {
         password_stdin: bool,
     },
     /// Show which credentials are set and where from (never the values).
+    #[command(
+        after_help = "Examples:\n  authctl credentials show --profile inaturalist\n  authctl credentials show --json"
+    )]
     Show,
     /// Delete the keyring's credentials of the profile.
+    #[command(after_help = "Example:\n  authctl credentials delete --profile inaturalist")]
     Delete,
 }
 

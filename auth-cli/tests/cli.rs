@@ -64,7 +64,16 @@ fn help_has_examples_for_every_command() {
         let help = text(&out.stdout);
         assert!(help.contains("Usage: authctl"), "{cmd}: {help}");
     }
-    for cmd in ["login", "token", "status", "logout", "api"] {
+    for cmd in [
+        "login",
+        "token",
+        "status",
+        "logout",
+        "api",
+        "credentials",
+        "providers",
+        "completions",
+    ] {
         assert!(
             text(&run(home.path(), &[cmd, "--help"]).stdout).contains("Example"),
             "{cmd} --help shows examples"

@@ -1,0 +1,194 @@
+//! Discovery (OpenID and the RFC 8414 fallback), token validation, introspection and the
+//! JWT exchange's errors, against mock servers.
+#![cfg(all(feature = "discovery", feature = "inaturalist"))]
+
+use std::sync::Arc;
+
+use auth_core::conformance::LoopbackHttp;
+use auth_core::{Credentials, Endpoint, Error, HttpBackend, Provider, Token};
+use auth_flows::Validation;
+
+fn http() -> Arc<dyn HttpBackend> {
+    Arc::new(LoopbackHttp::default())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn discovery_reads_openid_configuration() {
+    let mut server = mockito::Server::new_async().await;
+    let issuer = server.url();
+    server
+        .mock("GET", "/.well-known/openid-configuration")
+        .with_body(format!(
+            r#"{{"issuer":"{issuer}","authorization_endpoint":"{issuer}/auth","token_endpoint":"{issuer}/token",
+                "revocation_endpoint":"{issuer}/revoke","userinfo_endpoint":"{issuer}/me",
+                "token_endpoint_auth_methods_supported":["client_secret_post"]}}"#
+        ))
+        .create_async()
+        .await;
+    let p = auth_flows::discover(http().as_ref(), "idp", &issuer)
+        .await
+        .unwrap();
+    assert_eq!(
+        p.endpoint(Endpoint::Token).unwrap().as_str(),
+        format!("{issuer}/token")
+    );
+    assert_eq!(
+        p.endpoint(Endpoint::Userinfo).unwrap().as_str(),
+        format!("{issuer}/me")
+    );
+    assert_eq!(
+        p.client_auth,
+        auth_core::ClientAuth::Body,
+        "client_secret_post only: body"
+    );
+    assert!(p.endpoint(Endpoint::DeviceAuthorization).is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn discovery_falls_back_to_rfc8414_and_checks_the_issuer() {
+    let mut server = mockito::Server::new_async().await;
+    let issuer = format!("{}/tenant", server.url());
+    server
+        .mock("GET", "/tenant/.well-known/openid-configuration")
+        .with_status(404)
+        .create_async()
+        .await;
+    server
+        .mock("GET", "/.well-known/oauth-authorization-server/tenant")
+        .with_body(format!(
+            r#"{{"issuer":"{issuer}","token_endpoint":"{issuer}/token"}}"#
+        ))
+        .create_async()
+        .await;
+    let p = auth_flows::discover(http().as_ref(), "idp", &issuer)
+        .await
+        .unwrap();
+    assert_eq!(
+        p.endpoint(Endpoint::Token).unwrap().as_str(),
+        format!("{issuer}/token")
+    );
+
+    let mut other = mockito::Server::new_async().await;
+    other
+        .mock("GET", "/.well-known/openid-configuration")
+        .with_body(
+            r#"{"issuer":"https://evil.example","token_endpoint":"https://evil.example/token"}"#,
+        )
+        .create_async()
+        .await;
+    let err = auth_flows::discover(http().as_ref(), "idp", &other.url())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("evil.example"),
+        "a document for another issuer is refused: {err}"
+    );
+}
+
+fn userinfo_provider(server: &mockito::ServerGuard) -> Provider {
+    Provider::new("inat-like")
+        .with_endpoint(Endpoint::Userinfo, &format!("{}/v1/users/me", server.url()))
+        .unwrap()
+        .with_endpoint(Endpoint::Jwt, &format!("{}/users/api_token", server.url()))
+        .unwrap()
+        .with_endpoint(
+            Endpoint::Introspection,
+            &format!("{}/introspect", server.url()),
+        )
+        .unwrap()
+        .with_endpoint(Endpoint::Token, &format!("{}/token", server.url()))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn validate_answers_valid_invalid_or_could_not_check() {
+    let mut server = mockito::Server::new_async().await;
+    let p = userinfo_provider(&server);
+    server
+        .mock("GET", "/v1/users/me")
+        .match_header("authorization", "Bearer good")
+        .with_body("{}")
+        .create_async()
+        .await;
+    server
+        .mock("GET", "/v1/users/me")
+        .match_header("authorization", "Bearer bad")
+        .with_status(401)
+        .create_async()
+        .await;
+    server
+        .mock("GET", "/v1/users/me")
+        .match_header("authorization", "Bearer flaky")
+        .with_status(503)
+        .create_async()
+        .await;
+    assert_eq!(
+        auth_flows::validate(&p, http().as_ref(), &Token::bearer("good")).await,
+        Validation::Valid
+    );
+    assert_eq!(
+        auth_flows::validate(&p, http().as_ref(), &Token::bearer("bad")).await,
+        Validation::Invalid
+    );
+    assert!(
+        matches!(auth_flows::validate(&p, http().as_ref(), &Token::bearer("flaky")).await, Validation::CouldNotCheck(r) if r.contains("503"))
+    );
+    let none = Provider::new("bare");
+    assert!(
+        matches!(auth_flows::validate(&none, http().as_ref(), &Token::bearer("x")).await, Validation::CouldNotCheck(r) if r.contains("userinfo_url"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jwt_exchange_errors_are_clear() {
+    let mut server = mockito::Server::new_async().await;
+    let p = userinfo_provider(&server);
+    let m = server
+        .mock("GET", "/users/api_token")
+        .with_status(401)
+        .create_async()
+        .await;
+    let err = auth_flows::exchange_jwt(&p, http().as_ref(), &Token::bearer("revoked"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::LoginRequired { .. }), "{err}");
+    m.remove_async().await;
+    server
+        .mock("GET", "/users/api_token")
+        .with_body(r#"{"other":"x"}"#)
+        .create_async()
+        .await;
+    let err = auth_flows::exchange_jwt(&p, http().as_ref(), &Token::bearer("t"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("api_token"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn introspection_reports_activity_and_details() {
+    let mut server = mockito::Server::new_async().await;
+    let p = userinfo_provider(&server);
+    let m = server
+        .mock("POST", "/introspect")
+        .match_body(mockito::Matcher::UrlEncoded("token".into(), "at-1".into()))
+        .with_header("content-type", "application/json")
+        .with_body(r#"{"active":true,"scope":"read write","client_id":"c1","username":"ana","exp":1900000000}"#)
+        .create_async()
+        .await;
+    let creds = Credentials {
+        client_id: Some("c1".into()),
+        client_secret: Some("s".into()),
+        ..Default::default()
+    };
+    let info = auth_flows::introspect(&p, &creds, &http(), &"at-1".into())
+        .await
+        .unwrap();
+    m.assert_async().await;
+    assert!(info.active);
+    assert_eq!(info.scopes, ["read", "write"]);
+    assert_eq!(info.username.as_deref(), Some("ana"));
+    assert_eq!(
+        info.expires_at,
+        Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_900_000_000))
+    );
+}
