@@ -1,25 +1,25 @@
-//! The person at the terminal: opening the browser, prompts, the waiting spinner.
+//! The person at the terminal: the library's [`TerminalInteraction`] plus a spinner
+//! with the time left while a flow waits, and secret prompts.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use auth_core::{DeviceCode, Error, Interaction, async_trait};
+use auth_flows::TerminalInteraction;
 
-/// [`Interaction`] on the terminal. URLs and codes go to stderr, so stdout stays clean
-/// for data.
+/// [`Interaction`] on the terminal, with a spinner on stderr while waiting.
 pub(crate) struct Terminal {
-    pub(crate) open_browser: bool,
-    pub(crate) quiet: bool,
+    inner: TerminalInteraction,
+    quiet: bool,
     done: Arc<AtomicBool>,
 }
 
 impl Terminal {
     pub(crate) fn new(open_browser: bool, quiet: bool) -> Self {
         Terminal {
-            open_browser,
+            inner: TerminalInteraction::new(open_browser),
             quiet,
             done: Arc::new(AtomicBool::new(false)),
         }
@@ -37,90 +37,24 @@ impl Drop for Terminal {
     }
 }
 
-/// Opens `url` with `$BROWSER` (a command given the URL) or the system's opener.
-fn launch_browser(url: &str) -> Result<(), String> {
-    let candidates: Vec<(String, Vec<String>)> = match std::env::var("BROWSER")
-        .ok()
-        .filter(|b| !b.trim().is_empty())
-    {
-        Some(browser) => {
-            let mut parts = browser.split_whitespace().map(str::to_owned);
-            let program = parts.next().unwrap_or_default();
-            let mut args: Vec<String> = parts.collect();
-            args.push(url.to_owned());
-            vec![(program, args)]
-        }
-        None if cfg!(target_os = "macos") => vec![("open".into(), vec![url.into()])],
-        None if cfg!(windows) => vec![(
-            "cmd".into(),
-            vec!["/C".into(), "start".into(), String::new(), url.into()],
-        )],
-        None => vec![
-            ("xdg-open".into(), vec![url.into()]),
-            ("gio".into(), vec!["open".into(), url.into()]),
-        ],
-    };
-    let mut last = String::from("no browser opener found");
-    for (program, args) in candidates {
-        match Command::new(&program)
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-        {
-            Ok(_) => return Ok(()),
-            Err(e) => last = format!("{program}: {e}"),
-        }
-    }
-    Err(last)
-}
-
 #[async_trait]
 impl Interaction for Terminal {
     async fn open_url(&self, url: &str) -> Result<(), Error> {
-        eprintln!("Open this URL in a browser to log in:\n\n  {url}\n");
-        if self.open_browser
-            && let Err(e) = launch_browser(url)
-        {
-            eprintln!("(could not open a browser: {e}; open the URL yourself)");
-        }
-        Ok(())
+        self.inner.open_url(url).await
     }
 
     async fn prompt_code(&self, prompt: &str) -> Result<String, Error> {
         self.finish();
-        eprint!("{prompt}: ");
-        let _ = std::io::stderr().flush();
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-            Error::Interaction(format!("could not read the code from the terminal: {e}"))
-        })?;
-        Ok(line.trim().to_owned())
+        self.inner.prompt_code(prompt).await
     }
 
     async fn show_device_code(&self, code: &DeviceCode) -> Result<(), Error> {
-        eprintln!(
-            "To log in, visit\n\n  {}\n\nand enter the code\n\n  {}\n",
-            code.verification_uri, code.user_code
-        );
-        if let Some(complete) = &code.verification_uri_complete {
-            eprintln!("(or open {complete})");
-        }
-        if self.open_browser {
-            let url = code
-                .verification_uri_complete
-                .as_deref()
-                .unwrap_or(&code.verification_uri);
-            let _ = launch_browser(url);
-        }
-        Ok(())
+        self.inner.show_device_code(code).await
     }
 
     async fn waiting(&self, what: &str, timeout: Duration) {
         if self.quiet || !std::io::stderr().is_terminal() {
-            eprintln!("Waiting for {what} (up to {}s)...", timeout.as_secs());
-            return;
+            return self.inner.waiting(what, timeout).await;
         }
         let done = Arc::clone(&self.done);
         let what = what.to_owned();
@@ -143,10 +77,6 @@ impl Interaction for Terminal {
             eprint!("\r\x1b[2K");
             let _ = std::io::stderr().flush();
         });
-    }
-
-    fn can_prompt(&self) -> bool {
-        true
     }
 }
 

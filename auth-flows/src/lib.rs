@@ -52,6 +52,8 @@ pub mod oauth1;
 mod presets;
 #[cfg(feature = "oauth2")]
 pub mod sleep;
+#[cfg(feature = "oauth2")]
+mod terminal;
 
 #[cfg(feature = "authorization-code")]
 pub use authcode::{AuthorizationCodeFlow, OOB_REDIRECT_URI, Redirect, token_from_fragment};
@@ -75,3 +77,5 @@ pub use manager::{DEFAULT_LEEWAY, TokenManager};
 pub use presets::discover;
 #[cfg(feature = "oauth2")]
 pub use presets::{PRESET_NAMES, Preset, preset};
+#[cfg(feature = "oauth2")]
+pub use terminal::TerminalInteraction;

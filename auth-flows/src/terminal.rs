@@ -1,0 +1,180 @@
+//! [`TerminalInteraction`]: the default way flows reach a person at a terminal.
+
+use std::io::{BufRead, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use auth_core::{DeviceCode, Error, Interaction};
+
+/// The default [`Interaction`] for programs run from a terminal: URLs and codes are
+/// printed on stderr (stdout stays clean for data); the browser is opened with the
+/// `$BROWSER` command (given the URL as its last argument) or else the system's opener
+/// (`xdg-open`, `open`, `start`); with `open_browser` off the URL is only printed and the
+/// flow waits. Codes and verifiers are read from stdin.
+///
+/// ```
+/// use auth_core::Interaction;
+/// let person = auth_flows::TerminalInteraction::new(false);
+/// assert!(person.can_prompt());
+/// ```
+#[derive(Clone, Debug)]
+pub struct TerminalInteraction {
+    open_browser: bool,
+    browser: Option<String>,
+}
+
+impl TerminalInteraction {
+    /// Opens a browser when `open_browser`, using `$BROWSER` if set.
+    pub fn new(open_browser: bool) -> Self {
+        TerminalInteraction {
+            open_browser,
+            browser: std::env::var("BROWSER")
+                .ok()
+                .filter(|b| !b.trim().is_empty()),
+        }
+    }
+
+    /// Uses `command` (split on spaces; the URL is appended) instead of `$BROWSER`.
+    ///
+    /// ```
+    /// let person = auth_flows::TerminalInteraction::new(true).with_browser_command("firefox --new-window");
+    /// # let _ = person;
+    /// ```
+    pub fn with_browser_command(mut self, command: impl Into<String>) -> Self {
+        self.browser = Some(command.into());
+        self
+    }
+
+    /// Starts the browser on `url` without waiting for it.
+    fn launch(&self, url: &str) -> Result<(), String> {
+        let candidates: Vec<(String, Vec<String>)> = match &self.browser {
+            Some(browser) => {
+                let mut parts = browser.split_whitespace().map(str::to_owned);
+                let program = parts.next().unwrap_or_default();
+                let mut args: Vec<String> = parts.collect();
+                args.push(url.to_owned());
+                vec![(program, args)]
+            }
+            None if cfg!(target_os = "macos") => vec![("open".into(), vec![url.into()])],
+            None if cfg!(windows) => {
+                vec![(
+                    "cmd".into(),
+                    vec!["/C".into(), "start".into(), String::new(), url.into()],
+                )]
+            }
+            None => vec![
+                ("xdg-open".into(), vec![url.into()]),
+                ("gio".into(), vec!["open".into(), url.into()]),
+            ],
+        };
+        let mut last = String::from("no browser opener found");
+        for (program, args) in candidates {
+            match Command::new(&program)
+                .args(&args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+            {
+                Ok(_) => return Ok(()),
+                Err(e) => last = format!("{program}: {e}"),
+            }
+        }
+        Err(last)
+    }
+}
+
+#[async_trait]
+impl Interaction for TerminalInteraction {
+    async fn open_url(&self, url: &str) -> Result<(), Error> {
+        eprintln!("Open this URL in a browser to log in:\n\n  {url}\n");
+        if self.open_browser
+            && let Err(e) = self.launch(url)
+        {
+            eprintln!("(could not open a browser: {e}; open the URL yourself)");
+        }
+        Ok(())
+    }
+
+    async fn prompt_code(&self, prompt: &str) -> Result<String, Error> {
+        eprint!("{prompt}: ");
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+            Error::Interaction(format!("could not read the code from the terminal: {e}"))
+        })?;
+        Ok(line.trim().to_owned())
+    }
+
+    async fn show_device_code(&self, code: &DeviceCode) -> Result<(), Error> {
+        eprintln!(
+            "To log in, visit\n\n  {}\n\nand enter the code\n\n  {}\n",
+            code.verification_uri, code.user_code
+        );
+        if let Some(complete) = &code.verification_uri_complete {
+            eprintln!("(or open {complete})");
+        }
+        if self.open_browser {
+            let url = code
+                .verification_uri_complete
+                .as_deref()
+                .unwrap_or(&code.verification_uri);
+            let _ = self.launch(url);
+        }
+        Ok(())
+    }
+
+    async fn waiting(&self, what: &str, timeout: Duration) {
+        eprintln!("Waiting for {what} (up to {}s)...", timeout.as_secs());
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browser_command_gets_the_url() {
+        let dir = std::env::temp_dir().join(format!("authctl-browser-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("opened.txt");
+        let script = dir.join("browser.sh");
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\nprintf %s \"$2\" > {}\n", out.display()),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let person = TerminalInteraction::new(true)
+            .with_browser_command(format!("{} --flag", script.display()));
+        pollster::block_on(person.open_url("https://auth.example.com/authorize?x=1")).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !out.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            "https://auth.example.com/authorize?x=1"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_missing_browser_is_reported_not_fatal() {
+        let person =
+            TerminalInteraction::new(true).with_browser_command("/nonexistent/browser-binary");
+        assert!(
+            person
+                .launch("https://x.example")
+                .unwrap_err()
+                .contains("nonexistent")
+        );
+        assert!(
+            pollster::block_on(person.open_url("https://x.example")).is_ok(),
+            "the URL is still printed"
+        );
+    }
+}
