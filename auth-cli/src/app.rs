@@ -50,19 +50,19 @@ impl App {
             StoreKind::Memory => Ok(Arc::new(auth_store::MemoryStore::new())),
             StoreKind::Keyring => keyring_store(),
             StoreKind::Auto => match keyring_store() {
-                Ok(store) => Ok(store),
+                Ok(keyring) => Ok(Arc::new(AutoStore {
+                    keyring,
+                    file: file(),
+                    quiet: self.options.quiet,
+                    fell_back: Default::default(),
+                })),
                 Err(e) => {
                     if !self.options.quiet {
-                        let store = file();
-                        let reason = match &e {
-                            Error::KeyringUnavailable { message } => message.clone(),
-                            other => other.to_string(),
-                        };
                         eprintln!(
-                            "warning: no system keyring ({reason}); keeping tokens in {}",
-                            store.describe()
+                            "warning: no system keyring ({}); keeping tokens in {}",
+                            reason(&e),
+                            file().describe()
                         );
-                        return Ok(store);
                     }
                     Ok(file())
                 }
@@ -198,6 +198,17 @@ impl App {
         })
     }
 
+    /// The profile's flow when it needs no person (password, client credentials): what
+    /// `token` and `api` may run on their own.
+    pub(crate) fn unattended_flow(&self) -> Result<Option<Arc<dyn AuthFlow>>, Error> {
+        match self.profile.flow {
+            FlowKind::Password | FlowKind::ClientCredentials => {
+                self.flow(self.profile.flow, None, None).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// The OAuth 1 flow with the profile's signature settings applied.
     pub(crate) fn oauth1_flow(&self, flow: OAuth1Flow) -> Result<OAuth1Flow, Error> {
         let config = &self.profile.config;
@@ -298,6 +309,86 @@ impl App {
     }
 }
 
+fn reason(e: &Error) -> String {
+    match e {
+        Error::KeyringUnavailable { message } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `store = "auto"` once a keyring answered: the keyring, until it refuses an operation
+/// as unavailable (a locked collection answers reads but refuses writes); from then on
+/// the file store, with a one-line warning. A token is never silently dropped.
+struct AutoStore {
+    keyring: Arc<dyn TokenStore>,
+    file: Arc<dyn TokenStore>,
+    quiet: bool,
+    fell_back: std::sync::atomic::AtomicBool,
+}
+
+impl AutoStore {
+    fn current(&self) -> &Arc<dyn TokenStore> {
+        if self.fell_back.load(std::sync::atomic::Ordering::SeqCst) {
+            &self.file
+        } else {
+            &self.keyring
+        }
+    }
+
+    fn fall_back(&self, e: &Error) -> bool {
+        if !matches!(e, Error::KeyringUnavailable { .. }) {
+            return false;
+        }
+        if !self
+            .fell_back
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+            && !self.quiet
+        {
+            eprintln!(
+                "warning: the system keyring refused ({}); keeping tokens in {}",
+                reason(e),
+                self.file.describe()
+            );
+        }
+        true
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenStore for AutoStore {
+    fn describe(&self) -> String {
+        self.current().describe()
+    }
+    async fn load(&self, key: &TokenKey) -> Result<Option<auth_core::Token>, Error> {
+        match self.current().load(key).await {
+            Err(e) if self.fall_back(&e) => self.file.load(key).await,
+            // an earlier run may have kept it in the file when the keyring refused a write
+            Ok(None) if !self.fell_back.load(std::sync::atomic::Ordering::SeqCst) => {
+                self.file.load(key).await
+            }
+            other => other,
+        }
+    }
+    async fn save(&self, key: &TokenKey, token: &auth_core::Token) -> Result<(), Error> {
+        match self.current().save(key, token).await {
+            Err(e) if self.fall_back(&e) => self.file.save(key, token).await,
+            other => other,
+        }
+    }
+    async fn delete(&self, key: &TokenKey) -> Result<bool, Error> {
+        let in_keyring = match self.current().delete(key).await {
+            Err(e) if self.fall_back(&e) => false,
+            other => other?,
+        };
+        let in_file = if self.fell_back.load(std::sync::atomic::Ordering::SeqCst) && !in_keyring {
+            false
+        } else {
+            self.file.delete(key).await?
+        };
+        Ok(in_keyring || in_file)
+    }
+}
+
 /// A source standing for a config file that could not be read: it fails with the reason.
 struct Failing(String);
 
@@ -381,5 +472,57 @@ pub(crate) fn secret_from(stdin: bool, prompt: &str) -> Result<Option<Secret>, E
         crate::ui::read_secret(true, prompt).map(|s| Some(Secret::new(s)))
     } else {
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A keyring whose collection is locked: reads answer, writes are refused.
+    #[derive(Default)]
+    struct LockedKeyring(auth_store::MemoryStore);
+
+    #[async_trait::async_trait]
+    impl TokenStore for LockedKeyring {
+        fn describe(&self) -> String {
+            "keyring (locked)".into()
+        }
+        async fn load(&self, key: &TokenKey) -> Result<Option<auth_core::Token>, Error> {
+            self.0.load(key).await
+        }
+        async fn save(&self, _key: &TokenKey, _token: &auth_core::Token) -> Result<(), Error> {
+            Err(Error::KeyringUnavailable {
+                message: "the collection is locked".into(),
+            })
+        }
+        async fn delete(&self, key: &TokenKey) -> Result<bool, Error> {
+            self.0.delete(key).await
+        }
+    }
+
+    fn auto(dir: &std::path::Path) -> AutoStore {
+        AutoStore {
+            keyring: Arc::new(LockedKeyring::default()),
+            file: Arc::new(auth_store::FileStore::new(dir)),
+            quiet: true,
+            fell_back: Default::default(),
+        }
+    }
+
+    #[test]
+    fn auto_store_keeps_a_refused_token_in_the_file_and_finds_it_again() {
+        let dir = std::env::temp_dir().join(format!("authctl-auto-store-{}", std::process::id()));
+        let key = TokenKey::new("p", "a", "c");
+        let token = auth_core::Token::bearer("kept");
+        let store = auto(&dir);
+        pollster::block_on(store.save(&key, &token)).unwrap();
+        assert!(store.describe().starts_with("file"), "{}", store.describe());
+        // a later run starts with the keyring again, and still finds the token
+        let later = auto(&dir);
+        assert_eq!(pollster::block_on(later.load(&key)).unwrap(), Some(token));
+        assert!(pollster::block_on(later.delete(&key)).unwrap());
+        assert_eq!(pollster::block_on(later.load(&key)).unwrap(), None);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -291,12 +291,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             {
                 return print_token(&token);
             }
-            let unattended = match app.profile.flow {
-                FlowKind::Password | FlowKind::ClientCredentials => {
-                    Some(app.flow(app.profile.flow, None, None)?)
-                }
-                _ => None,
-            };
+            let unattended = app.unattended_flow()?;
             let hooks = Arc::new(NoInteraction {
                 profile: app.profile.name.clone(),
             });
@@ -581,12 +576,7 @@ fn oauth2_send(
     app: &App,
     request: auth_core::HttpRequest,
 ) -> Result<auth_core::HttpResponse, Error> {
-    let unattended = match app.profile.flow {
-        FlowKind::Password | FlowKind::ClientCredentials => {
-            Some(app.flow(app.profile.flow, None, None)?)
-        }
-        _ => None,
-    };
+    let unattended = app.unattended_flow()?;
     let hooks = Arc::new(NoInteraction {
         profile: app.profile.name.clone(),
     });

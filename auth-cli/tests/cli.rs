@@ -4,13 +4,13 @@
 //! The tests that need a real OAuth server are ignored unless `cargo xtask conformance`
 //! runs them with `AUTHCTL_TEST_OAUTH_ISSUER` set.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 use assert_cmd::cargo::CommandCargoExt;
+
+mod common;
 
 /// `authctl` with a private home and no inherited profile or credentials.
 fn authctl(home: &Path) -> Command {
@@ -248,39 +248,6 @@ fn issuer() -> String {
         .expect("AUTHCTL_TEST_OAUTH_ISSUER: run `cargo xtask conformance`")
 }
 
-fn browse(url: &str) {
-    let mut current = url.to_owned();
-    for _ in 0..5 {
-        let rest = current.strip_prefix("http://").unwrap().to_owned();
-        let (authority, path) = rest
-            .split_once('/')
-            .map(|(a, p)| (a.to_owned(), format!("/{p}")))
-            .unwrap();
-        let mut stream = TcpStream::connect(&authority).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        let _ = stream.read_to_string(&mut response);
-        match response
-            .lines()
-            .take_while(|l| !l.is_empty())
-            .find_map(|l| {
-                l.split_once(':')
-                    .filter(|(n, _)| n.eq_ignore_ascii_case("location"))
-                    .map(|(_, v)| v.trim().to_owned())
-            }) {
-            Some(next) => current = next,
-            None => return,
-        }
-    }
-}
-
 /// `authctl login --no-browser`, with the test as the person: read the URL it prints,
 /// open it, wait for the command.
 fn login_as_person(
@@ -317,7 +284,7 @@ fn login_as_person(
             .filter(|u| u.contains("authorize"))
         {
             let url = format!("http://{url}");
-            std::thread::spawn(move || browse(&url));
+            std::thread::spawn(move || common::browse(&url));
         }
     }
     let mut out = child.wait_with_output().unwrap();

@@ -2,10 +2,10 @@
 //! transport. `cargo xtask conformance` starts the server and runs these with
 //! `AUTHCTL_TEST_OAUTH_ISSUER` set; without it they are ignored.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Duration;
+
+mod common;
 
 use auth_core::{
     AuthFlow, Credentials, Error, FlowContext, HttpBackend, HttpConfig, Interaction, async_trait,
@@ -19,58 +19,13 @@ fn issuer() -> String {
         .expect("AUTHCTL_TEST_OAUTH_ISSUER: run `cargo xtask conformance`")
 }
 
-/// A stand-in browser: GET the URL, follow redirects into the loopback server.
-fn browse(url: &str) {
-    let mut current = url.to_owned();
-    for _ in 0..5 {
-        let rest = current
-            .strip_prefix("http://")
-            .expect("loopback http URL")
-            .to_owned();
-        let (authority, path) = rest
-            .split_once('/')
-            .map(|(a, p)| (a.to_owned(), format!("/{p}")))
-            .unwrap();
-        let mut stream = TcpStream::connect(&authority).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        let _ = stream.read_to_string(&mut response);
-        let location = response
-            .lines()
-            .take_while(|l| !l.is_empty())
-            .find_map(|l| {
-                l.strip_prefix("Location: ")
-                    .or_else(|| l.strip_prefix("location: "))
-                    .map(str::to_owned)
-            });
-        match location {
-            Some(next) => current = next,
-            None => {
-                assert!(
-                    response.starts_with("HTTP/1.1 200"),
-                    "the loopback page: {response}"
-                );
-                return;
-            }
-        }
-    }
-    panic!("too many redirects");
-}
-
 struct Browser;
 
 #[async_trait]
 impl Interaction for Browser {
     async fn open_url(&self, url: &str) -> Result<(), Error> {
         let url = url.to_owned();
-        std::thread::spawn(move || browse(&url));
+        std::thread::spawn(move || common::browse(&url));
         Ok(())
     }
     async fn prompt_code(&self, _prompt: &str) -> Result<String, Error> {

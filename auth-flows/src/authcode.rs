@@ -8,7 +8,6 @@ use async_trait::async_trait;
 use auth_core::{AuthFlow, CredentialField, Endpoint, Error, FlowContext, Secret, Token};
 
 use crate::client::{Adapter, configured, oauth_client, require, scopes};
-use crate::grants::with_requested_scopes;
 use crate::loopback::{LoopbackConfig, LoopbackServer};
 
 /// The out-of-band redirect URI: the provider shows the code and the person pastes it.
@@ -157,12 +156,7 @@ impl AuthFlow for AuthorizationCodeFlow {
         if let Some(verifier) = verifier {
             exchange = exchange.set_pkce_verifier(verifier);
         }
-        match exchange.request_async(&adapter).await {
-            Ok(_) => adapter
-                .token(SystemTime::now())
-                .map(|t| with_requested_scopes(t, &requested)),
-            Err(e) => Err(adapter.error(e)),
-        }
+        adapter.finish(exchange.request_async(&adapter).await, &requested)
     }
 }
 

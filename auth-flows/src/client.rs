@@ -86,6 +86,15 @@ pub(crate) struct RawResponse {
     pub(crate) body: Vec<u8>,
 }
 
+/// Fills a token's scopes with the requested ones when the server did not list them
+/// (RFC 6749 §5.1: an omitted `scope` means the requested scope was granted).
+pub(crate) fn with_requested_scopes(mut token: Token, requested: &[String]) -> Token {
+    if token.scopes.is_empty() {
+        token.scopes = requested.to_vec();
+    }
+    token
+}
+
 /// Our transport as an `oauth2::AsyncHttpClient`.
 ///
 /// Every request is marked [`RequestKind::TokenEndpoint`] (no redirects, no retries).
@@ -130,6 +139,22 @@ impl Adapter {
             .take_last()
             .ok_or_else(|| Error::Interaction("no response was received".into()))?;
         parse_token_response(raw.status, &raw.url, &raw.body, now)
+    }
+
+    /// The end of every token request: on success the token parsed from the raw answer
+    /// (with the requested scopes when the server did not list any, RFC 6749 §5.1), on
+    /// failure our error.
+    pub(crate) fn finish<R, TE: oauth2::ErrorResponse + 'static>(
+        &self,
+        result: Result<R, oauth2::RequestTokenError<AdapterError, TE>>,
+        requested: &[String],
+    ) -> Result<Token, Error> {
+        match result {
+            Ok(_) => self
+                .token(SystemTime::now())
+                .map(|t| with_requested_scopes(t, requested)),
+            Err(e) => Err(self.error(e)),
+        }
     }
 
     /// Turns an `oauth2` error into ours, using the raw response where there was one.

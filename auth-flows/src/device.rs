@@ -8,8 +8,7 @@ use auth_core::{
 };
 use oauth2::{DeviceCodeErrorResponseType, StandardDeviceAuthorizationResponse};
 
-use crate::client::{Adapter, configured, oauth_client, require, scopes};
-use crate::grants::with_requested_scopes;
+use crate::client::{Adapter, configured, oauth_client, require, scopes, with_requested_scopes};
 use crate::sleep::{Sleeper, default_sleeper};
 
 /// Device authorization grant: shows the user code and verification URL through

@@ -16,21 +16,6 @@ use auth_core::{
 use crate::client::scopes;
 use crate::client::{Adapter, configured, oauth_client, require};
 
-#[cfg(any(
-    feature = "password",
-    feature = "client-credentials",
-    feature = "authorization-code",
-    feature = "device"
-))]
-/// Fills a token's scopes with the requested ones when the server did not list them
-/// (RFC 6749 §5.1: an omitted `scope` means the requested scope was granted).
-pub(crate) fn with_requested_scopes(mut token: Token, requested: &[String]) -> Token {
-    if token.scopes.is_empty() {
-        token.scopes = requested.to_vec();
-    }
-    token
-}
-
 /// Resource owner password credentials grant (RFC 6749 §4.3): username and password,
 /// plus the client id (and secret, if the provider needs one).
 ///
@@ -84,12 +69,7 @@ impl AuthFlow for PasswordFlow {
             client.exchange_password(&username, &password),
         )?
         .add_scopes(scopes(&requested));
-        match request.request_async(&adapter).await {
-            Ok(_) => adapter
-                .token(SystemTime::now())
-                .map(|t| with_requested_scopes(t, &requested)),
-            Err(e) => Err(adapter.error(e)),
-        }
+        adapter.finish(request.request_async(&adapter).await, &requested)
     }
 }
 
@@ -133,12 +113,7 @@ impl AuthFlow for ClientCredentialsFlow {
             client.exchange_client_credentials(),
         )?
         .add_scopes(scopes(&requested));
-        match request.request_async(&adapter).await {
-            Ok(_) => adapter
-                .token(SystemTime::now())
-                .map(|t| with_requested_scopes(t, &requested)),
-            Err(e) => Err(adapter.error(e)),
-        }
+        adapter.finish(request.request_async(&adapter).await, &requested)
     }
 }
 

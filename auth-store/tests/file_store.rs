@@ -355,13 +355,9 @@ fn spawn_worker(mode: &str, n: usize, dir: &Path) -> Child {
 /// read-modify-write, which behave the same there; on a disk its 1600 fsyncs of a
 /// growing file would be most of its run time.
 fn memory_backed_tempdir() -> tempfile::TempDir {
-    let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        if let Ok(dir) = tempfile::tempdir_in(shm) {
-            return dir;
-        }
-    }
-    tempfile::tempdir().unwrap()
+    tempfile::tempdir_in("/dev/shm")
+        .or_else(|_| tempfile::tempdir())
+        .unwrap()
 }
 
 #[test]
