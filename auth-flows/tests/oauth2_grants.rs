@@ -339,6 +339,56 @@ async fn authorization_code_without_pkce_authenticates_the_client() {
     assert!(!person.opened.lock().unwrap()[0].contains("code_challenge"));
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn authorization_uri_matches_the_rfc_example() {
+    let v = vectors();
+    let case = &v["oauth2"]["authorization_uri"];
+    let inputs = &case["inputs"];
+    let expected = url::Url::parse(case["expected"].as_str().unwrap()).unwrap();
+    let mut server = mockito::Server::new_async().await;
+    server
+        .mock("POST", "/token")
+        .with_body(TOKEN_BODY)
+        .create_async()
+        .await;
+    let http = Arc::new(LoopbackHttp::default());
+    let person = Arc::new(Person {
+        code: "c".into(),
+        ..Default::default()
+    });
+    let mut flow = AuthorizationCodeFlow::new(Redirect::Oob);
+    flow.pkce = false;
+    let creds = Credentials {
+        client_id: Some(inputs["client_id"].as_str().unwrap().into()),
+        client_secret: Some("s".into()),
+        ..Default::default()
+    };
+    let context = ctx(provider(&server, ClientAuth::Basic), creds, &http)
+        .with_interaction(person.clone())
+        .with_scopes([inputs["scope"].as_str().unwrap()]);
+    flow.authenticate(&context).await.unwrap();
+    let opened = url::Url::parse(&person.opened.lock().unwrap()[0]).unwrap();
+    let got: BTreeMap<String, String> = opened
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let want: BTreeMap<String, String> = expected
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "the same parameters as the RFC example"
+    );
+    for name in ["response_type", "client_id", "scope"] {
+        assert_eq!(got[name], want[name], "{name}");
+    }
+    // state is random per login (the RFC's `xyz` is an example); the redirect is ours
+    assert!(got["state"].len() >= 16);
+    assert_eq!(got["redirect_uri"], auth_flows::OOB_REDIRECT_URI);
+}
+
 #[test]
 fn rfc7636_appendix_b() {
     let v = vectors();
