@@ -349,7 +349,7 @@ pub fn parse_token_response(
         problem: problem.to_owned(),
         excerpt: excerpt(body),
     };
-    let fields = match parse_fields(body) {
+    let fields = match parse_response_fields(body) {
         Some(fields) => fields,
         None if !(200..300).contains(&status) => {
             return Err(invalid(
@@ -381,7 +381,7 @@ pub fn parse_token_response(
 /// assert_eq!(e.description.as_deref(), Some("bad"));
 /// ```
 pub fn parse_error_response(status: u16, body: &[u8]) -> Option<OAuthError> {
-    oauth_error_from_fields(&parse_fields(body)?, status)
+    oauth_error_from_fields(&parse_response_fields(body)?, status)
 }
 
 fn oauth_error_from_fields(fields: &Map<String, Value>, status: u16) -> Option<OAuthError> {
@@ -398,8 +398,18 @@ fn oauth_error_from_fields(fields: &Map<String, Value>, status: u16) -> Option<O
     })
 }
 
-/// Decodes a body as a JSON object, or else as non-empty form fields with at least one `=`.
-fn parse_fields(body: &[u8]) -> Option<Map<String, Value>> {
+/// Decodes a token endpoint body as a JSON object, or else (some providers answer so) as
+/// form fields: non-empty text with at least one `=`, no whitespace, not HTML. `None` for
+/// anything else. [`parse_token_response`] and the `oauth2` adapter both read bodies so.
+///
+/// ```
+/// use auth_core::token::parse_response_fields;
+/// assert_eq!(parse_response_fields(br#"{"a":1}"#).unwrap()["a"], 1);
+/// assert_eq!(parse_response_fields(b"access_token=x&expires_in=60").unwrap()["expires_in"], "60");
+/// assert!(parse_response_fields(b"<html>oops</html>").is_none());
+/// assert!(parse_response_fields(b"[1, 2]").is_none());
+/// ```
+pub fn parse_response_fields(body: &[u8]) -> Option<Map<String, Value>> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => return Some(map),
         Ok(_) => return None,

@@ -222,19 +222,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
 /// else is `None` (and `oauth2` sees an empty body, which it reports as an error that we
 /// replace by our own, more precise one).
 fn normalise_body(body: &[u8]) -> Option<Vec<u8>> {
-    let mut map: Map<String, Value> = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => map,
-        Ok(_) => return None,
-        Err(_) => {
-            let text = std::str::from_utf8(body).ok()?.trim();
-            if !text.contains('=') || text.starts_with('<') || text.contains(char::is_whitespace) {
-                return None;
-            }
-            form_urlencoded::parse(text.as_bytes())
-                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-                .collect()
-        }
-    };
+    let mut map = auth_core::token::parse_response_fields(body)?;
     for name in ["expires_in", "interval"] {
         if let Some(Value::String(s)) = map.get(name)
             && let Ok(n) = s.trim().parse::<u64>()
