@@ -16,7 +16,7 @@ pub type HttpResponse = http::Response<Vec<u8>>;
 /// Sends HTTP requests. Implemented by `auth-http`'s `reqwest` and `ureq` backends, and
 /// by wrappers that sign or authorize requests.
 ///
-/// Contract (checked by `auth_core::conformance::http_backend`):
+/// Contract (checked by `auth_testkit::http_backend`):
 /// - 4xx and 5xx come back as `Ok` responses; only failures to get an answer are errors
 ///   ([`Error::Transport`] naming the host, [`Error::ResponseTooLarge`]).
 /// - `http://` is refused ([`Error::InsecureTransport`]) unless the host is loopback or the
@@ -126,6 +126,112 @@ impl Default for HttpConfig {
             max_retry_wait: Duration::from_secs(10),
             max_redirects: 5,
         }
+    }
+}
+
+impl HttpConfig {
+    /// Sets the longest wait for a connection.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let config = auth_core::HttpConfig::default().with_connect_timeout(Duration::from_secs(3));
+    /// assert_eq!(config.connect_timeout, Duration::from_secs(3));
+    /// ```
+    #[must_use]
+    pub fn with_connect_timeout(mut self, value: Duration) -> Self {
+        self.connect_timeout = value;
+        self
+    }
+
+    /// Sets the longest wait for the response head, and then for the body.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let config = auth_core::HttpConfig::default().with_read_timeout(Duration::from_secs(5));
+    /// assert_eq!(config.read_timeout, Duration::from_secs(5));
+    /// ```
+    #[must_use]
+    pub fn with_read_timeout(mut self, value: Duration) -> Self {
+        self.read_timeout = value;
+        self
+    }
+
+    /// Sets the `User-Agent` header.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let config = auth_core::HttpConfig::default().with_user_agent("my-app/1.0");
+    /// assert_eq!(config.user_agent, "my-app/1.0");
+    /// ```
+    #[must_use]
+    pub fn with_user_agent(mut self, value: impl Into<String>) -> Self {
+        self.user_agent = value.into();
+        self
+    }
+
+    /// Sets the largest response body accepted.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let config = auth_core::HttpConfig::default().with_max_response_bytes(64 * 1024);
+    /// assert_eq!(config.max_response_bytes, 64 * 1024);
+    /// ```
+    #[must_use]
+    pub fn with_max_response_bytes(mut self, value: u64) -> Self {
+        self.max_response_bytes = value;
+        self
+    }
+
+    /// Sets whether `http://` to hosts that are not loopback is allowed.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let config = auth_core::HttpConfig::default().with_allow_insecure_http(true);
+    /// assert_eq!(config.allow_insecure_http, true);
+    /// ```
+    #[must_use]
+    pub fn with_allow_insecure_http(mut self, value: bool) -> Self {
+        self.allow_insecure_http = value;
+        self
+    }
+
+    /// Sets how many retries follow the first attempt of an idempotent API request.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let config = auth_core::HttpConfig::default().with_max_retries(0);
+    /// assert_eq!(config.max_retries, 0);
+    /// ```
+    #[must_use]
+    pub fn with_max_retries(mut self, value: u32) -> Self {
+        self.max_retries = value;
+        self
+    }
+
+    /// Sets the longest single wait between retries.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let config = auth_core::HttpConfig::default().with_max_retry_wait(Duration::from_secs(1));
+    /// assert_eq!(config.max_retry_wait, Duration::from_secs(1));
+    /// ```
+    #[must_use]
+    pub fn with_max_retry_wait(mut self, value: Duration) -> Self {
+        self.max_retry_wait = value;
+        self
+    }
+
+    /// Sets how many redirects an API request follows.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let config = auth_core::HttpConfig::default().with_max_redirects(0);
+    /// assert_eq!(config.max_redirects, 0);
+    /// ```
+    #[must_use]
+    pub fn with_max_redirects(mut self, value: u32) -> Self {
+        self.max_redirects = value;
+        self
     }
 }
 

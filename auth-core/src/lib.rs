@@ -6,7 +6,8 @@
 //!   [`Error`] type;
 //! - the four traits: [`HttpBackend`] (transports, in `auth-http`), [`TokenStore`] and
 //!   [`CredentialSource`] (in `auth-store`), [`AuthFlow`] (in `auth-flows`);
-//! - with the `conformance` feature, the test suites every implementation runs.
+//!
+//! The conformance suites every implementation runs live in the `auth-testkit` crate.
 //!
 //! ```
 //! use std::time::{Duration, SystemTime};
@@ -31,9 +32,6 @@ pub mod secret;
 pub mod source;
 pub mod store;
 pub mod token;
-
-#[cfg(feature = "conformance")]
-pub mod conformance;
 
 pub use async_trait::async_trait;
 pub use credentials::Credentials;

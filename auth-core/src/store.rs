@@ -8,7 +8,7 @@ use crate::token::Token;
 
 /// Keeps tokens by [`TokenKey`]: memory, a file, the system keyring, a shared server.
 ///
-/// Contract (checked by `auth_core::conformance::token_store`): a saved token loads back
+/// Contract (checked by `auth_testkit::token_store`): a saved token loads back
 /// equal; saving again overwrites; keys that differ in any part never see each other's
 /// token; concurrent saves of different keys all survive; a store that cannot read its
 /// data says so and never silently replaces it.

@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use auth_core::conformance::LoopbackHttp;
 use auth_core::{
     ClientAuth, Credentials, Endpoint, Error, FlowContext, HttpBackend, Provider, Token, TokenKey,
     TokenKind, TokenStore, async_trait,
 };
 use auth_flows::{AuthorizedClient, PasswordFlow, TokenManager};
+use auth_testkit::LoopbackHttp;
 
 #[derive(Debug, Default)]
 struct MapStore {

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use auth_core::conformance::LoopbackHttp;
 use auth_core::{Credentials, Endpoint, Error, HttpBackend, Provider, Token};
 use auth_flows::Validation;
+use auth_testkit::LoopbackHttp;
 
 fn http() -> Arc<dyn HttpBackend> {
     Arc::new(LoopbackHttp::default())

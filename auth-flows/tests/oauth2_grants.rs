@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use auth_core::conformance::{LoopbackHttp, SentRequest};
 use auth_core::{
     AuthFlow, ClientAuth, CredentialField, Credentials, DeviceCode, Endpoint, Error, FlowContext,
     HttpBackend, Interaction, Provider, Secret, Token, async_trait,
@@ -19,6 +18,7 @@ use auth_core::{
 use auth_flows::{
     AuthorizationCodeFlow, ClientCredentialsFlow, DeviceFlow, PasswordFlow, Redirect,
 };
+use auth_testkit::{LoopbackHttp, SentRequest};
 use serde_json::Value;
 
 fn vectors() -> Value {

@@ -8,7 +8,7 @@
 //!
 //! Each backend only knows how to send one request once; everything else is one shared
 //! driver, so both behave the same and both pass the same
-//! `auth_core::conformance::http_backend` suite.
+//! `auth_testkit::http_backend` suite.
 //!
 //! ```no_run
 //! # #[cfg(feature = "ureq")] {

@@ -1,10 +1,10 @@
-//! Every backend runs the same `auth_core::conformance::http_backend` suite, each built
+//! Every backend runs the same `auth_testkit::http_backend` suite, each built
 //! with only its own feature (`--no-default-features --features ureq`, and `reqwest`).
 
 #[cfg(feature = "ureq")]
 #[test]
 fn ureq_backend_conforms() {
-    auth_core::conformance::http_backend(|config| {
+    auth_testkit::http_backend(|config| {
         std::sync::Arc::new(auth_http::UreqBackend::new(config).expect("the ureq backend builds"))
     });
 }
@@ -12,7 +12,7 @@ fn ureq_backend_conforms() {
 #[cfg(feature = "reqwest")]
 #[test]
 fn reqwest_backend_conforms() {
-    auth_core::conformance::http_backend(|config| {
+    auth_testkit::http_backend(|config| {
         std::sync::Arc::new(
             auth_http::ReqwestBackend::new(config).expect("the reqwest backend builds"),
         )

@@ -46,9 +46,7 @@ mod memory {
 
     #[test]
     fn conformance() {
-        pollster::block_on(auth_core::conformance::token_store(Arc::new(
-            MemoryStore::new(),
-        )));
+        pollster::block_on(auth_testkit::token_store(Arc::new(MemoryStore::new())));
     }
 
     proptest! {
@@ -69,7 +67,7 @@ mod file {
     fn conformance() {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::new(dir.path().join("authctl"));
-        pollster::block_on(auth_core::conformance::token_store(Arc::new(store.clone())));
+        pollster::block_on(auth_testkit::token_store(Arc::new(store.clone())));
         // the suite cleaned up after itself: the file holds an empty document
         assert!(store.keys().unwrap().is_empty());
     }
@@ -103,7 +101,7 @@ mod keyring_mock {
 
     #[test]
     fn conformance() {
-        pollster::block_on(auth_core::conformance::token_store(Arc::new(store())));
+        pollster::block_on(auth_testkit::token_store(Arc::new(store())));
     }
 
     proptest! {

@@ -56,9 +56,7 @@ fn secret_tool(args: &[&str], stdin: Option<&str>) -> (bool, String) {
 #[ignore = "needs a Secret Service: run cargo xtask conformance"]
 fn token_store_conformance() {
     let started = Instant::now();
-    pollster::block_on(auth_core::conformance::token_store(Arc::new(
-        KeyringStore::new(),
-    )));
+    pollster::block_on(auth_testkit::token_store(Arc::new(KeyringStore::new())));
     eprintln!(
         "token_store conformance against the Secret Service: {:.2}s",
         started.elapsed().as_secs_f64()

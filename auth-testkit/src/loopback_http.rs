@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::http::is_loopback_host;
-use crate::{Error, HttpBackend, HttpRequest, HttpResponse, TransportErrorKind};
+use auth_core::http::is_loopback_host;
+use auth_core::{Error, HttpBackend, HttpRequest, HttpResponse, TransportErrorKind};
 
 /// A test transport: one connection per request (`Connection: close`), no redirects,
 /// no retries, loopback `http://` only. It records every request it sends, so tests can
@@ -17,7 +17,7 @@ use crate::{Error, HttpBackend, HttpRequest, HttpResponse, TransportErrorKind};
 ///
 /// ```no_run
 /// use auth_core::HttpBackend;
-/// let http = auth_core::conformance::LoopbackHttp::default();
+/// let http = auth_testkit::LoopbackHttp::default();
 /// let request = http::Request::get("http://127.0.0.1:8080/").body(Vec::new()).unwrap();
 /// let response = pollster::block_on(http.send(request)).unwrap();
 /// assert_eq!(http.sent().len(), 1);
@@ -124,7 +124,7 @@ impl LoopbackHttp {
                 url: url.to_string(),
                 status: 0,
                 problem: "not an HTTP response".into(),
-                excerpt: crate::redact::excerpt(status_line.as_bytes()),
+                excerpt: auth_core::redact::excerpt(status_line.as_bytes()),
             })?;
         let mut builder = http::Response::builder().status(status);
         let mut length = None;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use mockito::{Matcher, Server};
 
-use crate::{
+use auth_core::{
     Error, HttpBackend, HttpConfig, HttpRequest, HttpResponse, RequestKind, TransportErrorKind,
 };
 
@@ -61,7 +61,7 @@ const SECRET_CODE: &str = "SECRET-CODE-7c1e";
 /// /// Runs the suite for a backend constructor such as `auth_http::UreqBackend::new`,
 /// /// from a `#[test]`.
 /// fn conformance<B: HttpBackend + 'static>(new: fn(HttpConfig) -> Result<B, Error>) {
-///     auth_core::conformance::http_backend(|config| {
+///     auth_testkit::http_backend(|config| {
 ///         Arc::new(new(config).expect("the backend builds")) as Arc<dyn HttpBackend>
 ///     });
 /// }
@@ -356,10 +356,7 @@ fn user_agent(s: &Suite<'_>) {
         .with_body("ok")
         .expect(1)
         .create();
-    let config = HttpConfig {
-        user_agent: "inat-uploader/0.3".into(),
-        ..HttpConfig::default()
-    };
+    let config = HttpConfig::default().with_user_agent("inat-uploader/0.3");
     let response = s
         .send_with(config, get(&format!("{}/configured-ua", server.url())))
         .expect("request with a configured user agent");
@@ -376,10 +373,7 @@ fn read_timeout(s: &Suite<'_>) {
         // Never answer within the client's read timeout.
         thread::sleep(Duration::from_secs(3));
     });
-    let config = HttpConfig {
-        read_timeout: Duration::from_millis(300),
-        ..HttpConfig::default()
-    };
+    let config = HttpConfig::default().with_read_timeout(Duration::from_millis(300));
     let started = Instant::now();
     let result = s.send_with(config, get(&format!("http://{}/slow", server.addr)));
     let elapsed = started.elapsed();
@@ -418,10 +412,7 @@ fn refused_port() -> u16 {
 
 fn connection_refused(s: &Suite<'_>) {
     let port = refused_port();
-    let config = HttpConfig {
-        max_retries: 0,
-        ..HttpConfig::default()
-    };
+    let config = HttpConfig::default().with_max_retries(0);
     let request = http::Request::get(format!(
         "http://127.0.0.1:{port}/callback?code={SECRET_CODE}&state=st4te-value"
     ))
@@ -473,10 +464,7 @@ fn tls_failure(s: &Suite<'_>) {
         let _ = stream.read(&mut buf);
         let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
     });
-    let config = HttpConfig {
-        read_timeout: Duration::from_secs(5),
-        ..HttpConfig::default()
-    };
+    let config = HttpConfig::default().with_read_timeout(Duration::from_secs(5));
     let result = s.send_with(config, get(&format!("https://{}/", server.addr)));
     assert_eq!(
         transport_kind(&result),
@@ -489,10 +477,7 @@ fn tls_failure(s: &Suite<'_>) {
 
 fn response_size_cap(s: &Suite<'_>) {
     let mut server = Server::new();
-    let config = HttpConfig {
-        max_response_bytes: 1024,
-        ..HttpConfig::default()
-    };
+    let config = HttpConfig::default().with_max_response_bytes(1024);
     let big = "x".repeat(4096);
     server
         .mock("GET", "/big")
@@ -558,10 +543,7 @@ fn endless_body(s: &Suite<'_>) {
         }
         let _ = done_tx.send(());
     });
-    let config = HttpConfig {
-        max_response_bytes: 1024,
-        ..HttpConfig::default()
-    };
+    let config = HttpConfig::default().with_max_response_bytes(1024);
     let result = s.send_with(config, get(&format!("http://{}/endless", server.addr)));
     assert!(
         matches!(result, Err(Error::ResponseTooLarge { limit: 1024, .. })),
@@ -621,11 +603,9 @@ fn insecure_http(s: &Suite<'_>) {
     let before = server.connections();
 
     // With the opt-in, the request proceeds.
-    let config = HttpConfig {
-        allow_insecure_http: true,
-        max_retries: 0,
-        ..HttpConfig::default()
-    };
+    let config = HttpConfig::default()
+        .with_allow_insecure_http(true)
+        .with_max_retries(0);
     let mapped_reachable = TcpStream::connect(("::ffff:127.0.0.1", port)).is_ok();
     let result = s.send_with(config, get(&mapped));
     if mapped_reachable {
@@ -795,10 +775,7 @@ fn redirect_limits(s: &Suite<'_>) {
         .with_header("location", "/loop")
         .expect(4)
         .create();
-    let config = HttpConfig {
-        max_redirects: 3,
-        ..HttpConfig::default()
-    };
+    let config = HttpConfig::default().with_max_redirects(3);
     let result = s.send_with(config, get(&format!("{}/loop", server.url())));
     assert_eq!(
         transport_kind(&result).map(|(k, _)| k),
@@ -972,10 +949,7 @@ fn retry_bounds(s: &Suite<'_>) {
         .with_header("retry-after", "0")
         .expect(2)
         .create();
-    let config = HttpConfig {
-        max_retries: 1,
-        ..HttpConfig::default()
-    };
+    let config = HttpConfig::default().with_max_retries(1);
     let response = s
         .send_with(config, get(&format!("{}/down", server.url())))
         .expect("the last 503 must be returned as a response");
@@ -993,10 +967,7 @@ fn retry_bounds(s: &Suite<'_>) {
         .with_body("now")
         .expect(1)
         .create();
-    let config = HttpConfig {
-        max_retry_wait: Duration::from_millis(100),
-        ..HttpConfig::default()
-    };
+    let config = HttpConfig::default().with_max_retry_wait(Duration::from_millis(100));
     let started = Instant::now();
     let response = s
         .send_with(config, get(&format!("{}/later", server.url())))

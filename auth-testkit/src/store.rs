@@ -5,7 +5,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::{Secret, Token, TokenKey, TokenKind, TokenStore};
+use auth_core::{Secret, Token, TokenKey, TokenKind, TokenStore};
 
 /// Runs the token store contract against `store`:
 ///
@@ -30,7 +30,7 @@ use crate::{Secret, Token, TokenKey, TokenKind, TokenStore};
 /// # }
 /// #[test]
 /// fn conformance() {
-///     pollster::block_on(auth_core::conformance::token_store(std::sync::Arc::new(MyStore)));
+///     pollster::block_on(auth_testkit::token_store(std::sync::Arc::new(MyStore)));
 /// }
 /// ```
 pub async fn token_store<S: TokenStore + Debug + 'static>(store: Arc<S>) {
