@@ -7,7 +7,9 @@
 mod http;
 mod loopback_http;
 mod store;
+mod trace;
 
 pub use http::http_backend;
 pub use loopback_http::{LoopbackHttp, SentRequest};
 pub use store::token_store;
+pub use trace::TraceCapture;
