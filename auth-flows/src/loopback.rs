@@ -412,12 +412,12 @@ fn bind_error(addr: SocketAddr, e: &io::Error) -> Error {
     let message = match e.kind() {
         io::ErrorKind::AddrInUse => format!(
             "port {port} on {} is already in use by another program, so the redirect server \
-             cannot listen there; stop that program or pick another port (`--port 0` picks any \
-             free port; the redirect URI registered with the provider must then allow it)",
+             cannot listen there; stop that program or use another port (port 0 picks any free \
+             port; the redirect URI registered with the provider must then allow it)",
             addr.ip()
         ),
         io::ErrorKind::PermissionDenied => format!(
-            "not allowed to listen on port {port} on {}; pick a port above 1023 (or `--port 0` \
+            "not allowed to listen on port {port} on {}; use a port above 1023 (or port 0 \
              for any free port)",
             addr.ip()
         ),
@@ -427,11 +427,12 @@ fn bind_error(addr: SocketAddr, e: &io::Error) -> Error {
             addr.ip()
         ),
         _ => format!(
-            "the redirect server could not listen on {addr}: {e}; pick another port (`--port 0` \
+            "the redirect server could not listen on {addr}: {e}; use another port (port 0 \
              picks any free port)"
         ),
     };
-    Error::Config { message }
+    let hint = (e.kind() != io::ErrorKind::AddrNotAvailable).then_some(auth_core::Hint::OtherPort);
+    Error::Config { message, hint }
 }
 
 /// What a successful OAuth 2 authorization response carried.
