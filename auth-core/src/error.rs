@@ -20,9 +20,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// use auth_core::{CredentialField, Error};
 ///
 /// let err = Error::MissingCredentials {
-///     provider: "inaturalist".into(),
+///     provider: "acme".into(),
 ///     missing: vec![CredentialField::Password],
-///     hint: "set INAT_PASSWORD".into(),
+///     hint: "set ACME_PASSWORD".into(),
 /// };
 /// assert!(err.to_string().contains("password"));
 /// assert!(matches!(err, Error::MissingCredentials { .. }));

@@ -9,7 +9,7 @@
 //! | `client-credentials` | `ClientCredentialsFlow` |
 //! | `authorization-code` | `AuthorizationCodeFlow` (PKCE; loopback server or out of band) |
 //! | `device` | `DeviceFlow` (RFC 8628) |
-//! | `inaturalist` | `exchange_jwt`, `WithJwt`, `validate` |
+//! | `jwt` (and `inaturalist`) | `exchange_jwt`, `WithJwt`, `validate` |
 //! | `discovery` | `discover` (OpenID Connect / RFC 8414) |
 //! | `blocking` | `blocking`: the token lifecycle without an async runtime |
 //! | `loopback` | `loopback`: the redirect server on 127.0.0.1 |
@@ -43,7 +43,7 @@ mod client;
 mod device;
 #[cfg(feature = "oauth2")]
 mod grants;
-#[cfg(feature = "inaturalist")]
+#[cfg(feature = "jwt")]
 mod jwt;
 #[cfg(feature = "oauth2")]
 pub mod jwt_claims;
@@ -74,7 +74,7 @@ pub use grants::ClientCredentialsFlow;
 pub use grants::PasswordFlow;
 #[cfg(feature = "oauth2")]
 pub use grants::{Introspection, introspect, refresh, revoke};
-#[cfg(feature = "inaturalist")]
+#[cfg(feature = "jwt")]
 pub use jwt::{DEFAULT_JWT_LIFETIME, Validation, WithJwt, exchange_jwt, validate};
 #[cfg(feature = "authorization-code")]
 pub use loopback::LoopbackConfig;

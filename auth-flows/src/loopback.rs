@@ -251,7 +251,7 @@ impl LoopbackServer {
     /// Validates the configuration and starts listening.
     ///
     /// A busy port is an [`Error::Config`] that names the port and suggests another one
-    /// (or `--port 0`); so are a host that is not loopback and a malformed path.
+    /// (or port 0), with [`auth_core::Hint::OtherPort`]; so are a host that is not loopback and a malformed path.
     ///
     /// ```
     /// use auth_flows::loopback::{LoopbackConfig, LoopbackServer};
@@ -260,7 +260,7 @@ impl LoopbackServer {
     /// let port = taken.local_addr().unwrap().port();
     /// let err = LoopbackServer::bind(LoopbackConfig::default().with_port(port)).unwrap_err();
     /// assert!(err.to_string().contains(&port.to_string()));
-    /// assert!(err.to_string().contains("--port 0"));
+    /// assert_eq!(err.hint(), Some(auth_core::Hint::OtherPort));
     /// ```
     pub fn bind(config: LoopbackConfig) -> Result<Self, Error> {
         config.validate()?;

@@ -44,13 +44,13 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 /// exchanged for a JWT, as the `inaturalist` preset does):
 ///
 /// ```no_run
-/// # #[cfg(all(feature = "password", feature = "inaturalist"))]
+/// # #[cfg(all(feature = "password", feature = "jwt"))]
 /// # async fn run(store: std::sync::Arc<dyn auth_core::TokenStore>, ctx: auth_core::FlowContext) -> Result<(), auth_core::Error> {
 /// use std::sync::Arc;
 /// use auth_core::TokenKey;
 /// use auth_flows::{PasswordFlow, TokenManager};
 ///
-/// let manager = TokenManager::new(TokenKey::new("inaturalist", "ana", "app-id"), store, ctx)
+/// let manager = TokenManager::new(TokenKey::new("my-api", "ana", "app-id"), store, ctx)
 ///     .with_flow(Arc::new(PasswordFlow))
 ///     .with_jwt(true);
 /// let token = manager.token().await?;
@@ -103,7 +103,7 @@ impl TokenManager {
     }
 
     /// Exchange every new OAuth token for a JWT at the provider's `jwt_url`: the same step
-    /// as wrapping every flow in `WithJwt` (feature `inaturalist`).
+    /// as wrapping every flow in `WithJwt` (feature `jwt`).
     ///
     /// ```
     /// # fn run(key: auth_core::TokenKey, store: std::sync::Arc<dyn auth_core::TokenStore>, ctx: auth_core::FlowContext) {
@@ -176,7 +176,7 @@ impl TokenManager {
         self.renew_locked(stored).await
     }
 
-    /// Renews now, whatever the expiry says: after a 401, or for `authctl token --refresh`.
+    /// Renews now, whatever the expiry says: after a 401, or when a person asks for a fresh token.
     /// When `stale` is given and the stored token is already a different one (another
     /// caller renewed it), that one is returned instead of renewing twice.
     pub async fn force_refresh(&self, stale: Option<Token>) -> Result<Token, Error> {
@@ -266,12 +266,12 @@ impl TokenManager {
             Renewal::Refresh => {
                 crate::refresh(&ctx.provider, &ctx.credentials, &ctx.http, token).await
             }
-            #[cfg(feature = "inaturalist")]
+            #[cfg(feature = "jwt")]
             Renewal::Exchange {
                 source,
                 refresh_first,
             } => crate::jwt::renew_from_source(ctx, source, refresh_first).await,
-            #[cfg(not(feature = "inaturalist"))]
+            #[cfg(not(feature = "jwt"))]
             Renewal::Exchange { .. } => Err(no_jwt_feature()),
             Renewal::Login => Err(Error::LoginRequired {
                 profile: ctx.provider.name.clone(),
@@ -284,9 +284,9 @@ impl TokenManager {
         if !self.jwt {
             return Ok(token);
         }
-        #[cfg(feature = "inaturalist")]
+        #[cfg(feature = "jwt")]
         return crate::jwt::to_jwt(&self.ctx, token).await;
-        #[cfg(not(feature = "inaturalist"))]
+        #[cfg(not(feature = "jwt"))]
         match token.kind {
             TokenKind::Jwt { .. } | TokenKind::OAuth1 { .. } => Ok(token),
             _ => Err(no_jwt_feature()),
@@ -294,9 +294,9 @@ impl TokenManager {
     }
 }
 
-#[cfg(not(feature = "inaturalist"))]
+#[cfg(not(feature = "jwt"))]
 fn no_jwt_feature() -> Error {
-    Error::config("JWT exchange needs auth-flows' `inaturalist` feature")
+    Error::config("JWT exchange needs auth-flows' `jwt` feature")
 }
 
 /// How a token is renewed without a person: the one answer [`renewable`],
@@ -307,7 +307,7 @@ enum Renewal<'a> {
     /// A refresh with the token's refresh token.
     Refresh,
     /// A new JWT from the token it was minted from, refreshed first when it has expired.
-    #[cfg_attr(not(feature = "inaturalist"), allow(dead_code))]
+    #[cfg_attr(not(feature = "jwt"), allow(dead_code))]
     Exchange {
         source: &'a Token,
         refresh_first: bool,
