@@ -87,6 +87,12 @@ pub(crate) struct RawResponse {
     pub(crate) body: Vec<u8>,
 }
 
+#[cfg(any(
+    feature = "password",
+    feature = "client-credentials",
+    feature = "authorization-code",
+    feature = "device"
+))]
 /// Fills a token's scopes with the requested ones when the server did not list them
 /// (RFC 6749 §5.1: an omitted `scope` means the requested scope was granted).
 pub(crate) fn with_requested_scopes(mut token: Token, requested: &[String]) -> Token {
@@ -157,6 +163,11 @@ impl Adapter {
     /// The end of every token request: on success the token parsed from the raw answer
     /// (with the requested scopes when the server did not list any, RFC 6749 §5.1), on
     /// failure our error.
+    #[cfg(any(
+        feature = "password",
+        feature = "client-credentials",
+        feature = "authorization-code"
+    ))]
     pub(crate) fn finish<R, TE: oauth2::ErrorResponse + 'static>(
         &self,
         result: Result<R, oauth2::RequestTokenError<AdapterError, TE>>,
