@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 
 mod app;
 mod config;
+mod hints;
 mod ui;
 
 use app::{App, Options};
@@ -196,6 +197,9 @@ fn main() -> ExitCode {
                 EXIT_ERROR
             };
             eprintln!("error: {e}");
+            if let Some(advice) = hints::advice(&e) {
+                eprintln!("  {advice}");
+            }
             ExitCode::from(code)
         }
     }
@@ -314,13 +318,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 let http = app.http()?;
                 let provider = app.provider(&http)?;
                 let creds = app.credentials()?.credentials;
-                let revocable = match &token.kind {
-                    TokenKind::Jwt {
-                        source: Some(source),
-                    } => (**source).clone(),
-                    _ => token.clone(),
-                };
-                pollster::block_on(auth_flows::revoke(&provider, &creds, &http, &revocable))
+                pollster::block_on(auth_flows::revoke(&provider, &creds, &http, token))
                     .map_err(|e| app.explain(e))?;
                 if !cli.quiet {
                     eprintln!("Revoked the token at {}", provider.name);
@@ -417,7 +415,7 @@ fn status(cli: &Cli) -> Result<ExitCode, Error> {
             "expires_in_seconds": t.expires_at.map(|e| match e.duration_since(now) { Ok(d) => d.as_secs() as i64, Err(a) => -(a.duration().as_secs() as i64) }),
             "expired": t.is_expired(now, Duration::ZERO),
             "refresh_token": t.refresh_token.is_some() || matches!(&t.kind, TokenKind::Jwt { source: Some(s) } if s.refresh_token.is_some()),
-            "renewable_without_login": t.refresh_token.is_some() || matches!(t.kind, TokenKind::Jwt { source: Some(_) }),
+            "renewable_without_login": auth_flows::renewable(t, now, auth_flows::DEFAULT_LEEWAY),
             "scopes": t.scopes,
         })
     });

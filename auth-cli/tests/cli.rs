@@ -360,7 +360,7 @@ fn a_whole_session_works_and_never_shows_a_secret() {
     assert!(token.status.success());
     let access = text(&token.stdout).trim().to_owned();
     assert!(
-        auth_core::jwt::claims(&access).is_some(),
+        auth_flows::jwt_claims::claims(&access).is_some(),
         "the access token is printed alone: {access}"
     );
     assert_eq!(text(&token.stdout), format!("{access}\n"));
@@ -382,7 +382,7 @@ fn a_whole_session_works_and_never_shows_a_secret() {
     assert!(refreshed.status.success(), "{}", text(&refreshed.stderr));
     // (the access token may repeat: the server's JWTs are deterministic within a second)
     assert!(
-        auth_core::jwt::claims(text(&refreshed.stdout).trim()).is_some(),
+        auth_flows::jwt_claims::claims(text(&refreshed.stdout).trim()).is_some(),
         "--refresh prints the renewed token"
     );
     let rotated = std::fs::read_to_string(&file).unwrap();

@@ -98,7 +98,7 @@ async fn every_grant_with_every_transport() {
             .await
             .unwrap_or_else(|e| panic!("{name} authorization code + PKCE: {e}"));
         let claims =
-            auth_core::jwt::claims(code.access_token.expose()).expect("a JWT access token");
+            auth_flows::jwt_claims::claims(code.access_token.expose()).expect("a JWT access token");
         assert_eq!(claims["sub"], "johndoe", "{name}");
 
         // refresh rotates the refresh token

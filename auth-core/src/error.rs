@@ -1,4 +1,7 @@
-//! The one error type of the toolkit.
+//! The one error type of the toolkit, and [`Hint`]: the next step an error calls for, as
+//! data, so that each program words it in its own terms (a command line names its commands
+//! and flags, a GUI its buttons). Messages here speak to library users and name no
+//! program's commands, flags or environment switches.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -11,15 +14,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///
 /// Every message names the problem and the next step, and none contains a secret:
 /// response bodies appear only as short excerpts with token-like values masked
-/// (see [`crate::redact::excerpt`]).
+/// (see [`crate::redact::excerpt`]). [`Error::hint`] gives the next step as a [`Hint`].
 ///
 /// ```
 /// use auth_core::{CredentialField, Error};
 ///
 /// let err = Error::MissingCredentials {
-///     provider: "inaturalist".into(),
+///     provider: "acme".into(),
 ///     missing: vec![CredentialField::Password],
-///     hint: "set INAT_PASSWORD or run `authctl credentials set --password-stdin`".into(),
+///     hint: "set ACME_PASSWORD".into(),
 /// };
 /// assert!(err.to_string().contains("password"));
 /// assert!(matches!(err, Error::MissingCredentials { .. }));
@@ -73,9 +76,8 @@ pub enum Error {
 
     /// A plain `http://` URL for a host that is not loopback.
     #[error(
-        "refusing to send credentials over plain http to {url}: use https, or opt in with \
-         `insecure_http = true` in the profile (or AUTHCTL_INSECURE_HTTP=1) if this server is \
-         on a trusted network"
+        "refusing to send credentials over plain http to {url}: use https, or {}",
+        Hint::InsecureHttp
     )]
     InsecureTransport {
         /// The refused URL.
@@ -109,7 +111,7 @@ pub enum Error {
     },
 
     /// Waiting for a person (browser, device approval) took too long.
-    #[error("timed out after {}s waiting for {what}; run the command again, with a longer --timeout if needed", .waited.as_secs())]
+    #[error("timed out after {}s waiting for {what}; {}", .waited.as_secs(), Hint::LongerTimeout)]
     TimedOut {
         /// What was awaited.
         what: String,
@@ -132,23 +134,27 @@ pub enum Error {
 
     /// No system keyring answered (no D-Bus session, locked collection, sandbox).
     #[error(
-        "the system keyring is unavailable: {message}. Use the file store instead \
-         (`store = \"file\"` in the profile, or --store file)"
+        "the system keyring is unavailable: {message}; {}",
+        Hint::KeyringUnavailable
     )]
     KeyringUnavailable {
         /// Why.
         message: String,
     },
 
-    /// The configuration is wrong: unknown key, bad value, missing endpoint.
+    /// The configuration is wrong: unknown key, bad value, missing endpoint, a port that
+    /// cannot be listened on.
     #[error("configuration error: {message}")]
     Config {
         /// What is wrong and how to fix it.
         message: String,
+        /// The next step as data, when there is one a program may word itself
+        /// (e.g. [`Hint::OtherPort`]).
+        hint: Option<Hint>,
     },
 
     /// No usable token is stored and getting one needs a person.
-    #[error("no valid token for {profile}: run `authctl login --profile {profile}`")]
+    #[error("no valid token for {profile}: log in again for this profile")]
     LoginRequired {
         /// The profile (or provider) name.
         profile: String,
@@ -157,6 +163,69 @@ pub enum Error {
     /// A hook (browser opener, code prompt) failed.
     #[error("{0}")]
     Interaction(String),
+}
+
+/// The next step an [`Error`] calls for, as data ([`Error::hint`]).
+///
+/// A library user can act on it; a program turns it into its own wording (a command line
+/// names the command or flag that does it). `Display` gives the library wording, which
+/// is also what the error's message says.
+///
+/// ```
+/// use auth_core::{Error, Hint};
+/// let err = Error::LoginRequired { profile: "work".into() };
+/// match err.hint() {
+///     Some(Hint::LoginRequired { profile }) => assert_eq!(profile, "work"),
+///     other => panic!("{other:?}"),
+/// }
+/// assert_eq!(Hint::OtherPort.to_string(), "use another port (port 0 picks any free port)");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Hint {
+    /// A person must log in (again) for this profile: no token is stored, or it can no
+    /// longer be renewed.
+    LoginRequired {
+        /// The profile (or provider) name.
+        profile: String,
+    },
+    /// Credentials a flow needs are missing and must be supplied.
+    SupplyCredentials {
+        /// The provider or profile name.
+        provider: String,
+        /// The fields that no source supplied.
+        missing: Vec<CredentialField>,
+    },
+    /// The system keyring cannot be used: keep tokens in a file store instead.
+    KeyringUnavailable,
+    /// A plain `http://` URL was refused: allow it with `Provider::insecure_http` if the
+    /// server is on a trusted network.
+    InsecureHttp,
+    /// Waiting for a person took too long: try again, allowing more time.
+    LongerTimeout,
+    /// The loopback redirect server could not listen on its port: use another one
+    /// (port 0 picks any free port).
+    OtherPort,
+}
+
+impl fmt::Display for Hint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Hint::LoginRequired { profile } => write!(f, "log in again for profile {profile}"),
+            Hint::SupplyCredentials { missing, .. } => write!(
+                f,
+                "supply the {} (in `Credentials`, or through a credential source)",
+                CredentialField::list(missing)
+            ),
+            Hint::KeyringUnavailable => f.write_str("keep tokens in a file store instead"),
+            Hint::InsecureHttp => f.write_str(
+                "if this server is on a trusted network, allow plain http with \
+                 `Provider::insecure_http`",
+            ),
+            Hint::LongerTimeout => f.write_str("try again, allowing more time if needed"),
+            Hint::OtherPort => f.write_str("use another port (port 0 picks any free port)"),
+        }
+    }
 }
 
 /// A parsed RFC 6749 §5.2 error response.
@@ -422,6 +491,48 @@ impl Error {
     pub fn config(message: impl Into<String>) -> Self {
         Error::Config {
             message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// A configuration error whose next step is also given as data.
+    ///
+    /// ```
+    /// use auth_core::{Error, Hint};
+    /// let e = Error::config_with_hint("port 8080 is in use; use another port", Hint::OtherPort);
+    /// assert_eq!(e.hint(), Some(Hint::OtherPort));
+    /// ```
+    pub fn config_with_hint(message: impl Into<String>, hint: Hint) -> Self {
+        Error::Config {
+            message: message.into(),
+            hint: Some(hint),
+        }
+    }
+
+    /// The next step this error calls for, as data, when there is one: what a program
+    /// turns into its own wording (see [`Hint`]).
+    ///
+    /// ```
+    /// use auth_core::{Error, Hint};
+    /// assert_eq!(Error::KeyringUnavailable { message: "no D-Bus".into() }.hint(), Some(Hint::KeyringUnavailable));
+    /// assert_eq!(Error::StateMismatch.hint(), None);
+    /// ```
+    pub fn hint(&self) -> Option<Hint> {
+        match self {
+            Error::LoginRequired { profile } => Some(Hint::LoginRequired {
+                profile: profile.clone(),
+            }),
+            Error::MissingCredentials {
+                provider, missing, ..
+            } => Some(Hint::SupplyCredentials {
+                provider: provider.clone(),
+                missing: missing.clone(),
+            }),
+            Error::KeyringUnavailable { .. } => Some(Hint::KeyringUnavailable),
+            Error::InsecureTransport { .. } => Some(Hint::InsecureHttp),
+            Error::TimedOut { .. } => Some(Hint::LongerTimeout),
+            Error::Config { hint, .. } => hint.clone(),
+            _ => None,
         }
     }
 

@@ -12,7 +12,7 @@ use crate::provider::Provider;
 use crate::token::Token;
 
 /// How a flow talks to the person: open a browser, ask for a code, show a device code.
-/// Tests and GUIs replace it; `authctl` implements it with the terminal.
+/// Tests and GUIs replace it; a command-line program implements it with the terminal.
 ///
 /// ```
 /// use auth_core::{async_trait, Error, Interaction};
@@ -31,6 +31,9 @@ use crate::token::Token;
 #[async_trait]
 pub trait Interaction: Send + Sync {
     /// Shows `url` to the person, normally by opening a browser.
+    ///
+    /// It must not block until the person is done: it starts the browser (or shows the
+    /// URL) and returns, because the flow waits for the redirect meanwhile.
     async fn open_url(&self, url: &str) -> Result<(), Error>;
 
     /// Asks the person for a code or verifier they copied, and returns it.
@@ -88,7 +91,7 @@ pub struct DeviceCode {
 /// let hooks = NoInteraction { profile: "inaturalist".into() };
 /// assert!(!hooks.can_prompt());
 /// let err = pollster::block_on(hooks.prompt_code("code")).unwrap_err();
-/// assert!(err.to_string().contains("authctl login --profile inaturalist"));
+/// assert_eq!(err.hint(), Some(auth_core::Hint::LoginRequired { profile: "inaturalist".into() }));
 /// ```
 #[derive(Clone, Debug)]
 pub struct NoInteraction {
@@ -218,7 +221,7 @@ pub trait AuthFlow: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// True when the flow needs a person (browser, code, approval); such flows are never
-    /// run by `authctl token`.
+    /// run by a program's non-interactive token command.
     fn needs_person(&self) -> bool;
 
     /// Runs the flow and returns the new token.

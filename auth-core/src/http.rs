@@ -260,7 +260,7 @@ pub fn is_loopback_host(host: &str) -> bool {
 /// use auth_core::http::check_url_security;
 /// let url = "http://api.example.com/x".parse().unwrap();
 /// let err = check_url_security(&url, false).unwrap_err();
-/// assert!(err.to_string().contains("AUTHCTL_INSECURE_HTTP=1"));
+/// assert_eq!(err.hint(), Some(auth_core::Hint::InsecureHttp));
 /// assert!(check_url_security(&url, true).is_ok());
 /// ```
 pub fn check_url_security(url: &Url, allow_insecure: bool) -> Result<(), Error> {

@@ -8,23 +8,29 @@
 //!   [`CredentialSource`] (in `auth-store`), [`AuthFlow`] (in `auth-flows`);
 //!
 //! The conformance suites every implementation runs live in the `auth-testkit` crate.
+//! Parsing what servers answer (token responses, JWT claims) belongs to the flows, in
+//! `auth-flows`; this crate holds no wording of any program built on it: an [`Error`]
+//! names the problem in library terms and carries a [`Hint`] that a program turns into
+//! its own commands.
 //!
 //! ```
 //! use std::time::{Duration, SystemTime};
-//! use auth_core::token::parse_token_response;
+//! use auth_core::{Error, Hint, Token};
 //!
 //! let now = SystemTime::now();
-//! let token = parse_token_response(200, "https://example.com/token",
-//!     br#"{"access_token":"abc","token_type":"bearer","expires_in":3600}"#, now).unwrap();
+//! let token = Token::bearer("abc").expiring_at(now + Duration::from_secs(3600));
 //! assert!(!token.is_expired(now, Duration::from_secs(60)));
 //! assert_eq!(format!("{:?}", token.access_token), "***");
+//!
+//! // Errors carry a structured next step; programs word it for their own users.
+//! let err = Error::LoginRequired { profile: "work".into() };
+//! assert_eq!(err.hint(), Some(Hint::LoginRequired { profile: "work".into() }));
 //! ```
 
 pub mod credentials;
 pub mod error;
 pub mod flow;
 pub mod http;
-pub mod jwt;
 pub mod key;
 pub mod provider;
 pub mod redact;
@@ -35,7 +41,7 @@ pub mod token;
 
 pub use async_trait::async_trait;
 pub use credentials::Credentials;
-pub use error::{CredentialField, Error, OAuthError, Result, TransportErrorKind};
+pub use error::{CredentialField, Error, Hint, OAuthError, Result, TransportErrorKind};
 pub use flow::{AuthFlow, DeviceCode, FlowContext, Interaction, NoInteraction};
 pub use http::{HttpBackend, HttpConfig, HttpRequest, HttpResponse, RequestKind};
 pub use key::TokenKey;

@@ -1,8 +1,14 @@
 //! [`Secret`]: a string that never prints itself.
+//!
+//! Kept as our own small type rather than `secrecy::SecretString`: it is the one string
+//! type every crate of the toolkit shares, it serializes (stores must write tokens), it
+//! compares in constant time (`subtle`), and it is zeroized on drop (`zeroize`). A
+//! foreign type would need wrappers for each of these at every crate boundary.
 
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
 /// A secret string: a password, client secret, access token or refresh token.
@@ -52,7 +58,7 @@ impl Secret {
     }
 
     /// Compares with another value in time independent of where they differ, for
-    /// `state` and similar checks.
+    /// `state` and similar checks (the `subtle` crate's constant-time comparison).
     ///
     /// ```
     /// let state = auth_core::Secret::new("abc");
@@ -60,26 +66,8 @@ impl Secret {
     /// assert!(!state.constant_time_eq("abd"));
     /// ```
     pub fn constant_time_eq(&self, other: &str) -> bool {
-        constant_time_eq(self.0.as_bytes(), other.as_bytes())
+        bool::from(self.0.as_bytes().ct_eq(other.as_bytes()))
     }
-}
-
-/// Compares two byte strings without an early exit on the first difference.
-///
-/// ```
-/// assert!(auth_core::secret::constant_time_eq(b"same", b"same"));
-/// assert!(!auth_core::secret::constant_time_eq(b"same", b"diff"));
-/// assert!(!auth_core::secret::constant_time_eq(b"short", b"longer"));
-/// ```
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut diff = 0u8;
-    for (x, y) in a.iter().zip(b) {
-        diff |= x ^ y;
-    }
-    std::hint::black_box(diff) == 0
 }
 
 impl Drop for Secret {
@@ -90,7 +78,7 @@ impl Drop for Secret {
 
 impl PartialEq for Secret {
     fn eq(&self, other: &Self) -> bool {
-        constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
+        self.constant_time_eq(other.expose())
     }
 }
 

@@ -144,7 +144,7 @@ impl AuthFlow for AuthorizationCodeFlow {
             }
         };
 
-        let adapter = Adapter::new(&ctx.http, &ctx.provider);
+        let adapter = Adapter::new(&ctx.http, &ctx.provider, &ctx.credentials);
         let mut exchange = configured(
             &ctx.provider,
             Endpoint::Token,
@@ -201,7 +201,7 @@ pub fn token_from_fragment(url: &str, expected_state: &Secret) -> Result<Token, 
     let body: String = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params.iter().filter(|(k, _)| k != "state"))
         .finish();
-    auth_core::token::parse_token_response(
+    crate::token_response::parse_token_response(
         200,
         "the redirect URI fragment",
         body.as_bytes(),

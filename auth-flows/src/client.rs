@@ -7,10 +7,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use auth_core::token::parse_token_response;
 use auth_core::{
     BodyFormat, ClientAuth, CredentialField, Credentials, Endpoint, Error, HttpBackend, Provider,
-    RequestKind, Token,
+    RequestKind, Secret, Token,
 };
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
@@ -19,6 +18,8 @@ use oauth2::basic::{
 use oauth2::{AccessToken, EndpointMaybeSet, EndpointNotSet, StandardRevocableToken};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::token_response::parse_token_response;
 
 /// The `oauth2` client with every endpoint optional (checked at run time, with our
 /// configuration errors).
@@ -36,7 +37,7 @@ pub(crate) type OAuthClient = oauth2::Client<
 >;
 
 /// A token response `oauth2` accepts as long as it has an access token; the real parse
-/// is `auth_core::token::parse_token_response` on the raw body, which is lenient where
+/// is [`parse_token_response`] on the raw body, which is lenient where
 /// providers differ (string `expires_in`, odd `token_type`, form bodies).
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct AnyTokenResponse {
@@ -86,6 +87,12 @@ pub(crate) struct RawResponse {
     pub(crate) body: Vec<u8>,
 }
 
+#[cfg(any(
+    feature = "password",
+    feature = "client-credentials",
+    feature = "authorization-code",
+    feature = "device"
+))]
 /// Fills a token's scopes with the requested ones when the server did not list them
 /// (RFC 6749 §5.1: an omitted `scope` means the requested scope was granted).
 pub(crate) fn with_requested_scopes(mut token: Token, requested: &[String]) -> Token {
@@ -97,13 +104,18 @@ pub(crate) fn with_requested_scopes(mut token: Token, requested: &[String]) -> T
 
 /// Our transport as an `oauth2::AsyncHttpClient`.
 ///
-/// Every request is marked [`RequestKind::TokenEndpoint`] (no redirects, no retries).
+/// Every request is marked [`RequestKind::TokenEndpoint`] (no redirects, no retries) and
+/// authenticates the client by [`client_authentication`] (the `oauth2` crate is given no
+/// client secret: it only puts `client_id` in the form, which is taken out again).
 /// A provider that wants JSON request bodies gets the form turned into JSON. Responses
 /// are handed to `oauth2` normalised (form bodies as JSON, `Content-Type` JSON) and kept
 /// raw for our own parser, so error statuses and quirks are reported exactly.
 pub(crate) struct Adapter {
     http: Arc<dyn HttpBackend>,
     body_format: BodyFormat,
+    client_auth: ClientAuth,
+    client_id: String,
+    client_secret: Option<Secret>,
     last: Mutex<Option<RawResponse>>,
 }
 
@@ -120,10 +132,17 @@ impl std::fmt::Display for AdapterError {
 impl std::error::Error for AdapterError {}
 
 impl Adapter {
-    pub(crate) fn new(http: &Arc<dyn HttpBackend>, provider: &Provider) -> Self {
+    pub(crate) fn new(
+        http: &Arc<dyn HttpBackend>,
+        provider: &Provider,
+        credentials: &Credentials,
+    ) -> Self {
         Adapter {
             http: Arc::clone(http),
             body_format: provider.body_format,
+            client_auth: provider.client_auth,
+            client_id: credentials.client_id.clone().unwrap_or_default(),
+            client_secret: credentials.client_secret.clone(),
             last: Mutex::new(None),
         }
     }
@@ -144,6 +163,11 @@ impl Adapter {
     /// The end of every token request: on success the token parsed from the raw answer
     /// (with the requested scopes when the server did not list any, RFC 6749 §5.1), on
     /// failure our error.
+    #[cfg(any(
+        feature = "password",
+        feature = "client-credentials",
+        feature = "authorization-code"
+    ))]
     pub(crate) fn finish<R, TE: oauth2::ErrorResponse + 'static>(
         &self,
         result: Result<R, oauth2::RequestTokenError<AdapterError, TE>>,
@@ -192,6 +216,29 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
     fn call(&'c self, mut request: oauth2::HttpRequest) -> Self::Future {
         Box::pin(async move {
             request.extensions_mut().insert(RequestKind::TokenEndpoint);
+            let mut form: Vec<(String, String)> = form_urlencoded::parse(request.body())
+                .filter(|(k, _)| k != "client_id")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            if let Some(header) = client_authentication(
+                self.client_auth,
+                &self.client_id,
+                self.client_secret.as_ref(),
+                &mut form,
+            ) {
+                let value = http::HeaderValue::from_str(header.expose()).map_err(|_| {
+                    AdapterError(Error::config(
+                        "the client id or secret cannot be sent in an Authorization header",
+                    ))
+                })?;
+                request
+                    .headers_mut()
+                    .insert(http::header::AUTHORIZATION, value);
+            }
+            *request.body_mut() = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&form)
+                .finish()
+                .into_bytes();
             if self.body_format == BodyFormat::Json {
                 form_to_json(&mut request);
             }
@@ -222,7 +269,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
 /// else is `None` (and `oauth2` sees an empty body, which it reports as an error that we
 /// replace by our own, more precise one).
 fn normalise_body(body: &[u8]) -> Option<Vec<u8>> {
-    let mut map = auth_core::token::parse_response_fields(body)?;
+    let mut map = crate::token_response::parse_response_fields(body)?;
     for name in ["expires_in", "interval"] {
         if let Some(Value::String(s)) = map.get(name)
             && let Ok(n) = s.trim().parse::<u64>()
@@ -244,9 +291,10 @@ fn form_to_json(request: &mut oauth2::HttpRequest) {
     );
 }
 
-/// The hint attached to missing-credential errors raised by flows; `authctl` replaces it
-/// with the exact environment variable names of the profile.
-pub(crate) const CREDENTIALS_HINT: &str = "pass them as arguments, set them in the environment, or store them with `authctl credentials set`";
+/// The hint attached to missing-credential errors raised by flows (a program may replace
+/// it with its own sources; the same next step is [`auth_core::Hint::SupplyCredentials`]).
+pub(crate) const CREDENTIALS_HINT: &str =
+    "pass them in `Credentials`, or from a credential source (environment, keyring, config file)";
 
 /// Fails with [`Error::MissingCredentials`] naming every field of `needed` that is unset.
 pub(crate) fn require(
@@ -322,21 +370,8 @@ pub(crate) fn oauth_client(
             Endpoint::Introspection,
             oauth2::IntrospectionUrl::new,
         )?);
-    match (provider.client_auth, &credentials.client_secret) {
-        (ClientAuth::None, _) | (_, None) => {
-            client = client.set_auth_type(oauth2::AuthType::RequestBody);
-        }
-        (ClientAuth::Basic, Some(secret)) => {
-            client = client
-                .set_auth_type(oauth2::AuthType::BasicAuth)
-                .set_client_secret(oauth2::ClientSecret::new(secret.expose().to_owned()));
-        }
-        (ClientAuth::Body, Some(secret)) => {
-            client = client
-                .set_auth_type(oauth2::AuthType::RequestBody)
-                .set_client_secret(oauth2::ClientSecret::new(secret.expose().to_owned()));
-        }
-    }
+    // The client authenticates in the adapter, by `client_authentication`.
+    client = client.set_auth_type(oauth2::AuthType::RequestBody);
     Ok(client)
 }
 
@@ -356,16 +391,39 @@ pub(crate) fn configured<T>(
     })
 }
 
-/// `Basic base64(urlencode(id):urlencode(secret))`, as RFC 6749 §2.3.1 says and as the
-/// `oauth2` crate sends it, for the requests we build ourselves.
-pub(crate) fn basic_auth(client_id: &str, secret: &auth_core::Secret) -> auth_core::Secret {
+/// How the client authenticates to the provider (RFC 6749 §2.3.1), the one rule for every
+/// request to a token-like endpoint (grants, refresh, device authorization, revocation,
+/// introspection): with a secret and `client_auth = Basic`, the returned
+/// `Authorization` value `Basic base64(urlencode(id):urlencode(secret))`; with a secret
+/// and `Body`, `client_id` and `client_secret` appended to `form`; without a secret (or
+/// with `None`), `client_id` alone in `form`.
+pub(crate) fn client_authentication(
+    how: ClientAuth,
+    client_id: &str,
+    secret: Option<&Secret>,
+    form: &mut Vec<(String, String)>,
+) -> Option<Secret> {
     use base64::Engine;
-    let id: String = form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
-    let secret: String = form_urlencoded::byte_serialize(secret.expose().as_bytes()).collect();
-    auth_core::Secret::new(format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
-    ))
+    match (how, secret) {
+        (ClientAuth::Basic, Some(secret)) => {
+            let id: String = form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
+            let secret: String =
+                form_urlencoded::byte_serialize(secret.expose().as_bytes()).collect();
+            Some(Secret::new(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+            )))
+        }
+        (ClientAuth::Body, Some(secret)) => {
+            form.push(("client_id".into(), client_id.into()));
+            form.push(("client_secret".into(), secret.expose().into()));
+            None
+        }
+        _ => {
+            form.push(("client_id".into(), client_id.into()));
+            None
+        }
+    }
 }
 
 /// The scopes as `oauth2` values.
@@ -391,5 +449,36 @@ mod tests {
         assert_eq!(v["access_token"], "a");
         assert!(normalise_body(b"<html>oops</html>").is_none());
         assert!(normalise_body(b"[1,2]").is_none());
+    }
+
+    #[test]
+    fn client_authentication_follows_rfc_6749_2_3_1() {
+        let secret = Secret::new("s p&c");
+        let mut form = Vec::new();
+        let header = client_authentication(ClientAuth::Basic, "id:1", Some(&secret), &mut form);
+        // urlencode("id:1") = "id%3A1", urlencode("s p&c") = "s+p%26c"
+        use base64::Engine;
+        let expected = base64::engine::general_purpose::STANDARD.encode("id%3A1:s+p%26c");
+        assert_eq!(header.unwrap().expose(), format!("Basic {expected}"));
+        assert!(form.is_empty());
+
+        let header = client_authentication(ClientAuth::Body, "id", Some(&secret), &mut form);
+        assert!(header.is_none());
+        assert_eq!(
+            form,
+            [
+                ("client_id".into(), "id".into()),
+                ("client_secret".into(), "s p&c".into())
+            ]
+        );
+
+        for how in [ClientAuth::Basic, ClientAuth::None] {
+            let mut form = Vec::new();
+            assert!(client_authentication(how, "id", None, &mut form).is_none());
+            assert_eq!(form, [("client_id".to_owned(), "id".to_owned())]);
+        }
+        let mut form = Vec::new();
+        assert!(client_authentication(ClientAuth::None, "id", Some(&secret), &mut form).is_none());
+        assert_eq!(form, [("client_id".to_owned(), "id".to_owned())]);
     }
 }

@@ -78,7 +78,7 @@ impl AuthFlow for DeviceFlow {
             &[CredentialField::ClientId],
         )?;
         let client = oauth_client(&ctx.provider, &ctx.credentials)?;
-        let adapter = Adapter::new(&ctx.http, &ctx.provider);
+        let adapter = Adapter::new(&ctx.http, &ctx.provider, &ctx.credentials);
         let requested = ctx.effective_scopes().to_vec();
         let details: StandardDeviceAuthorizationResponse = configured(
             &ctx.provider,

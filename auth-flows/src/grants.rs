@@ -9,12 +9,12 @@ use async_trait::async_trait;
 #[cfg(any(feature = "password", feature = "client-credentials"))]
 use auth_core::{AuthFlow, FlowContext};
 use auth_core::{
-    CredentialField, Credentials, Endpoint, Error, HttpBackend, Provider, Secret, Token,
+    CredentialField, Credentials, Endpoint, Error, HttpBackend, Provider, Secret, Token, TokenKind,
 };
 
 #[cfg(any(feature = "password", feature = "client-credentials"))]
 use crate::client::scopes;
-use crate::client::{Adapter, configured, oauth_client, require};
+use crate::client::{Adapter, client_authentication, configured, oauth_client, require};
 
 /// Resource owner password credentials grant (RFC 6749 §4.3): username and password,
 /// plus the client id (and secret, if the provider needs one).
@@ -61,7 +61,7 @@ impl AuthFlow for PasswordFlow {
                 .map(|p| p.expose().to_owned())
                 .unwrap_or_default(),
         );
-        let adapter = Adapter::new(&ctx.http, &ctx.provider);
+        let adapter = Adapter::new(&ctx.http, &ctx.provider, &ctx.credentials);
         let requested = ctx.effective_scopes().to_vec();
         let request = configured(
             &ctx.provider,
@@ -105,7 +105,7 @@ impl AuthFlow for ClientCredentialsFlow {
             &[CredentialField::ClientId, CredentialField::ClientSecret],
         )?;
         let client = oauth_client(&ctx.provider, &ctx.credentials)?;
-        let adapter = Adapter::new(&ctx.http, &ctx.provider);
+        let adapter = Adapter::new(&ctx.http, &ctx.provider, &ctx.credentials);
         let requested = ctx.effective_scopes().to_vec();
         let request = configured(
             &ctx.provider,
@@ -141,7 +141,7 @@ pub async fn refresh(
         });
     };
     let client = oauth_client(provider, credentials)?;
-    let adapter = Adapter::new(http, provider);
+    let adapter = Adapter::new(http, provider, credentials);
     let rt = oauth2::RefreshToken::new(refresh_token.expose().to_owned());
     let request = configured(
         provider,
@@ -165,8 +165,10 @@ pub async fn refresh(
 }
 
 /// Revokes a token at the provider's revocation endpoint (RFC 7009): the refresh token
-/// when there is one (which revokes the grant), else the access token. A provider without
-/// a revocation endpoint is a configuration error naming `revocation_url`.
+/// when there is one (which revokes the grant), else the access token. For a JWT minted
+/// from another token ([`TokenKind::Jwt`]), that source token is the one revoked: it holds
+/// the grant. A provider without a revocation endpoint is a configuration error naming
+/// `revocation_url`. The client authenticates as for every token request.
 ///
 /// Built here rather than by the `oauth2` crate, which refuses any `http://` revocation
 /// URL, including the loopback servers that local providers and tests run; our transport
@@ -187,37 +189,39 @@ pub async fn revoke(
     provider.validate()?;
     let url = provider.endpoint(Endpoint::Revocation)?.clone();
     require(provider, credentials, &[CredentialField::ClientId])?;
+    let token = match &token.kind {
+        TokenKind::Jwt {
+            source: Some(source),
+        } => source,
+        _ => token,
+    };
     let (value, hint) = match &token.refresh_token {
         Some(rt) => (rt.expose(), "refresh_token"),
         None => (token.access_token.expose(), "access_token"),
     };
-    let mut form = form_urlencoded::Serializer::new(String::new());
-    form.append_pair("token", value)
-        .append_pair("token_type_hint", hint);
+    let mut form = vec![
+        ("token".to_owned(), value.to_owned()),
+        ("token_type_hint".to_owned(), hint.to_owned()),
+    ];
     let mut builder = http::Request::post(url.as_str())
         .header(
             http::header::CONTENT_TYPE,
             "application/x-www-form-urlencoded",
         )
         .header(http::header::ACCEPT, "application/json");
-    let client_id = credentials.client_id.as_deref().unwrap_or_default();
-    match (provider.client_auth, &credentials.client_secret) {
-        (auth_core::ClientAuth::Basic, Some(secret)) => {
-            builder = builder.header(
-                http::header::AUTHORIZATION,
-                crate::client::basic_auth(client_id, secret).expose(),
-            );
-        }
-        (auth_core::ClientAuth::Body, Some(secret)) => {
-            form.append_pair("client_id", client_id)
-                .append_pair("client_secret", secret.expose());
-        }
-        _ => {
-            form.append_pair("client_id", client_id);
-        }
+    if let Some(header) = client_authentication(
+        provider.client_auth,
+        credentials.client_id.as_deref().unwrap_or_default(),
+        credentials.client_secret.as_ref(),
+        &mut form,
+    ) {
+        builder = builder.header(http::header::AUTHORIZATION, header.expose());
     }
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&form)
+        .finish();
     let mut request = builder
-        .body(form.finish().into_bytes())
+        .body(body.into_bytes())
         .map_err(|e| Error::config(format!("revocation_url {url} cannot be requested: {e}")))?;
     request
         .extensions_mut()
@@ -228,7 +232,7 @@ pub async fn revoke(
         return Ok(());
     }
     Err(
-        match auth_core::token::parse_error_response(status, response.body()) {
+        match crate::token_response::parse_error_response(status, response.body()) {
             Some(e) => Error::OAuth(e),
             None => Error::InvalidResponse {
                 url: auth_core::http::without_query(&url),
@@ -277,7 +281,7 @@ pub async fn introspect(
 ) -> Result<Introspection, Error> {
     use oauth2::TokenIntrospectionResponse;
     let client = oauth_client(provider, credentials)?;
-    let adapter = Adapter::new(http, provider);
+    let adapter = Adapter::new(http, provider, credentials);
     let at = oauth2::AccessToken::new(access_token.expose().to_owned());
     let request = configured(provider, Endpoint::Introspection, client.introspect(&at))?;
     let info = request

@@ -1,5 +1,9 @@
 //! iNaturalist's JWT exchange, and token validation against a provider's userinfo
 //! endpoint.
+//!
+//! The exchange is written once, here: [`WithJwt`] and `TokenManager::with_jwt` both turn
+//! a fresh OAuth token into a JWT through the same step, and renewing a stored JWT (a new
+//! exchange from its source token, refreshed first if it has expired) happens here too.
 
 use std::time::{Duration, SystemTime};
 
@@ -56,10 +60,12 @@ pub async fn exchange_jwt(
         });
     }
     if !(200..300).contains(&status) {
-        return Err(match auth_core::token::parse_error_response(status, body) {
-            Some(e) => Error::OAuth(e),
-            None => invalid("the JWT exchange failed"),
-        });
+        return Err(
+            match crate::token_response::parse_error_response(status, body) {
+                Some(e) => Error::OAuth(e),
+                None => invalid("the JWT exchange failed"),
+            },
+        );
     }
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|_| invalid("the body is not JSON"))?;
@@ -68,8 +74,8 @@ pub async fn exchange_jwt(
         .and_then(|v| v.as_str())
         .filter(|s| !s.is_empty())
         .ok_or_else(|| invalid("the body has no `api_token`"))?;
-    let expires_at =
-        auth_core::jwt::expiry(jwt).or_else(|| SystemTime::now().checked_add(DEFAULT_JWT_LIFETIME));
+    let expires_at = crate::jwt_claims::expiry(jwt)
+        .or_else(|| SystemTime::now().checked_add(DEFAULT_JWT_LIFETIME));
     let mut token = Token::bearer(jwt);
     token.expires_at = expires_at;
     token.scopes.clone_from(&oauth_token.scopes);
@@ -103,8 +109,34 @@ impl<F: AuthFlow> AuthFlow for WithJwt<F> {
 
     async fn authenticate(&self, ctx: &FlowContext) -> Result<Token, Error> {
         let oauth = self.0.authenticate(ctx).await?;
-        exchange_jwt(&ctx.provider, ctx.http.as_ref(), &oauth).await
+        to_jwt(ctx, oauth).await
     }
+}
+
+/// The JWT step after a flow: a fresh OAuth token is exchanged for a JWT; a token that is
+/// already a JWT, or an OAuth 1 credential, is kept as it is.
+pub(crate) async fn to_jwt(ctx: &FlowContext, token: Token) -> Result<Token, Error> {
+    match token.kind {
+        TokenKind::Jwt { .. } | TokenKind::OAuth1 { .. } => Ok(token),
+        _ => exchange_jwt(&ctx.provider, ctx.http.as_ref(), &token).await,
+    }
+}
+
+/// A new JWT from the OAuth token a stored JWT was minted from, refreshing that token
+/// first when `refresh_first` (it has expired).
+pub(crate) async fn renew_from_source(
+    ctx: &FlowContext,
+    source: &Token,
+    refresh_first: bool,
+) -> Result<Token, Error> {
+    let fresh;
+    let source = if refresh_first {
+        fresh = crate::refresh(&ctx.provider, &ctx.credentials, &ctx.http, source).await?;
+        &fresh
+    } else {
+        source
+    };
+    exchange_jwt(&ctx.provider, ctx.http.as_ref(), source).await
 }
 
 /// What the provider said about a token.

@@ -9,7 +9,7 @@
 //! | `client-credentials` | `ClientCredentialsFlow` |
 //! | `authorization-code` | `AuthorizationCodeFlow` (PKCE; loopback server or out of band) |
 //! | `device` | `DeviceFlow` (RFC 8628) |
-//! | `inaturalist` | `exchange_jwt`, `WithJwt`, `validate` |
+//! | `jwt` (and `inaturalist`) | `exchange_jwt`, `WithJwt`, `validate` |
 //! | `discovery` | `discover` (OpenID Connect / RFC 8414) |
 //! | `blocking` | `blocking`: the token lifecycle without an async runtime |
 //! | `loopback` | `loopback`: the redirect server on 127.0.0.1 |
@@ -19,8 +19,11 @@
 //! `AuthorizedClient`, `refresh`, `revoke`, `introspect` and the provider presets.
 //!
 //! The OAuth 2 requests are built by the `oauth2` crate through an adapter to our
-//! [`auth_core::HttpBackend`]; responses are parsed by `auth_core::token`, which is
-//! lenient where providers differ and strict where it protects the user.
+//! [`auth_core::HttpBackend`]; the client authenticates by one rule (RFC 6749 §2.3.1) for
+//! every request, the hand-built revocation included; responses are parsed by
+//! `token_response`, which is lenient where providers differ and strict where it protects
+//! the user. `jwt_claims` reads a JWT's `exp` (unverified, only to schedule renewal).
+//! "Can this token be renewed without a person?" is answered once, by `renewable`.
 //!
 //! ```
 //! // With no feature at all the crate is empty; each feature adds its module or flow.
@@ -40,8 +43,10 @@ mod client;
 mod device;
 #[cfg(feature = "oauth2")]
 mod grants;
-#[cfg(feature = "inaturalist")]
+#[cfg(feature = "jwt")]
 mod jwt;
+#[cfg(feature = "oauth2")]
+pub mod jwt_claims;
 #[cfg(feature = "loopback")]
 pub mod loopback;
 #[cfg(feature = "oauth2")]
@@ -54,6 +59,8 @@ mod presets;
 pub mod sleep;
 #[cfg(feature = "oauth2")]
 mod terminal;
+#[cfg(feature = "oauth2")]
+pub mod token_response;
 
 #[cfg(feature = "authorization-code")]
 pub use authcode::{AuthorizationCodeFlow, OOB_REDIRECT_URI, Redirect, token_from_fragment};
@@ -67,12 +74,12 @@ pub use grants::ClientCredentialsFlow;
 pub use grants::PasswordFlow;
 #[cfg(feature = "oauth2")]
 pub use grants::{Introspection, introspect, refresh, revoke};
-#[cfg(feature = "inaturalist")]
+#[cfg(feature = "jwt")]
 pub use jwt::{DEFAULT_JWT_LIFETIME, Validation, WithJwt, exchange_jwt, validate};
 #[cfg(feature = "authorization-code")]
 pub use loopback::LoopbackConfig;
 #[cfg(feature = "oauth2")]
-pub use manager::{DEFAULT_LEEWAY, TokenManager};
+pub use manager::{DEFAULT_LEEWAY, TokenManager, renewable};
 #[cfg(feature = "discovery")]
 pub use presets::discover;
 #[cfg(feature = "oauth2")]

@@ -251,7 +251,7 @@ impl LoopbackServer {
     /// Validates the configuration and starts listening.
     ///
     /// A busy port is an [`Error::Config`] that names the port and suggests another one
-    /// (or `--port 0`); so are a host that is not loopback and a malformed path.
+    /// (or port 0), with [`auth_core::Hint::OtherPort`]; so are a host that is not loopback and a malformed path.
     ///
     /// ```
     /// use auth_flows::loopback::{LoopbackConfig, LoopbackServer};
@@ -260,7 +260,7 @@ impl LoopbackServer {
     /// let port = taken.local_addr().unwrap().port();
     /// let err = LoopbackServer::bind(LoopbackConfig::default().with_port(port)).unwrap_err();
     /// assert!(err.to_string().contains(&port.to_string()));
-    /// assert!(err.to_string().contains("--port 0"));
+    /// assert_eq!(err.hint(), Some(auth_core::Hint::OtherPort));
     /// ```
     pub fn bind(config: LoopbackConfig) -> Result<Self, Error> {
         config.validate()?;
@@ -412,12 +412,12 @@ fn bind_error(addr: SocketAddr, e: &io::Error) -> Error {
     let message = match e.kind() {
         io::ErrorKind::AddrInUse => format!(
             "port {port} on {} is already in use by another program, so the redirect server \
-             cannot listen there; stop that program or pick another port (`--port 0` picks any \
-             free port; the redirect URI registered with the provider must then allow it)",
+             cannot listen there; stop that program or use another port (port 0 picks any free \
+             port; the redirect URI registered with the provider must then allow it)",
             addr.ip()
         ),
         io::ErrorKind::PermissionDenied => format!(
-            "not allowed to listen on port {port} on {}; pick a port above 1023 (or `--port 0` \
+            "not allowed to listen on port {port} on {}; use a port above 1023 (or port 0 \
              for any free port)",
             addr.ip()
         ),
@@ -427,11 +427,12 @@ fn bind_error(addr: SocketAddr, e: &io::Error) -> Error {
             addr.ip()
         ),
         _ => format!(
-            "the redirect server could not listen on {addr}: {e}; pick another port (`--port 0` \
+            "the redirect server could not listen on {addr}: {e}; use another port (port 0 \
              picks any free port)"
         ),
     };
-    Error::Config { message }
+    let hint = (e.kind() != io::ErrorKind::AddrNotAvailable).then_some(auth_core::Hint::OtherPort);
+    Error::Config { message, hint }
 }
 
 /// What a successful OAuth 2 authorization response carried.

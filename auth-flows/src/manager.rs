@@ -40,16 +40,17 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 /// # Ok(()) }
 /// ```
 ///
-/// A person's login, then renewals without them (iNaturalist: password grant + JWT):
+/// A person's login, then renewals without them (a password grant whose token is
+/// exchanged for a JWT, as the `inaturalist` preset does):
 ///
 /// ```no_run
-/// # #[cfg(all(feature = "password", feature = "inaturalist"))]
+/// # #[cfg(all(feature = "password", feature = "jwt"))]
 /// # async fn run(store: std::sync::Arc<dyn auth_core::TokenStore>, ctx: auth_core::FlowContext) -> Result<(), auth_core::Error> {
 /// use std::sync::Arc;
 /// use auth_core::TokenKey;
 /// use auth_flows::{PasswordFlow, TokenManager};
 ///
-/// let manager = TokenManager::new(TokenKey::new("inaturalist", "ana", "app-id"), store, ctx)
+/// let manager = TokenManager::new(TokenKey::new("my-api", "ana", "app-id"), store, ctx)
 ///     .with_flow(Arc::new(PasswordFlow))
 ///     .with_jwt(true);
 /// let token = manager.token().await?;
@@ -101,7 +102,14 @@ impl TokenManager {
         self
     }
 
-    /// Exchange every new OAuth token for a JWT (iNaturalist).
+    /// Exchange every new OAuth token for a JWT at the provider's `jwt_url`: the same step
+    /// as wrapping every flow in `WithJwt` (feature `jwt`).
+    ///
+    /// ```
+    /// # fn run(key: auth_core::TokenKey, store: std::sync::Arc<dyn auth_core::TokenStore>, ctx: auth_core::FlowContext) {
+    /// let manager = auth_flows::TokenManager::new(key, store, ctx).with_jwt(true);
+    /// # let _ = manager; }
+    /// ```
     pub fn with_jwt(mut self, jwt: bool) -> Self {
         self.jwt = jwt;
         self
@@ -126,6 +134,20 @@ impl TokenManager {
     /// The flow context (provider, credentials, transport, interaction).
     pub fn context(&self) -> &FlowContext {
         &self.ctx
+    }
+
+    /// Whether this manager can get a fresh token after `token` without a person: `token`
+    /// is [`renewable`] (with this manager's leeway), or a flow that needs no person is
+    /// configured (password, client credentials).
+    ///
+    /// ```
+    /// # fn run(manager: auth_flows::TokenManager) {
+    /// let stored = auth_core::Token::bearer("a").with_refresh_token("r");
+    /// assert!(manager.can_renew(&stored));
+    /// # }
+    /// ```
+    pub fn can_renew(&self, token: &Token) -> bool {
+        renewable(token, SystemTime::now(), self.leeway) || self.unattended_flow().is_some()
     }
 
     /// A token valid for at least the leeway. See the type's documentation.
@@ -154,7 +176,7 @@ impl TokenManager {
         self.renew_locked(stored).await
     }
 
-    /// Renews now, whatever the expiry says: after a 401, or for `authctl token --refresh`.
+    /// Renews now, whatever the expiry says: after a 401, or when a person asks for a fresh token.
     /// When `stale` is given and the stored token is already a different one (another
     /// caller renewed it), that one is returned instead of renewing twice.
     pub async fn force_refresh(&self, stale: Option<Token>) -> Result<Token, Error> {
@@ -236,43 +258,139 @@ impl TokenManager {
         self.flow.as_ref().filter(|f| !f.needs_person())
     }
 
-    /// Renews a token without a person: refresh, or a new JWT from its source.
+    /// Renews a token without a person, as [`renewal`] says.
     async fn renew(&self, token: &Token) -> Result<Token, Error> {
         let ctx = &self.ctx;
-        match &token.kind {
-            TokenKind::Jwt {
-                source: Some(source),
-            } => {
-                let source = if source.is_expired(SystemTime::now(), self.leeway) {
-                    crate::refresh(&ctx.provider, &ctx.credentials, &ctx.http, source).await?
-                } else {
-                    (**source).clone()
-                };
-                self.exchange(source).await
+        match renewal(token, SystemTime::now(), self.leeway) {
+            Renewal::Keep => Ok(token.clone()),
+            Renewal::Refresh => {
+                crate::refresh(&ctx.provider, &ctx.credentials, &ctx.http, token).await
             }
-            TokenKind::OAuth1 { .. } => Ok(token.clone()),
-            _ => crate::refresh(&ctx.provider, &ctx.credentials, &ctx.http, token).await,
+            #[cfg(feature = "jwt")]
+            Renewal::Exchange {
+                source,
+                refresh_first,
+            } => crate::jwt::renew_from_source(ctx, source, refresh_first).await,
+            #[cfg(not(feature = "jwt"))]
+            Renewal::Exchange { .. } => Err(no_jwt_feature()),
+            Renewal::Login => Err(Error::LoginRequired {
+                profile: ctx.provider.name.clone(),
+            }),
         }
     }
 
-    /// Applies the JWT exchange to a fresh OAuth token when configured.
+    /// The JWT step after a flow, when configured.
     async fn finish(&self, token: Token) -> Result<Token, Error> {
-        if self.jwt && !matches!(token.kind, TokenKind::Jwt { .. } | TokenKind::OAuth1 { .. }) {
-            self.exchange(token).await
-        } else {
-            Ok(token)
+        if !self.jwt {
+            return Ok(token);
+        }
+        #[cfg(feature = "jwt")]
+        return crate::jwt::to_jwt(&self.ctx, token).await;
+        #[cfg(not(feature = "jwt"))]
+        match token.kind {
+            TokenKind::Jwt { .. } | TokenKind::OAuth1 { .. } => Ok(token),
+            _ => Err(no_jwt_feature()),
         }
     }
+}
 
-    #[cfg(feature = "inaturalist")]
-    async fn exchange(&self, source: Token) -> Result<Token, Error> {
-        crate::exchange_jwt(&self.ctx.provider, self.ctx.http.as_ref(), &source).await
+#[cfg(not(feature = "jwt"))]
+fn no_jwt_feature() -> Error {
+    Error::config("JWT exchange needs auth-flows' `jwt` feature")
+}
+
+/// How a token is renewed without a person: the one answer [`renewable`],
+/// [`TokenManager::can_renew`] and the manager's renewal share.
+enum Renewal<'a> {
+    /// Nothing to renew: an OAuth 1 token credential does not expire.
+    Keep,
+    /// A refresh with the token's refresh token.
+    Refresh,
+    /// A new JWT from the token it was minted from, refreshed first when it has expired.
+    #[cfg_attr(not(feature = "jwt"), allow(dead_code))]
+    Exchange {
+        source: &'a Token,
+        refresh_first: bool,
+    },
+    /// Only a person can get a new token.
+    Login,
+}
+
+fn renewal(token: &Token, now: SystemTime, leeway: Duration) -> Renewal<'_> {
+    match &token.kind {
+        TokenKind::OAuth1 { .. } => Renewal::Keep,
+        TokenKind::Jwt {
+            source: Some(source),
+        } => {
+            let refresh_first = source.is_expired(now, leeway);
+            if refresh_first && source.refresh_token.is_none() {
+                Renewal::Login
+            } else {
+                Renewal::Exchange {
+                    source,
+                    refresh_first,
+                }
+            }
+        }
+        _ if token.refresh_token.is_some() => Renewal::Refresh,
+        _ => Renewal::Login,
+    }
+}
+
+/// Whether a fresh token can be had from `token` without a person, at `now`: it has a
+/// refresh token, or it is a JWT whose source token is still valid beyond `leeway` or
+/// has a refresh token itself. (An OAuth 1 token credential does not expire and is not
+/// renewed: `false`.) A token manager may also re-run a flow that needs no person; see
+/// [`TokenManager::can_renew`].
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use auth_core::Token;
+/// use auth_flows::{DEFAULT_LEEWAY, renewable};
+///
+/// let now = SystemTime::now();
+/// assert!(renewable(&Token::bearer("a").with_refresh_token("r"), now, DEFAULT_LEEWAY));
+/// assert!(!renewable(&Token::bearer("a"), now, DEFAULT_LEEWAY));
+/// ```
+pub fn renewable(token: &Token, now: SystemTime, leeway: Duration) -> bool {
+    matches!(
+        renewal(token, now, leeway),
+        Renewal::Refresh | Renewal::Exchange { .. }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt_from(source: Token) -> Token {
+        let mut jwt = Token::bearer("jwt");
+        jwt.kind = TokenKind::Jwt {
+            source: Some(Box::new(source)),
+        };
+        jwt
     }
 
-    #[cfg(not(feature = "inaturalist"))]
-    async fn exchange(&self, _source: Token) -> Result<Token, Error> {
-        Err(Error::config(
-            "JWT exchange needs auth-flows' `inaturalist` feature",
-        ))
+    #[test]
+    fn renewable_follows_the_source_of_a_jwt() {
+        let now = SystemTime::now();
+        let hour = Duration::from_secs(3600);
+        let lee = DEFAULT_LEEWAY;
+        let valid = Token::bearer("o").expiring_at(now + hour);
+        let expired = Token::bearer("o").expiring_at(now - hour);
+        assert!(renewable(&jwt_from(valid.clone()), now, lee));
+        assert!(!renewable(&jwt_from(expired.clone()), now, lee));
+        assert!(renewable(
+            &jwt_from(expired.with_refresh_token("r")),
+            now,
+            lee
+        ));
+        // a source valid for less than the leeway counts as expired
+        let soon = Token::bearer("o").expiring_at(now + Duration::from_secs(10));
+        assert!(!renewable(&jwt_from(soon), now, lee));
+        assert!(!renewable(&Token::oauth1("t", "s"), now, lee));
+        let mut bare_jwt = Token::bearer("j").with_refresh_token("r");
+        bare_jwt.kind = TokenKind::Jwt { source: None };
+        assert!(renewable(&bare_jwt, now, lee));
     }
 }

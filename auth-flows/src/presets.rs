@@ -21,7 +21,7 @@ pub struct Preset {
     pub default_flow: &'static str,
     /// Whether the token is exchanged for a JWT (iNaturalist).
     pub jwt: bool,
-    /// One line for `authctl providers`.
+    /// One line describing the provider, for a list of providers.
     pub description: &'static str,
 }
 

@@ -1,4 +1,8 @@
 //! [`TerminalInteraction`]: the default way flows reach a person at a terminal.
+//!
+//! The system's browser is opened by the `open` crate (`xdg-open` and friends, `open` on
+//! macOS, the Shell API on Windows: never `cmd /C start`, which cuts a URL at its first
+//! `&` and runs the rest as commands). `$BROWSER` stays a user override.
 
 use std::io::{BufRead, Write};
 use std::process::{Command, Stdio};
@@ -10,7 +14,7 @@ use auth_core::{DeviceCode, Error, Interaction};
 /// The default [`Interaction`] for programs run from a terminal: URLs and codes are
 /// printed on stderr (stdout stays clean for data); the browser is opened with the
 /// `$BROWSER` command (given the URL as its last argument) or else the system's opener
-/// (`xdg-open`, `open`, `start`); with `open_browser` off the URL is only printed and the
+/// (through the `open` crate); with `open_browser` off the URL is only printed and the
 /// flow waits. Codes and verifiers are read from stdin.
 ///
 /// ```
@@ -46,42 +50,23 @@ impl TerminalInteraction {
         self
     }
 
-    /// Starts the browser on `url` without waiting for it.
+    /// Starts the browser on `url` without waiting for it: the `$BROWSER` command (its
+    /// words, then the URL as one argument, no shell), else the system's opener.
     fn launch(&self, url: &str) -> Result<(), String> {
-        let candidates: Vec<(String, Vec<String>)> = match &self.browser {
-            Some(browser) => {
-                let mut parts = browser.split_whitespace().map(str::to_owned);
-                let program = parts.next().unwrap_or_default();
-                let mut args: Vec<String> = parts.collect();
-                args.push(url.to_owned());
-                vec![(program, args)]
-            }
-            None if cfg!(target_os = "macos") => vec![("open".into(), vec![url.into()])],
-            None if cfg!(windows) => {
-                vec![(
-                    "cmd".into(),
-                    vec!["/C".into(), "start".into(), String::new(), url.into()],
-                )]
-            }
-            None => vec![
-                ("xdg-open".into(), vec![url.into()]),
-                ("gio".into(), vec!["open".into(), url.into()]),
-            ],
+        let Some(browser) = &self.browser else {
+            return open::that_detached(url).map_err(|e| format!("the system's opener: {e}"));
         };
-        let mut last = String::from("no browser opener found");
-        for (program, args) in candidates {
-            match Command::new(&program)
-                .args(&args)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-            {
-                Ok(_) => return Ok(()),
-                Err(e) => last = format!("{program}: {e}"),
-            }
-        }
-        Err(last)
+        let mut parts = browser.split_whitespace();
+        let program = parts.next().unwrap_or_default();
+        Command::new(program)
+            .args(parts)
+            .arg(url)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map(drop)
+            .map_err(|e| format!("{program}: {e}"))
     }
 }
 

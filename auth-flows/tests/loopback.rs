@@ -296,7 +296,8 @@ fn busy_port_is_a_clear_error() {
     assert!(matches!(err, Error::Config { .. }), "{err:?}");
     assert!(message.contains(&format!("port {port}")), "{message}");
     assert!(message.contains("already in use"), "{message}");
-    assert!(message.contains("--port 0"), "{message}");
+    assert!(message.contains("port 0"), "{message}");
+    assert_eq!(err.hint(), Some(auth_core::Hint::OtherPort));
 }
 
 #[test]
@@ -335,7 +336,8 @@ fn timeout_names_the_redirect_uri() {
         }
         other => panic!("expected a timeout, got {other:?}"),
     }
-    assert!(err.to_string().contains("--timeout"));
+    assert!(err.to_string().contains("more time"));
+    assert_eq!(err.hint(), Some(auth_core::Hint::LongerTimeout));
     assert!(port_closed(addr));
 }
 

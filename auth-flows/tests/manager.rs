@@ -184,7 +184,11 @@ async fn without_a_refresh_token_an_unattended_flow_runs_when_credentials_allow(
     let err = mgr.token().await.unwrap_err();
     assert!(matches!(err, Error::LoginRequired { .. }), "{err}");
     assert!(
-        err.to_string().contains("authctl login --profile mock"),
+        (err.to_string().contains("log in again")
+            && err.hint()
+                == Some(auth_core::Hint::LoginRequired {
+                    profile: "mock".into()
+                })),
         "{err}"
     );
 }

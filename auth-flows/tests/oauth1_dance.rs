@@ -420,7 +420,11 @@ fn missing_consumer_credentials_and_scripts_fail_before_any_request() {
     let err = pollster::block_on(OAuth1Flow::oob().authenticate(&ctx)).unwrap_err();
     assert!(matches!(err, Error::LoginRequired { .. }), "{err:?}");
     assert!(
-        err.to_string().contains("authctl login --profile photos"),
+        (err.to_string().contains("log in again")
+            && err.hint()
+                == Some(auth_core::Hint::LoginRequired {
+                    profile: "photos".into()
+                })),
         "{err}"
     );
 

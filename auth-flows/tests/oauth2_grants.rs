@@ -724,7 +724,13 @@ async fn person_flows_refuse_to_run_without_a_person() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::LoginRequired { .. }), "{err}");
-    assert!(err.to_string().contains("authctl login --profile mock"));
+    assert!(
+        (err.to_string().contains("log in again")
+            && err.hint()
+                == Some(auth_core::Hint::LoginRequired {
+                    profile: "mock".into()
+                }))
+    );
     let err = DeviceFlow::default()
         .authenticate(&context)
         .await

@@ -172,7 +172,7 @@ fn map_error(e: keyring_core::Error, what: &str) -> Error {
         ),
         K::TooLong(attribute, limit) => (
             format!("{what}: `{attribute}` is longer than the keyring allows ({limit})"),
-            "use the file store (`store = \"file\"` or --store file) for this profile".to_owned(),
+            "keep this profile's tokens in a file store instead".to_owned(),
         ),
         K::Ambiguous(items) => (
             format!(

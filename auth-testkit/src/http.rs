@@ -576,7 +576,8 @@ fn insecure_http(s: &Suite<'_>) {
             Err(e @ Error::InsecureTransport { .. }) => {
                 let message = e.to_string();
                 assert!(
-                    message.contains("AUTHCTL_INSECURE_HTTP=1"),
+                    message.contains("insecure_http")
+                        && e.hint() == Some(auth_core::Hint::InsecureHttp),
                     "the error must say how to opt in: {message}"
                 );
                 assert!(

@@ -424,7 +424,7 @@ impl Signer {
             }
             other => Err(Error::config(format!(
                 "the stored token is a {} token, not an OAuth 1 token: log in again with \
-                 flow = \"oauth1\" (authctl login)",
+                 the OAuth 1 flow (oauth1)",
                 other.name()
             ))),
         }

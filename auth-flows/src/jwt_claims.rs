@@ -1,4 +1,12 @@
-//! Reading a JWT's `exp` claim, without verification, only to schedule renewal.
+//! Reading a JWT's claims (its `exp` above all), without verification, only to schedule
+//! renewal.
+//!
+//! This is deliberately a small reader, not a JOSE crate: nothing here trusts a token.
+//! The claims are base64url-decoded and parsed as JSON, the signature is never checked,
+//! and the only use made of them is *when* to fetch a new token (a JWT access token
+//! without `expires_in`, iNaturalist's `api_token`). A JOSE library would bring key
+//! handling and algorithm choices this client has no business making: the resource
+//! server verifies the token, not us.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,8 +21,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 /// use std::time::{Duration, UNIX_EPOCH};
 /// // header {"alg":"none"}, payload {"exp":1700000000}
 /// let jwt = "eyJhbGciOiJub25lIn0.eyJleHAiOjE3MDAwMDAwMDB9.";
-/// assert_eq!(auth_core::jwt::expiry(jwt), Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)));
-/// assert_eq!(auth_core::jwt::expiry("not-a-jwt"), None);
+/// assert_eq!(auth_flows::jwt_claims::expiry(jwt), Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)));
+/// assert_eq!(auth_flows::jwt_claims::expiry("not-a-jwt"), None);
 /// ```
 pub fn expiry(token: &str) -> Option<SystemTime> {
     let claims = claims(token)?;
@@ -31,7 +39,7 @@ pub fn expiry(token: &str) -> Option<SystemTime> {
 ///
 /// ```
 /// let jwt = "eyJhbGciOiJub25lIn0.eyJ1c2VyX2lkIjo0Mn0.";
-/// assert_eq!(auth_core::jwt::claims(jwt).unwrap()["user_id"], 42);
+/// assert_eq!(auth_flows::jwt_claims::claims(jwt).unwrap()["user_id"], 42);
 /// ```
 pub fn claims(token: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
     let mut parts = token.split('.');

@@ -1,0 +1,67 @@
+//! The library's structured hints ([`auth_core::Hint`]) in authctl's own words: the
+//! commands, flags, profile keys and environment switches that carry out the next step.
+//!
+//! The library crates name no authctl command; this file is the one place that does so
+//! for their errors.
+
+use auth_core::{Error, Hint};
+
+/// What authctl says after `error: ...`, when the error calls for a next step authctl
+/// can name.
+///
+/// Missing credentials get no line here: `App::explain` already words their hint with
+/// the profile's exact environment variables and `authctl credentials set`.
+pub(crate) fn advice(err: &Error) -> Option<String> {
+    Some(match err.hint()? {
+        Hint::LoginRequired { profile } => {
+            format!("run `authctl login --profile {profile}`")
+        }
+        Hint::KeyringUnavailable => {
+            "use the file store instead: `store = \"file\"` in the profile, or --store file".into()
+        }
+        Hint::InsecureHttp => "if this server is on a trusted network, opt in with \
+                               `insecure_http = true` in the profile (or AUTHCTL_INSECURE_HTTP=1)"
+            .into(),
+        Hint::LongerTimeout => "run the command again, with a longer --timeout if needed".into(),
+        Hint::OtherPort => {
+            "pick another port with --port (`--port 0` picks any free port; the redirect URI \
+             registered with the provider must then allow it)"
+                .into()
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn hints_become_authctl_wording() {
+        let login = Error::LoginRequired {
+            profile: "inaturalist".into(),
+        };
+        assert_eq!(
+            advice(&login).unwrap(),
+            "run `authctl login --profile inaturalist`"
+        );
+        let keyring = Error::KeyringUnavailable {
+            message: "no D-Bus session".into(),
+        };
+        assert!(advice(&keyring).unwrap().contains("--store file"));
+        let http = Error::InsecureTransport {
+            url: "http://example.com/token".into(),
+        };
+        assert!(advice(&http).unwrap().contains("AUTHCTL_INSECURE_HTTP=1"));
+        let timeout = Error::TimedOut {
+            what: "the browser".into(),
+            waited: Duration::from_secs(1),
+        };
+        assert!(advice(&timeout).unwrap().contains("--timeout"));
+        let port = Error::config_with_hint("port 80 is taken", Hint::OtherPort);
+        assert!(advice(&port).unwrap().contains("--port 0"));
+        assert_eq!(advice(&Error::StateMismatch), None);
+        assert_eq!(advice(&Error::config("bad key")), None);
+    }
+}
