@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use auth_core::{ClientAuth, Endpoint, Error, Provider, Url};
 use auth_store::ConfigFileSource;
 use serde::Deserialize;
-use serde::de::IgnoredAny;
 use toml::de::{DeTable, DeValue};
 
 /// One endpoint a profile can set: a [`Provider`] endpoint, or the base URL that `api`
@@ -148,10 +147,11 @@ pub(crate) enum StoreKind {
     Memory,
 }
 
-/// One `[profiles.NAME]` table. Every key is checked so that unknown keys and bad
-/// values are reported with their line: the settings here, the endpoint keys of
-/// [`ENDPOINTS`] (taken out of the table before the rest is read), and the credential
-/// keys, which `auth_store::ConfigFileSource` reads and checks from the same text.
+/// The settings of one `[profiles.NAME]` table. Every key of the table is checked so that
+/// unknown keys and bad values are reported with their line: the settings here, the
+/// endpoint keys of [`ENDPOINTS`], and the credential keys, which
+/// `auth_store::ConfigFileSource` reads, checks or refuses from the same text. [`parse`]
+/// takes the last two out of the table before serde reads the rest.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProfileConfig {
@@ -172,20 +172,36 @@ pub(crate) struct ProfileConfig {
     pub(crate) signature_method: Option<String>,
     pub(crate) signature_placement: Option<String>,
     pub(crate) rsa_key_file: Option<PathBuf>,
-    // `ConfigFileSource::KEYS` and `REFUSED_KEYS`: their values are read, type-checked
-    // and refused by the credential reader, in every profile of the file.
-    #[serde(rename = "username")]
-    _username: Option<IgnoredAny>,
-    #[serde(rename = "client_id")]
-    _client_id: Option<IgnoredAny>,
-    #[serde(rename = "client_secret")]
-    _client_secret: Option<IgnoredAny>,
-    #[serde(rename = "password")]
-    _password: Option<IgnoredAny>,
-    #[serde(rename = "app_id")]
-    _app_id: Option<IgnoredAny>,
-    #[serde(rename = "app_secret")]
-    _app_secret: Option<IgnoredAny>,
+}
+
+/// The keys [`ProfileConfig`] reads itself, as serde's derive names them.
+fn setting_keys() -> &'static [&'static str] {
+    use serde::de::{Error as _, Visitor, value::Error as Stop};
+    /// A deserializer that only notes the field names of the struct it is asked for.
+    struct FieldNames(&'static [&'static str]);
+    impl<'de> serde::Deserializer<'de> for &mut FieldNames {
+        type Error = Stop;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+            Err(Stop::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Stop> {
+            self.0 = fields;
+            Err(Stop::custom("noted"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut names = FieldNames(&[]);
+    let _ = ProfileConfig::deserialize(&mut names);
+    names.0
 }
 
 /// Where authctl keeps things.
@@ -276,6 +292,33 @@ pub(crate) fn parse(text: String, path: &Path) -> Result<ConfigFile, Error> {
                     ));
                 };
                 set.push((slot, url.to_string()));
+            }
+            // the credential keys are `ConfigFileSource`'s to read, check or refuse
+            for key in ConfigFileSource::KEYS
+                .iter()
+                .chain(&ConfigFileSource::REFUSED_KEYS)
+            {
+                table.remove(*key);
+            }
+            if let Some((key, _)) = table
+                .iter()
+                .find(|(key, _)| !setting_keys().contains(&key.get_ref().as_ref()))
+            {
+                let known: Vec<String> = setting_keys()
+                    .iter()
+                    .copied()
+                    .chain(ENDPOINTS.iter().map(|slot| slot.key()))
+                    .chain(ConfigFileSource::KEYS)
+                    .map(|k| format!("`{k}`"))
+                    .collect();
+                return Err(at(
+                    Some(key.span()),
+                    &format!(
+                        "unknown field `{}`, expected one of {}",
+                        key.get_ref(),
+                        known.join(", ")
+                    ),
+                ));
             }
             endpoints.insert(name.get_ref().to_string(), set);
         }

@@ -1,8 +1,8 @@
 //! `authctl`: log in once, then `authctl token` in scripts.
 //!
 //! Exit codes: 0 ok, 1 error, 2 usage, 3 login needed, 4 HTTP error from `api`.
-//! The command line is in [`cli`], each command in [`commands`], the profile in
-//! [`config`] and its objects in [`app`].
+//! The command line is in `cli`, each command in `commands`, the profile in
+//! `config` and its objects in `app`.
 
 use std::process::ExitCode;
 
