@@ -246,21 +246,12 @@ impl Home {
 /// Reads the config file once (its text and its metadata); a missing file is an empty
 /// config.
 pub(crate) fn load(path: &Path) -> Result<ConfigFile, Error> {
-    use std::io::Read;
-    let cannot = |e: std::io::Error| Error::config(format!("cannot read {}: {e}", path.display()));
-    let mut file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(ConfigFile {
-                path: path.to_owned(),
-                ..ConfigFile::default()
-            });
-        }
-        Err(e) => return Err(cannot(e)),
+    let Some((text, metadata)) = ConfigFileSource::read_file(path)? else {
+        return Ok(ConfigFile {
+            path: path.to_owned(),
+            ..ConfigFile::default()
+        });
     };
-    let metadata = file.metadata().map_err(cannot)?;
-    let mut text = String::new();
-    file.read_to_string(&mut text).map_err(cannot)?;
     let mut config = parse(text, path)?;
     config.metadata = Some(metadata);
     Ok(config)

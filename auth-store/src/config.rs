@@ -94,31 +94,47 @@ impl ConfigFileSource {
     /// assert_eq!(c, Default::default());
     /// ```
     pub fn load(path: impl Into<PathBuf>, profile: &str) -> Result<Self, Error> {
-        use std::io::Read;
         let path = path.into();
+        let Some((text, metadata)) = Self::read_file(&path)? else {
+            return Ok(ConfigFileSource {
+                path,
+                profile: profile.to_owned(),
+                credentials: Credentials::default(),
+            });
+        };
+        let source = Self::from_toml_str(&text, &path, profile)?;
+        source.check_private(&metadata)?;
+        Ok(source)
+    }
+
+    /// Reads a config file once: its text, and the metadata of the same open file for
+    /// [`ConfigFileSource::check_private`]. `None` when there is no file.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("config.toml");
+    /// assert!(auth_store::ConfigFileSource::read_file(&path).unwrap().is_none());
+    /// std::fs::write(&path, "[profiles.x]\n").unwrap();
+    /// let (text, _metadata) = auth_store::ConfigFileSource::read_file(&path).unwrap().unwrap();
+    /// assert_eq!(text, "[profiles.x]\n");
+    /// ```
+    pub fn read_file(path: &Path) -> Result<Option<(String, Metadata)>, Error> {
+        use std::io::Read;
         let cannot = |e: std::io::Error| {
             Error::config(format!(
                 "cannot read the config file {}: {e}",
                 path.display()
             ))
         };
-        let mut file = match std::fs::File::open(&path) {
+        let mut file = match std::fs::File::open(path) {
             Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(ConfigFileSource {
-                    path,
-                    profile: profile.to_owned(),
-                    credentials: Credentials::default(),
-                });
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(cannot(e)),
         };
         let metadata = file.metadata().map_err(cannot)?;
         let mut text = String::new();
         file.read_to_string(&mut text).map_err(cannot)?;
-        let source = Self::from_toml_str(&text, &path, profile)?;
-        source.check_private(&metadata)?;
-        Ok(source)
+        Ok(Some((text, metadata)))
     }
 
     /// Takes the credentials of `profile` from TOML `text`; `path` names it in messages.
