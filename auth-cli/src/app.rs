@@ -4,17 +4,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::{
-    AuthFlow, CredentialField, CredentialSource, Credentials, Error, FlowContext, HttpBackend,
-    HttpConfig, Interaction, Secret, TokenKey, TokenStore,
+    AuthFlow, CredentialField, Credentials, Error, FlowContext, HttpBackend, HttpConfig,
+    Interaction, Secret, TokenKey, TokenStore,
 };
 use auth_flows::oauth1::{OAuth1Flow, RsaKey, SigningBackend};
 use auth_flows::{
     AuthorizationCodeFlow, ClientCredentialsFlow, DeviceFlow, LoopbackConfig, PasswordFlow,
     Redirect, TokenManager,
 };
-use auth_store::{ChainSource, ConfigFileSource, EnvSource, ResolvedCredentials, StaticSource};
+use auth_store::{ChainSource, EnvSource, ResolvedCredentials, StaticSource};
 
-use crate::config::{FlowKind, Home, Profile, StoreKind};
+use crate::config::{ENDPOINTS, FlowKind, Home, Profile, StoreKind};
 
 /// Options of one invocation that shape the profile's objects.
 #[derive(Clone, Debug, Default)]
@@ -91,10 +91,7 @@ impl App {
         if with_keyring {
             chain = add_keyring_source(chain, &self.profile.name);
         }
-        match ConfigFileSource::load(&self.profile.config_path, &self.profile.name) {
-            Ok(config) => chain.with(config),
-            Err(e) => chain.with(Failing(e.to_string())),
-        }
+        chain.with(self.profile.credentials.clone())
     }
 
     /// All credentials, with where each came from.
@@ -117,19 +114,9 @@ impl App {
         ))?;
         let configured = &self.profile.provider;
         // explicit endpoints of the profile win over discovered ones
-        let e = &configured.endpoints;
-        let d = &mut discovered.endpoints;
-        for (mine, theirs) in [
-            (&e.authorize, &mut d.authorize),
-            (&e.device_authorization, &mut d.device_authorization),
-            (&e.revocation, &mut d.revocation),
-            (&e.introspection, &mut d.introspection),
-            (&e.userinfo, &mut d.userinfo),
-            (&e.jwt, &mut d.jwt),
-            (&e.api_base, &mut d.api_base),
-        ] {
-            if mine.is_some() {
-                theirs.clone_from(mine);
+        for slot in ENDPOINTS {
+            if let Some(mine) = slot.get(configured) {
+                discovered = slot.set(discovered, mine.as_str())?;
             }
         }
         if self.profile.config.client_auth.is_some() {
@@ -386,19 +373,6 @@ impl TokenStore for AutoStore {
             self.file.delete(key).await?
         };
         Ok(in_keyring || in_file)
-    }
-}
-
-/// A source standing for a config file that could not be read: it fails with the reason.
-struct Failing(String);
-
-#[async_trait::async_trait]
-impl CredentialSource for Failing {
-    fn name(&self) -> String {
-        "config".into()
-    }
-    async fn credentials(&self, _provider: &auth_core::Provider) -> Result<Credentials, Error> {
-        Err(Error::config(self.0.clone()))
     }
 }
 

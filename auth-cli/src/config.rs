@@ -1,17 +1,101 @@
-//! `config.toml`: profiles, and how a profile becomes a provider, a flow and a store.
+//! `config.toml`: read and checked once per command into one resolved [`Profile`]: its
+//! provider (presets, endpoints), flow, store, and the credentials of the file
+//! (`auth_store::ConfigFileSource`, the last source of the chain), after the
+//! file-permission check.
+//!
+//! The keys: the endpoint table [`ENDPOINTS`], the settings of [`ProfileConfig`], and the
+//! credential keys of `auth_store::ConfigFileSource` (`username`, `client_id`,
+//! `client_secret`; `password`, `app_id` and `app_secret` are refused).
+//!
+//! The module stays whole (about 600 lines, a third of them tests) because it is the one
+//! reader of the file: the keys, their checks and the resolution into a profile belong
+//! together.
 
 use std::collections::BTreeMap;
+use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 
-use auth_core::{ClientAuth, Endpoint, Error, Provider};
+use auth_core::{ClientAuth, Endpoint, Error, Provider, Url};
+use auth_store::ConfigFileSource;
 use serde::Deserialize;
+use toml::de::{DeTable, DeValue};
 
-/// The whole file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One endpoint a profile can set: a [`Provider`] endpoint, or the base URL that `api`
+/// joins relative paths to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Slot {
+    /// An endpoint of [`auth_core::Endpoints`] that [`Endpoint`] names.
+    Url(Endpoint),
+    /// `api_base_url`.
+    ApiBase,
+}
+
+/// The endpoint table: every endpoint key of a profile, in the order they are listed.
+/// Config keys, overrides of presets and discovery, and the `providers` listing all go
+/// through it.
+pub(crate) const ENDPOINTS: [Slot; 10] = [
+    Slot::Url(Endpoint::Authorize),
+    Slot::Url(Endpoint::Token),
+    Slot::Url(Endpoint::DeviceAuthorization),
+    Slot::Url(Endpoint::Revocation),
+    Slot::Url(Endpoint::Introspection),
+    Slot::Url(Endpoint::Userinfo),
+    Slot::Url(Endpoint::Jwt),
+    Slot::Url(Endpoint::RequestToken),
+    Slot::Url(Endpoint::AccessToken),
+    Slot::ApiBase,
+];
+
+impl Slot {
+    /// The profile key, e.g. `token_url`.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Slot::Url(which) => which.config_key(),
+            Slot::ApiBase => "api_base_url",
+        }
+    }
+
+    /// The provider's URL for this slot, if it has one.
+    pub(crate) fn get(self, provider: &Provider) -> Option<&Url> {
+        match self {
+            Slot::Url(which) => provider.endpoint(which).ok(),
+            Slot::ApiBase => provider.endpoints.api_base.as_ref(),
+        }
+    }
+
+    /// Sets this slot of `provider` from a URL string; a bad URL is a config error.
+    pub(crate) fn set(self, provider: Provider, url: &str) -> Result<Provider, Error> {
+        match self {
+            Slot::Url(which) => provider.with_endpoint(which, url),
+            Slot::ApiBase => {
+                let mut provider = provider;
+                provider.endpoints.api_base = Some(Url::parse(url).map_err(|e| {
+                    Error::config(format!("api_base_url is not a URL ({e}): {url:?}"))
+                })?);
+                Ok(provider)
+            }
+        }
+    }
+}
+
+/// The whole file, as read.
+#[derive(Debug, Default)]
 pub(crate) struct ConfigFile {
-    #[serde(default)]
+    /// Where it was read from (or would be: a missing file is an empty config).
+    pub(crate) path: PathBuf,
+    /// Its text, which `auth_store::ConfigFileSource` takes the credentials from.
+    text: String,
+    /// The file's metadata, for the permission check; `None` when there is no file.
+    metadata: Option<Metadata>,
+    /// The `[profiles.NAME]` tables.
     pub(crate) profiles: BTreeMap<String, ProfileConfig>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Document {
+    #[serde(default)]
+    profiles: BTreeMap<String, ProfileConfig>,
 }
 
 /// How a token is obtained.
@@ -67,38 +151,20 @@ pub(crate) enum StoreKind {
     Memory,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum ClientAuthConfig {
-    Basic,
-    Body,
-    None,
-}
-
-/// One `[profiles.NAME]` table. Every key is parsed here so that unknown keys and bad
-/// values are reported with their line; the credential keys (`username`, `client_id`,
-/// `client_secret`) are read by `auth_store::ConfigFileSource`, and the OAuth 1 keys
-/// (`signature_method`, `signature_placement`, `rsa_key_file`) are validated but not yet
-/// used by authctl.
+/// The settings of one `[profiles.NAME]` table. Every key of the table is checked so that
+/// unknown keys and bad values are reported with their line: the settings here, the
+/// endpoint keys of [`ENDPOINTS`], and the credential keys, which
+/// `auth_store::ConfigFileSource` reads, checks or refuses from the same text. [`parse`]
+/// takes the last two out of the table before serde reads the rest.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[allow(dead_code)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProfileConfig {
     pub(crate) provider: Option<String>,
     pub(crate) issuer: Option<String>,
-    pub(crate) authorize_url: Option<String>,
-    pub(crate) token_url: Option<String>,
-    pub(crate) device_authorization_url: Option<String>,
-    pub(crate) revocation_url: Option<String>,
-    pub(crate) introspection_url: Option<String>,
-    pub(crate) userinfo_url: Option<String>,
-    pub(crate) jwt_url: Option<String>,
-    pub(crate) api_base_url: Option<String>,
-    pub(crate) request_token_url: Option<String>,
-    pub(crate) access_token_url: Option<String>,
-    pub(crate) client_id: Option<String>,
-    pub(crate) client_secret: Option<String>,
-    pub(crate) client_auth: Option<ClientAuthConfig>,
+    /// The endpoint keys the table sets, in [`ENDPOINTS`] order.
+    #[serde(skip)]
+    pub(crate) endpoints: Vec<(Slot, String)>,
+    pub(crate) client_auth: Option<ClientAuth>,
     pub(crate) flow: Option<FlowKind>,
     pub(crate) scopes: Option<Vec<String>>,
     pub(crate) redirect_port: Option<u16>,
@@ -110,7 +176,36 @@ pub(crate) struct ProfileConfig {
     pub(crate) signature_method: Option<String>,
     pub(crate) signature_placement: Option<String>,
     pub(crate) rsa_key_file: Option<PathBuf>,
-    pub(crate) username: Option<String>,
+}
+
+/// The keys [`ProfileConfig`] reads itself, as serde's derive names them.
+fn setting_keys() -> &'static [&'static str] {
+    use serde::de::{Error as _, Visitor, value::Error as Stop};
+    /// A deserializer that only notes the field names of the struct it is asked for.
+    struct FieldNames(&'static [&'static str]);
+    impl<'de> serde::Deserializer<'de> for &mut FieldNames {
+        type Error = Stop;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+            Err(Stop::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Stop> {
+            self.0 = fields;
+            Err(Stop::custom("noted"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut names = FieldNames(&[]);
+    let _ = ProfileConfig::deserialize(&mut names);
+    names.0
 }
 
 /// Where authctl keeps things.
@@ -148,29 +243,91 @@ impl Home {
     }
 }
 
-/// Reads and checks the config file; a missing file is an empty config.
+/// Reads the config file once (its text and its metadata); a missing file is an empty
+/// config.
 pub(crate) fn load(path: &Path) -> Result<ConfigFile, Error> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
-        Err(e) => {
-            return Err(Error::config(format!(
-                "cannot read {}: {e}",
-                path.display()
-            )));
-        }
+    let Some((text, metadata)) = ConfigFileSource::read_file(path)? else {
+        return Ok(ConfigFile {
+            path: path.to_owned(),
+            ..ConfigFile::default()
+        });
     };
-    parse(&text, path)
+    let mut config = parse(text, path)?;
+    config.metadata = Some(metadata);
+    Ok(config)
 }
 
 /// Parses config text; errors name the file, the line and the key.
-pub(crate) fn parse(text: &str, path: &Path) -> Result<ConfigFile, Error> {
-    toml::from_str::<ConfigFile>(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+pub(crate) fn parse(text: String, path: &Path) -> Result<ConfigFile, Error> {
+    let at = |span: Option<std::ops::Range<usize>>, message: &str| {
+        let line = span.map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
         let at = line.map(|l| format!(", line {l}")).unwrap_or_default();
-        Error::config(format!("{}{at}: {}", path.display(), e.message().trim()))
+        Error::config(format!("{}{at}: {}", path.display(), message.trim()))
+    };
+    let toml_error = |e: toml::de::Error| at(e.span(), e.message());
+    let mut root = DeTable::parse(&text).map_err(toml_error)?;
+    let mut endpoints = BTreeMap::new();
+    if let Some(profiles) = root.get_mut().get_mut("profiles")
+        && let DeValue::Table(profiles) = profiles.get_mut()
+    {
+        for (name, table) in profiles.iter_mut() {
+            // anything but a table is the Document's error to report
+            let DeValue::Table(table) = table.get_mut() else {
+                continue;
+            };
+            let mut set = Vec::new();
+            for slot in ENDPOINTS {
+                let Some(value) = table.remove(slot.key()) else {
+                    continue;
+                };
+                let DeValue::String(url) = value.get_ref() else {
+                    return Err(at(
+                        Some(value.span()),
+                        &format!("`{}` must be a URL in quotes", slot.key()),
+                    ));
+                };
+                set.push((slot, url.to_string()));
+            }
+            // the credential keys are `ConfigFileSource`'s to read, check or refuse
+            for key in ConfigFileSource::KEYS
+                .iter()
+                .chain(&ConfigFileSource::REFUSED_KEYS)
+            {
+                table.remove(*key);
+            }
+            if let Some((key, _)) = table
+                .iter()
+                .find(|(key, _)| !setting_keys().contains(&key.get_ref().as_ref()))
+            {
+                let known: Vec<String> = setting_keys()
+                    .iter()
+                    .copied()
+                    .chain(ENDPOINTS.iter().map(|slot| slot.key()))
+                    .chain(ConfigFileSource::KEYS)
+                    .map(|k| format!("`{k}`"))
+                    .collect();
+                return Err(at(
+                    Some(key.span()),
+                    &format!(
+                        "unknown field `{}`, expected one of {}",
+                        key.get_ref(),
+                        known.join(", ")
+                    ),
+                ));
+            }
+            endpoints.insert(name.get_ref().to_string(), set);
+        }
+    }
+    let doc = Document::deserialize(toml::de::Deserializer::from(root)).map_err(toml_error)?;
+    let mut profiles = doc.profiles;
+    for (name, profile) in &mut profiles {
+        profile.endpoints = endpoints.remove(name).unwrap_or_default();
+    }
+    Ok(ConfigFile {
+        path: path.to_owned(),
+        text,
+        metadata: None,
+        profiles,
     })
 }
 
@@ -187,6 +344,8 @@ pub(crate) struct Profile {
     pub(crate) config_path: PathBuf,
     /// Set when the provider still needs discovery from this issuer.
     pub(crate) issuer: Option<String>,
+    /// The credentials of the profile's table: the last source of the chain.
+    pub(crate) credentials: ConfigFileSource,
 }
 
 /// Picks the profile: the flag, else `$AUTHCTL_PROFILE`, else `default`.
@@ -200,8 +359,10 @@ pub(crate) fn profile_name(flag: Option<&str>) -> String {
         .unwrap_or_else(|| "default".to_owned())
 }
 
-/// Turns a profile table (or a bare preset name) into a [`Profile`].
-pub(crate) fn resolve(file: &ConfigFile, name: &str, config_path: &Path) -> Result<Profile, Error> {
+/// Turns a profile table (or a bare preset name) into a [`Profile`]: its provider, and
+/// its credentials after the check that a file holding a secret is private.
+pub(crate) fn resolve(file: &ConfigFile, name: &str) -> Result<Profile, Error> {
+    let config_path = &file.path;
     let config = match (file.profiles.get(name), auth_flows::preset(name)) {
         (Some(c), _) => c.clone(),
         (None, Some(_)) => ProfileConfig::default(),
@@ -214,6 +375,10 @@ pub(crate) fn resolve(file: &ConfigFile, name: &str, config_path: &Path) -> Resu
             )));
         }
     };
+    let credentials = ConfigFileSource::from_toml_str(&file.text, config_path, name)?;
+    if let Some(metadata) = &file.metadata {
+        credentials.check_private(metadata)?;
+    }
     let preset_name = config
         .provider
         .clone()
@@ -233,41 +398,13 @@ pub(crate) fn resolve(file: &ConfigFile, name: &str, config_path: &Path) -> Resu
         .map(|p| p.provider.clone())
         .unwrap_or_else(|| Provider::new(name));
     provider.name = name.to_owned();
-    let endpoints = [
-        (Endpoint::Authorize, &config.authorize_url),
-        (Endpoint::Token, &config.token_url),
-        (
-            Endpoint::DeviceAuthorization,
-            &config.device_authorization_url,
-        ),
-        (Endpoint::Revocation, &config.revocation_url),
-        (Endpoint::Introspection, &config.introspection_url),
-        (Endpoint::Userinfo, &config.userinfo_url),
-        (Endpoint::Jwt, &config.jwt_url),
-        (Endpoint::RequestToken, &config.request_token_url),
-        (Endpoint::AccessToken, &config.access_token_url),
-    ];
-    for (which, value) in endpoints {
-        if let Some(url) = value {
-            provider = provider.with_endpoint(which, url).map_err(|e| {
-                Error::config(format!("{}: profile `{name}`: {e}", config_path.display()))
-            })?;
-        }
-    }
-    if let Some(base) = &config.api_base_url {
-        provider.endpoints.api_base = Some(url::Url::parse(base).map_err(|e| {
-            Error::config(format!(
-                "{}: profile `{name}`: api_base_url is not a URL ({e}): {base:?}",
-                config_path.display()
-            ))
-        })?);
+    for (slot, url) in &config.endpoints {
+        provider = slot.set(provider, url).map_err(|e| {
+            Error::config(format!("{}: profile `{name}`: {e}", config_path.display()))
+        })?;
     }
     if let Some(auth) = config.client_auth {
-        provider.client_auth = match auth {
-            ClientAuthConfig::Basic => ClientAuth::Basic,
-            ClientAuthConfig::Body => ClientAuth::Body,
-            ClientAuthConfig::None => ClientAuth::None,
-        };
+        provider.client_auth = auth;
     }
     if let Some(scopes) = &config.scopes {
         provider.default_scopes.clone_from(scopes);
@@ -310,8 +447,9 @@ pub(crate) fn resolve(file: &ConfigFile, name: &str, config_path: &Path) -> Resu
         flow,
         provider,
         config,
-        config_path: config_path.to_owned(),
+        config_path: config_path.clone(),
         issuer,
+        credentials,
     })
 }
 
@@ -325,7 +463,11 @@ mod tests {
     use super::*;
 
     fn parse_str(text: &str) -> Result<ConfigFile, Error> {
-        parse(text, Path::new("config.toml"))
+        parse(text.to_owned(), Path::new("config.toml"))
+    }
+
+    fn resolve_str(text: &str, name: &str) -> Result<Profile, Error> {
+        resolve(&parse_str(text)?, name)
     }
 
     #[test]
@@ -345,12 +487,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("line 2"), "{err}");
+        let err = parse_str("[profiles.a]\nprovider = \"github\"\n\ntoken_url = 5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 4") && err.contains("`token_url`"),
+            "{err}"
+        );
+        let err = parse_str("[profiles.a]\nclient_auth = \"secret\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2") && err.contains("basic"), "{err}");
     }
 
     #[test]
     fn presets_work_without_config_and_can_be_overridden() {
         let empty = ConfigFile::default();
-        let p = resolve(&empty, "inaturalist", Path::new("c.toml")).unwrap();
+        let p = resolve(&empty, "inaturalist").unwrap();
         assert_eq!(p.flow, FlowKind::Pkce);
         assert!(p.jwt);
         assert_eq!(p.env_prefix, "INAT_");
@@ -358,7 +511,7 @@ mod tests {
             "[profiles.work]\nprovider = \"gitlab\"\ntoken_url = \"https://git.example.com/oauth/token\"\nflow = \"device\"\n",
         )
         .unwrap();
-        let p = resolve(&file, "work", Path::new("c.toml")).unwrap();
+        let p = resolve(&file, "work").unwrap();
         assert_eq!(
             p.provider.endpoints.token.as_ref().unwrap().as_str(),
             "https://git.example.com/oauth/token"
@@ -366,17 +519,87 @@ mod tests {
         assert_eq!(p.provider.name, "work");
         assert_eq!(p.env_prefix, "WORK_");
         assert!(
-            resolve(&empty, "default", Path::new("c.toml"))
+            resolve(&empty, "default")
                 .unwrap_err()
                 .to_string()
                 .contains("no profile `default`")
         );
         let file = parse_str("[profiles.x]\nprovider = \"nope\"\n").unwrap();
         assert!(
-            resolve(&file, "x", Path::new("c.toml"))
+            resolve(&file, "x")
                 .unwrap_err()
                 .to_string()
                 .contains("not built in")
         );
+    }
+
+    #[test]
+    fn every_endpoint_of_the_table_is_a_key_that_sets_its_slot() {
+        let mut text = String::from("[profiles.all]\nclient_auth = \"body\"\n");
+        for (i, slot) in ENDPOINTS.iter().enumerate() {
+            text.push_str(&format!("{} = \"https://e{i}.example/\"\n", slot.key()));
+        }
+        let p = resolve_str(&text, "all").unwrap();
+        for (i, slot) in ENDPOINTS.iter().enumerate() {
+            assert_eq!(
+                slot.get(&p.provider).map(Url::as_str),
+                Some(format!("https://e{i}.example/").as_str()),
+                "{}",
+                slot.key()
+            );
+        }
+        assert_eq!(p.provider.client_auth, ClientAuth::Body);
+        let err = resolve_str(
+            "[profiles.x]\ntoken_url = \"https://a.example/t\"\napi_base_url = \"nope\"\n",
+            "x",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("profile `x`") && err.contains("api_base_url"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn credential_keys_are_the_ones_of_the_credential_reader() {
+        for key in ConfigFileSource::KEYS {
+            let text =
+                format!("[profiles.x]\ntoken_url = \"https://a.example/t\"\n{key} = \"v\"\n");
+            assert!(resolve_str(&text, "x").is_ok(), "{key}");
+        }
+        for key in ConfigFileSource::REFUSED_KEYS {
+            // refused in any profile, by the credential reader (not as an unknown key)
+            let text = format!(
+                "[profiles.x]\ntoken_url = \"https://a.example/t\"\n[profiles.y]\n{key} = \"SECRET\"\n"
+            );
+            let err = resolve_str(&text, "x").unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("`{key}`")) && err.contains("refused"),
+                "{err}"
+            );
+            assert!(!err.contains("SECRET"), "{err}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_shared_file_holding_a_secret_is_refused_when_read() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "[profiles.x]\ntoken_url = \"https://a.example/t\"\nclient_secret = \"cs\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let file = load(&path).unwrap();
+        let err = resolve(&file, "x").unwrap_err().to_string();
+        assert!(err.contains("chmod 600") && err.contains("0644"), "{err}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let p = resolve(&load(&path).unwrap(), "x").unwrap();
+        assert!(format!("{p:?}").contains("ConfigFileSource"));
+        assert!(!format!("{p:?}").contains("\"cs\""));
     }
 }

@@ -1,6 +1,7 @@
 //! [`ConfigFileSource`]: credentials from a profile table of a TOML config file.
 
 use std::collections::BTreeMap;
+use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 
 use auth_core::{CredentialSource, Credentials, Error, Provider, Secret, async_trait};
@@ -10,24 +11,17 @@ use toml::{Spanned, Value};
 use crate::perms::{describe_mode, shared_mode};
 use crate::sanitize::shell_quote;
 
-/// The keys read from a profile table, with the field each fills. `app_id` and
-/// `app_secret` are accepted as the iNaturalist names of `client_id` and `client_secret`.
-const KEYS: [(&str, Field); 6] = [
-    ("username", Field::Username),
-    ("password", Field::Password),
-    ("client_id", Field::ClientId),
-    ("app_id", Field::ClientId),
-    ("client_secret", Field::ClientSecret),
-    ("app_secret", Field::ClientSecret),
+/// Keys that look like credentials but are refused, with what to do instead. A password
+/// is never kept in a config file; `app_id` and `app_secret` are one provider's names,
+/// which its preset maps in the environment, not here.
+const REFUSED: [(&str, &str); 3] = [
+    (
+        "password",
+        "a password is not read from a config file; keep it in the environment or the keyring",
+    ),
+    ("app_id", "the key is `client_id`"),
+    ("app_secret", "the key is `client_secret`"),
 ];
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Field {
-    Username,
-    Password,
-    ClientId,
-    ClientSecret,
-}
 
 #[derive(Deserialize)]
 struct Document {
@@ -36,14 +30,17 @@ struct Document {
 }
 
 /// Credentials from the `[profiles.NAME]` table of a TOML file: the keys `username`,
-/// `password`, `client_id` (or `app_id`) and `client_secret` (or `app_secret`). Other
-/// keys of the table are the config's business and are ignored here.
+/// `client_id` and `client_secret` ([`ConfigFileSource::KEYS`]). Other keys of the table
+/// are the config's business and are ignored here, except the credential-like keys
+/// [`ConfigFileSource::REFUSED_KEYS`]: `password` (a password never sits in a config
+/// file) and `app_id` / `app_secret` (spelled `client_id` / `client_secret` here), which
+/// are errors in every profile of the file.
 ///
-/// Secrets in a config file are discouraged (the environment or the keyring are
-/// better), and a file that holds a `password` or client secret must be private: on
-/// Unix, [`ConfigFileSource::load`] refuses it when its group or other users may read it,
-/// and says which `chmod` to run. Errors name the file, the key and the line, never a
-/// value.
+/// A client secret in a config file is discouraged (the environment or the keyring are
+/// better), and a file that holds one must be private: on Unix,
+/// [`ConfigFileSource::check_private`] (which [`ConfigFileSource::load`] runs) refuses it
+/// when its group or other users may read it, and says which `chmod` to run. Errors name
+/// the file, the key and the line, never a value.
 ///
 /// ```
 /// use auth_core::{CredentialSource, Provider};
@@ -67,8 +64,27 @@ pub struct ConfigFileSource {
 }
 
 impl ConfigFileSource {
-    /// Reads `path` and takes the credentials of `profile`. A missing file, or a file
-    /// without that profile, gives a source with no credentials.
+    /// The keys read from a profile table: the user name, the client id and the client
+    /// secret. Empty strings count as unset.
+    ///
+    /// ```
+    /// assert!(auth_store::ConfigFileSource::KEYS.contains(&"client_secret"));
+    /// ```
+    pub const KEYS: [&'static str; 3] = ["username", "client_id", "client_secret"];
+
+    /// Credential-like keys that are errors in any profile table of the file: `password`,
+    /// `app_id` and `app_secret`.
+    ///
+    /// ```
+    /// let text = "[profiles.other]\npassword = \"pw\"\n";
+    /// assert!(auth_store::ConfigFileSource::REFUSED_KEYS.contains(&"password"));
+    /// assert!(auth_store::ConfigFileSource::from_toml_str(text, "c.toml", "x").is_err());
+    /// ```
+    pub const REFUSED_KEYS: [&'static str; 3] = [REFUSED[0].0, REFUSED[1].0, REFUSED[2].0];
+
+    /// Reads `path` once, takes the credentials of `profile`, and checks that the file is
+    /// private when they hold a secret ([`ConfigFileSource::check_private`]). A missing
+    /// file, or a file without that profile, gives a source with no credentials.
     ///
     /// ```
     /// use auth_core::{CredentialSource, Provider};
@@ -79,43 +95,52 @@ impl ConfigFileSource {
     /// ```
     pub fn load(path: impl Into<PathBuf>, profile: &str) -> Result<Self, Error> {
         let path = path.into();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(ConfigFileSource {
-                    path,
-                    profile: profile.to_owned(),
-                    credentials: Credentials::default(),
-                });
-            }
-            Err(e) => {
-                return Err(Error::config(format!(
-                    "cannot read the config file {}: {e}",
-                    path.display()
-                )));
-            }
+        let Some((text, metadata)) = Self::read_file(&path)? else {
+            return Ok(ConfigFileSource {
+                path,
+                profile: profile.to_owned(),
+                credentials: Credentials::default(),
+            });
         };
         let source = Self::from_toml_str(&text, &path, profile)?;
-        let has_secret =
-            source.credentials.password.is_some() || source.credentials.client_secret.is_some();
-        if has_secret {
-            let metadata = std::fs::metadata(&path)
-                .map_err(|e| Error::config(format!("cannot inspect {}: {e}", path.display())))?;
-            if let Some(mode) = shared_mode(&metadata) {
-                return Err(Error::config(format!(
-                    "{} holds a password or client secret for profile {profile} but is not \
-                     private ({}): run `chmod 600 {}`, or move the secret to the environment \
-                     or the keyring",
-                    path.display(),
-                    describe_mode(mode),
-                    shell_quote(&path.display().to_string())
-                )));
-            }
-        }
+        source.check_private(&metadata)?;
         Ok(source)
     }
 
+    /// Reads a config file once: its text, and the metadata of the same open file for
+    /// [`ConfigFileSource::check_private`]. `None` when there is no file.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("config.toml");
+    /// assert!(auth_store::ConfigFileSource::read_file(&path).unwrap().is_none());
+    /// std::fs::write(&path, "[profiles.x]\n").unwrap();
+    /// let (text, _metadata) = auth_store::ConfigFileSource::read_file(&path).unwrap().unwrap();
+    /// assert_eq!(text, "[profiles.x]\n");
+    /// ```
+    pub fn read_file(path: &Path) -> Result<Option<(String, Metadata)>, Error> {
+        use std::io::Read;
+        let cannot = |e: std::io::Error| {
+            Error::config(format!(
+                "cannot read the config file {}: {e}",
+                path.display()
+            ))
+        };
+        let mut file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(cannot(e)),
+        };
+        let metadata = file.metadata().map_err(cannot)?;
+        let mut text = String::new();
+        file.read_to_string(&mut text).map_err(cannot)?;
+        Ok(Some((text, metadata)))
+    }
+
     /// Takes the credentials of `profile` from TOML `text`; `path` names it in messages.
+    /// The credential keys of every profile are checked (strings, no refused key); only
+    /// those of `profile` are taken. No file is read or inspected: a caller that read
+    /// the file itself runs [`ConfigFileSource::check_private`] with its metadata.
     ///
     /// ```
     /// let err = auth_store::ConfigFileSource::from_toml_str(
@@ -147,45 +172,75 @@ impl ConfigFileSource {
             ))
         })?;
 
-        let mut credentials = Credentials::default();
-        let mut seen: Vec<(Field, &str)> = Vec::new();
-        if let Some(table) = doc.profiles.get(profile) {
-            for (key, field) in KEYS {
-                let Some(value) = table.get(key) else {
-                    continue;
-                };
-                let Value::String(s) = value.get_ref() else {
+        for (name, table) in &doc.profiles {
+            for (key, why) in REFUSED {
+                if let Some(value) = table.get(key) {
                     return Err(Error::config(format!(
-                        "{}: `{key}` in [profiles.{profile}] must be a string (in quotes)",
-                        at(Some(value.span()))
-                    )));
-                };
-                if let Some((_, other)) = seen.iter().find(|(f, _)| *f == field) {
-                    return Err(Error::config(format!(
-                        "{}: [profiles.{profile}] sets both `{other}` and `{key}`, which mean \
-                         the same; keep one",
+                        "{}: `{key}` in [profiles.{name}] is refused: {why}",
                         at(Some(value.span()))
                     )));
                 }
-                seen.push((field, key));
-                if s.is_empty() {
-                    continue;
-                }
-                match field {
-                    Field::Username => credentials.username = Some(s.clone()),
-                    Field::Password => credentials.password = Some(Secret::new(s.as_str())),
-                    Field::ClientId => credentials.client_id = Some(s.clone()),
-                    Field::ClientSecret => {
-                        credentials.client_secret = Some(Secret::new(s.as_str()));
-                    }
+            }
+            for key in Self::KEYS {
+                if let Some(value) = table.get(key)
+                    && !value.get_ref().is_str()
+                {
+                    return Err(Error::config(format!(
+                        "{}: `{key}` in [profiles.{name}] must be a string (in quotes)",
+                        at(Some(value.span()))
+                    )));
                 }
             }
         }
+
+        let value = |key: &str| {
+            doc.profiles
+                .get(profile)
+                .and_then(|table| table.get(key))
+                .and_then(|v| v.get_ref().as_str())
+                .filter(|s| !s.is_empty())
+        };
+        let credentials = Credentials {
+            username: value("username").map(str::to_owned),
+            password: None,
+            client_id: value("client_id").map(str::to_owned),
+            client_secret: value("client_secret").map(Secret::new),
+        };
         Ok(ConfigFileSource {
             path: path.to_owned(),
             profile: profile.to_owned(),
             credentials,
         })
+    }
+
+    /// Refuses a config file that holds a secret for this profile while its group or
+    /// other users may read it (Unix modes; always fine elsewhere), saying which `chmod`
+    /// to run. `metadata` is that of the file the text was read from.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("config.toml");
+    /// std::fs::write(&path, "[profiles.x]\nclient_id = \"id\"\n").unwrap();
+    /// let text = std::fs::read_to_string(&path).unwrap();
+    /// let source = auth_store::ConfigFileSource::from_toml_str(&text, &path, "x").unwrap();
+    /// // no secret in the profile: any mode is fine
+    /// source.check_private(&std::fs::metadata(&path).unwrap()).unwrap();
+    /// ```
+    pub fn check_private(&self, metadata: &Metadata) -> Result<(), Error> {
+        if self.credentials.client_secret.is_none() {
+            return Ok(());
+        }
+        match shared_mode(metadata) {
+            None => Ok(()),
+            Some(mode) => Err(Error::config(format!(
+                "{} holds a client secret for profile {} but is not private ({}): run \
+                 `chmod 600 {}`, or move the secret to the environment or the keyring",
+                self.path.display(),
+                self.profile,
+                describe_mode(mode),
+                shell_quote(&self.path.display().to_string())
+            ))),
+        }
     }
 
     /// The config file.
@@ -230,17 +285,17 @@ mod tests {
     }
 
     #[test]
-    fn reads_the_profile_table_and_its_aliases() {
+    fn reads_the_profile_table_and_nothing_of_other_profiles() {
         let text = r#"
 [profiles.inaturalist]
 username = "ana"
-app_id = "inat-app"
-app_secret = "inat-secret"
+client_id = "inat-app"
+client_secret = "inat-secret"
 scopes = ["read"]
 
 [profiles.work]
 client_id = "work-app"
-password = "work-pw"
+username = ""
 "#;
         let c = creds(text, "inaturalist").unwrap();
         assert_eq!(c.username.as_deref(), Some("ana"));
@@ -249,29 +304,50 @@ password = "work-pw"
             c.client_secret.as_ref().map(Secret::expose),
             Some("inat-secret")
         );
-        assert_eq!(
-            c.password, None,
-            "another profile's password must not leak in"
-        );
         let c = creds(text, "work").unwrap();
         assert_eq!(c.client_id.as_deref(), Some("work-app"));
+        assert_eq!(c.username, None, "an empty string is unset");
+        assert_eq!(
+            c.client_secret, None,
+            "another profile's secret must not leak in"
+        );
         assert_eq!(creds(text, "absent").unwrap(), Credentials::default());
         assert_eq!(creds("", "x").unwrap(), Credentials::default());
+    }
+
+    #[test]
+    fn passwords_and_provider_aliases_are_refused_in_every_profile() {
+        for (key, next) in [
+            ("password", "the environment or the keyring"),
+            ("app_id", "`client_id`"),
+            ("app_secret", "`client_secret`"),
+        ] {
+            let text = format!("[profiles.x]\n\n[profiles.other]\n{key} = \"SECRETVALUE\"\n");
+            let shown = creds(&text, "x").unwrap_err().to_string();
+            assert!(
+                shown.contains(&format!("`{key}`"))
+                    && shown.contains("[profiles.other]")
+                    && shown.contains("line 4")
+                    && shown.contains(next),
+                "{shown}"
+            );
+            assert!(!shown.contains("SECRETVALUE"), "{shown}");
+        }
     }
 
     #[test]
     fn errors_name_file_key_and_line_but_never_the_value() {
         let cases: &[(&str, &[&str])] = &[
             (
-                "[profiles.x]\nusername = \"ana\"\npassword = 12345\n",
-                &["`password`", "line 3", "config.toml", "string"],
+                "[profiles.x]\nusername = \"ana\"\nclient_secret = 12345\n",
+                &["`client_secret`", "line 3", "config.toml", "string"],
             ),
             (
-                "[profiles.x]\nclient_id = \"a\"\napp_id = \"b\"\n",
-                &["`client_id`", "`app_id`", "keep one", "line 3"],
+                "[profiles.y]\nusername = 12345\n",
+                &["`username`", "[profiles.y]", "line 2", "string"],
             ),
             (
-                "[profiles.x]\npassword = \"SECRETVALUE\nnext = 1\n",
+                "[profiles.x]\nclient_secret = \"SECRETVALUE\nnext = 1\n",
                 &["not valid TOML", "line 2"],
             ),
             (
@@ -279,7 +355,7 @@ password = "work-pw"
                 &["`profiles` must be a table", "line 1"],
             ),
             (
-                "[profiles]\npassword = \"SECRETVALUE\"\n",
+                "[profiles]\nclient_secret = \"SECRETVALUE\"\n",
                 &["`profiles` must be a table", "line 2"],
             ),
         ];
@@ -299,13 +375,10 @@ password = "work-pw"
 
     #[test]
     fn debug_never_shows_secrets() {
-        let text = "[profiles.x]\npassword = \"SECRETVALUE\"\nclient_secret = \"CS\"\n";
+        let text = "[profiles.x]\nusername = \"ana\"\nclient_secret = \"SECRETVALUE\"\n";
         let source = ConfigFileSource::from_toml_str(text, "c.toml", "x").unwrap();
         let shown = format!("{source:?}");
-        assert!(
-            !shown.contains("SECRETVALUE") && !shown.contains("\"CS\""),
-            "{shown}"
-        );
+        assert!(!shown.contains("SECRETVALUE"), "{shown}");
     }
 
     #[cfg(unix)]
@@ -314,21 +387,28 @@ password = "work-pw"
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
-        std::fs::write(&path, "[profiles.x]\npassword = \"pw\"\n").unwrap();
+        std::fs::write(&path, "[profiles.x]\nclient_secret = \"cs\"\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = ConfigFileSource::load(&path, "x").unwrap_err().to_string();
         assert!(
             err.contains(&format!("chmod 600 {}", path.display())) && err.contains("0644"),
             "{err}"
         );
+        // the same check, for a caller that read the file itself
+        let text = std::fs::read_to_string(&path).unwrap();
+        let source = ConfigFileSource::from_toml_str(&text, &path, "x").unwrap();
+        let metadata = std::fs::metadata(&path).unwrap();
+        assert!(source.check_private(&metadata).is_err());
+        // another profile of the same shared file, without secrets, is fine
+        assert!(ConfigFileSource::load(&path, "y").is_ok());
         // a profile without secrets in the same shared file is fine
         std::fs::write(&path, "[profiles.x]\nclient_id = \"id\"\n").unwrap();
         assert!(ConfigFileSource::load(&path, "x").is_ok());
         // and a private file with secrets is fine
-        std::fs::write(&path, "[profiles.x]\npassword = \"pw\"\n").unwrap();
+        std::fs::write(&path, "[profiles.x]\nclient_secret = \"cs\"\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         let source = ConfigFileSource::load(&path, "x").unwrap();
         let c = pollster::block_on(source.credentials(&Provider::new("x"))).unwrap();
-        assert_eq!(c.password.as_ref().map(Secret::expose), Some("pw"));
+        assert_eq!(c.client_secret.as_ref().map(Secret::expose), Some("cs"));
     }
 }

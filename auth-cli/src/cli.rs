@@ -1,0 +1,188 @@
+//! The command line: global options, commands and their flags, with every `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{FlowKind, StoreKind};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "authctl",
+    version,
+    about = "Get, keep and use OAuth tokens: log in once, then `authctl token` in scripts",
+    after_help = "Examples:\n  authctl login --profile inaturalist\n  curl -H \"Authorization: Bearer $(authctl token --profile inaturalist)\" https://api.inaturalist.org/v1/users/me\n  authctl api --profile inaturalist /users/me\n\nExit codes: 0 ok, 1 error, 2 usage, 3 login needed, 4 HTTP error from `api`."
+)]
+pub(crate) struct Cli {
+    /// The profile: a [profiles.NAME] table of config.toml, or a built-in provider.
+    #[arg(long, global = true, env = "AUTHCTL_PROFILE")]
+    pub(crate) profile: Option<String>,
+    /// The config file (default: $AUTHCTL_HOME/config.toml or the platform config folder).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Where tokens are kept, overriding the profile's `store`.
+    #[arg(long, global = true, value_enum)]
+    pub(crate) store: Option<StoreKind>,
+    /// Print data as JSON.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// Say more on stderr (where credentials came from, which store).
+    #[arg(short, long, global = true)]
+    pub(crate) verbose: bool,
+    /// Say nothing on stderr but errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Run the profile's flow and store the token.
+    #[command(
+        after_help = "Examples:\n  authctl login --profile inaturalist\n  authctl login --profile github --flow device\n  printf %s \"$PW\" | authctl login --flow password --username ana --password-stdin"
+    )]
+    Login(LoginArgs),
+    /// Print a valid access token (the JWT for iNaturalist) on stdout.
+    #[command(
+        after_help = "Never opens a browser: exits 3 when a person must log in.\n\nExamples:\n  TOKEN=$(authctl token --profile inaturalist)\n  authctl token --min-valid 600"
+    )]
+    Token(TokenArgs),
+    /// Show the profile, its token and where its credentials come from (never a secret).
+    #[command(
+        after_help = "Examples:\n  authctl status --profile inaturalist\n  authctl status --json | jq .token.expires_at"
+    )]
+    Status,
+    /// Delete the profile's stored token.
+    #[command(
+        after_help = "Examples:\n  authctl logout --profile github\n  authctl logout --revoke"
+    )]
+    Logout(LogoutArgs),
+    /// Send an authorized request; the body goes to stdout.
+    #[command(
+        after_help = "A URL starting with / is joined to the profile's api_base_url.\n\nExamples:\n  authctl api --profile inaturalist /users/me\n  authctl api -X POST /things --json-body '{\"name\":\"x\"}'\n  authctl api -H 'Accept: text/csv' https://api.example.com/export"
+    )]
+    Api(ApiArgs),
+    /// Keep the profile's credentials in the system keyring.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  authctl credentials set --profile inaturalist --username ana --password-stdin\n  authctl credentials show --profile inaturalist"
+    )]
+    Credentials(CredentialsCommand),
+    /// List the built-in providers and their endpoints.
+    #[command(
+        after_help = "Examples:\n  authctl providers\n  authctl providers --json | jq '.[].name'"
+    )]
+    Providers,
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  authctl completions bash > ~/.local/share/bash-completion/completions/authctl"
+    )]
+    Completions(CompletionsArgs),
+}
+
+// The flag structs carry no doc comment of their own: the command's doc above is its
+// `--help` text.
+
+#[derive(Args, Debug)]
+pub(crate) struct LoginArgs {
+    /// The flow, overriding the profile's.
+    #[arg(long, value_enum)]
+    pub(crate) flow: Option<FlowKind>,
+    /// Print the URL instead of opening a browser.
+    #[arg(long)]
+    pub(crate) no_browser: bool,
+    /// The loopback port (0: any free port).
+    #[arg(long)]
+    pub(crate) port: Option<u16>,
+    /// How long to wait for the browser or the device approval, in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub(crate) timeout: Option<u64>,
+    /// A scope to request (repeatable), overriding the profile's.
+    #[arg(long = "scope", value_name = "S")]
+    pub(crate) scopes: Vec<String>,
+    /// The user name for the password flow.
+    #[arg(long)]
+    pub(crate) username: Option<String>,
+    /// Read the password from the first line of stdin.
+    #[arg(long)]
+    pub(crate) password_stdin: bool,
+    /// Paste the code or verifier the provider shows instead of using the loopback
+    /// server (OAuth 2: the same as --flow oob; OAuth 1: oauth_callback=oob).
+    #[arg(long)]
+    pub(crate) oob: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct TokenArgs {
+    /// Renew the token now, whatever its expiry.
+    #[arg(long)]
+    pub(crate) refresh: bool,
+    /// Renew when the token expires within this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub(crate) min_valid: u64,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct LogoutArgs {
+    /// Revoke the token at the provider first (when it has a revocation endpoint).
+    #[arg(long)]
+    pub(crate) revoke: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ApiArgs {
+    /// The URL, or a path joined to api_base_url.
+    pub(crate) url: String,
+    /// The method.
+    #[arg(short = 'X', long = "request", default_value = "GET")]
+    pub(crate) method: String,
+    /// A header, `Name: value` (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    pub(crate) headers: Vec<String>,
+    /// A request body (form data or text).
+    #[arg(short = 'd', long = "data", conflicts_with = "json_body")]
+    pub(crate) data: Option<String>,
+    /// A JSON request body (sets Content-Type).
+    #[arg(long)]
+    pub(crate) json_body: Option<String>,
+    /// Print the status line and headers on stdout before the body.
+    #[arg(short, long)]
+    pub(crate) include: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    pub(crate) shell: clap_complete::Shell,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum CredentialsCommand {
+    /// Store credentials in the keyring (secrets only from stdin or a hidden prompt).
+    #[command(
+        after_help = "Example:\n  printf %s \"$SECRET\" | authctl credentials set --profile inaturalist --app-id 123 --app-secret-stdin"
+    )]
+    Set {
+        /// The user name.
+        #[arg(long)]
+        username: Option<String>,
+        /// The client id (iNaturalist: app id).
+        #[arg(long)]
+        app_id: Option<String>,
+        /// Read the client secret from stdin.
+        #[arg(long)]
+        app_secret_stdin: bool,
+        /// Read the password from stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Show which credentials are set and where from (never the values).
+    #[command(
+        after_help = "Examples:\n  authctl credentials show --profile inaturalist\n  authctl credentials show --json"
+    )]
+    Show,
+    /// Delete the keyring's credentials of the profile.
+    #[command(after_help = "Example:\n  authctl credentials delete --profile inaturalist")]
+    Delete,
+}

@@ -1,0 +1,139 @@
+//! `authctl api`: send an authorized request; the body goes to stdout, exit 4 unless the
+//! answer is 2xx.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use auth_core::{Credentials, Error, NoInteraction};
+
+use super::{app, login_hint};
+use crate::app::App;
+use crate::cli::{ApiArgs, Cli};
+use crate::config::FlowKind;
+
+/// Exit code when the server answers `api` with an HTTP error.
+const EXIT_HTTP: u8 = 4;
+
+pub(super) fn run(cli: &Cli, args: &ApiArgs) -> Result<ExitCode, Error> {
+    let ApiArgs {
+        url,
+        method,
+        headers,
+        data,
+        json_body,
+        include,
+    } = args;
+    let app = app(cli, Credentials::default())?;
+    let target = if url.starts_with('/') {
+        let base = app
+            .profile
+            .provider
+            .endpoints
+            .api_base
+            .as_ref()
+            .ok_or_else(|| {
+                Error::config(format!(
+                    "profile `{}` has no api_base_url to join {url} to: set it, or give a full URL",
+                    app.profile.name
+                ))
+            })?;
+        format!("{}{url}", base.as_str().trim_end_matches('/'))
+    } else {
+        url.to_owned()
+    };
+    let target = url::Url::parse(&target)
+        .map_err(|e| Error::config(format!("{target:?} is not a URL: {e}")))?;
+    let method = http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| Error::config(format!("{method:?} is not an HTTP method")))?;
+    let mut builder = http::Request::builder().method(method).uri(target.as_str());
+    for h in headers {
+        let (name, value) = h
+            .split_once(':')
+            .ok_or_else(|| Error::config(format!("header {h:?} is not `Name: value`")))?;
+        builder = builder.header(name.trim(), value.trim());
+    }
+    let body = match (data, json_body) {
+        (Some(d), _) => {
+            if !headers
+                .iter()
+                .any(|h| h.to_ascii_lowercase().starts_with("content-type"))
+            {
+                builder = builder.header("content-type", "application/x-www-form-urlencoded");
+            }
+            d.as_bytes().to_vec()
+        }
+        (None, Some(j)) => {
+            serde_json::from_str::<serde_json::Value>(j)
+                .map_err(|e| Error::config(format!("--json-body is not JSON: {e}")))?;
+            builder = builder.header("content-type", "application/json");
+            j.as_bytes().to_vec()
+        }
+        (None, None) => Vec::new(),
+    };
+    let request = builder
+        .body(body)
+        .map_err(|e| Error::config(format!("bad request: {e}")))?;
+    let response = if app.profile.flow == FlowKind::Oauth1 {
+        let token = pollster::block_on(app.store()?.load(&app.key()?))?.ok_or_else(|| {
+            Error::LoginRequired {
+                profile: app.profile.name.clone(),
+            }
+        })?;
+        let client = app.oauth1_client(&token)?;
+        pollster::block_on(client.send(request))?
+    } else {
+        oauth2_send(&app, request)?
+    };
+    print_response(cli, response, *include)
+}
+
+/// Sends an OAuth 2 request with the profile's token (refreshed, or obtained without a
+/// person, as needed).
+fn oauth2_send(
+    app: &App,
+    request: auth_core::HttpRequest,
+) -> Result<auth_core::HttpResponse, Error> {
+    let unattended = app.unattended_flow()?;
+    let hooks = Arc::new(NoInteraction {
+        profile: app.profile.name.clone(),
+    });
+    let manager = Arc::new(app.manager(hooks, unattended).map_err(|e| app.explain(e))?);
+    let client = auth_flows::AuthorizedClient::new(app.http()?, manager);
+    pollster::block_on(auth_core::HttpBackend::send(&client, request))
+        .map_err(|e| login_hint(app, e))
+}
+
+/// Writes the answer of `api`: the body on stdout, the status on stderr (or, with
+/// `--include`, the status line and headers on stdout first); exit 4 unless 2xx.
+fn print_response(
+    cli: &Cli,
+    response: auth_core::HttpResponse,
+    include: bool,
+) -> Result<ExitCode, Error> {
+    let status = response.status();
+    let mut out = std::io::stdout().lock();
+    let write = |out: &mut std::io::StdoutLock<'_>, bytes: &[u8]| {
+        out.write_all(bytes)
+            .map_err(|e| Error::Interaction(format!("stdout: {e}")))
+    };
+    if include {
+        write(&mut out, format!("HTTP/1.1 {status}\n").as_bytes())?;
+        for (name, value) in response.headers() {
+            write(
+                &mut out,
+                format!("{name}: {}\n", value.to_str().unwrap_or("<binary>")).as_bytes(),
+            )?;
+        }
+        write(&mut out, b"\n")?;
+    } else if !cli.quiet {
+        eprintln!("HTTP {status}");
+    }
+    write(&mut out, response.body())?;
+    let _ = out.flush();
+    Ok(if status.is_success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_HTTP)
+    })
+}

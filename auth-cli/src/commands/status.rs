@@ -1,0 +1,107 @@
+//! `authctl status`: the profile, its token and where its credentials come from (never a
+//! secret).
+
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use auth_core::{Credentials, Error, TokenKind};
+
+use super::{app, expiry_phrase};
+use crate::cli::Cli;
+
+pub(super) fn run(cli: &Cli) -> Result<ExitCode, Error> {
+    let app = app(cli, Credentials::default())?;
+    let store = app.store()?;
+    let key = app.key()?;
+    let token = pollster::block_on(store.load(&key))?;
+    let resolved = app.credentials()?;
+    let now = SystemTime::now();
+    let origin = |f| resolved.origin(f).map(str::to_owned);
+    let p = &app.profile;
+    let token_json = token.as_ref().map(|t| {
+        serde_json::json!({
+            "kind": t.kind.name(),
+            "token_type": t.token_type,
+            "expires_at": t.expires_at.map(|e| humantime::format_rfc3339_seconds(e).to_string()),
+            "expires_in_seconds": t.expires_at.map(|e| match e.duration_since(now) { Ok(d) => d.as_secs() as i64, Err(a) => -(a.duration().as_secs() as i64) }),
+            "expired": t.is_expired(now, Duration::ZERO),
+            "refresh_token": t.refresh_token.is_some() || matches!(&t.kind, TokenKind::Jwt { source: Some(s) } if s.refresh_token.is_some()),
+            "renewable_without_login": auth_flows::renewable(t, now, auth_flows::DEFAULT_LEEWAY),
+            "scopes": t.scopes,
+        })
+    });
+    let report = serde_json::json!({
+        "profile": p.name,
+        "provider": p.config.provider.clone().unwrap_or_else(|| p.name.clone()),
+        "account": key.account,
+        "client_id": key.client_id,
+        "store": store.describe(),
+        "flow": p.flow.name(),
+        "jwt": p.jwt,
+        "token": token_json,
+        "credentials": {
+            "username": origin(auth_core::CredentialField::Username),
+            "password": origin(auth_core::CredentialField::Password),
+            "client_id": origin(auth_core::CredentialField::ClientId),
+            "client_secret": origin(auth_core::CredentialField::ClientSecret),
+        },
+        "keyring_unavailable": !resolved.unavailable.is_empty(),
+    });
+    if cli.json {
+        println!("{report:#}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("profile:    {}", p.name);
+    println!(
+        "provider:   {}",
+        report["provider"].as_str().unwrap_or_default()
+    );
+    println!("account:    {}", key.account);
+    println!(
+        "flow:       {}{}",
+        p.flow.name(),
+        if p.jwt { " (+ JWT exchange)" } else { "" }
+    );
+    println!("store:      {}", store.describe());
+    match &token {
+        None => println!(
+            "token:      none (run `authctl login --profile {}`)",
+            p.name
+        ),
+        Some(t) => {
+            let expiry = match t.expires_at {
+                Some(at) => format!(
+                    "{} ({})",
+                    humantime::format_rfc3339_seconds(at),
+                    expiry_phrase(t).unwrap_or_default()
+                ),
+                None => "unknown".into(),
+            };
+            println!("token:      {} , expires {expiry}", t.kind.name());
+            println!(
+                "refresh:    {}",
+                if report["token"]["renewable_without_login"] == true {
+                    "yes"
+                } else {
+                    "no"
+                }
+            );
+            if !t.scopes.is_empty() {
+                println!("scopes:     {}", t.scopes.join(" "));
+            }
+        }
+    }
+    for (label, field) in [
+        ("username", auth_core::CredentialField::Username),
+        ("password", auth_core::CredentialField::Password),
+        ("client id", auth_core::CredentialField::ClientId),
+        ("secret", auth_core::CredentialField::ClientSecret),
+    ] {
+        println!(
+            "{:<11} {}",
+            format!("{label}:"),
+            resolved.origin(field).unwrap_or("not set")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
