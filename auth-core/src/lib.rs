@@ -8,6 +8,8 @@
 //!   [`CredentialSource`] (in `auth-store`), [`AuthFlow`] (in `auth-flows`);
 //!
 //! The conformance suites every implementation runs live in the `auth-testkit` crate.
+//! [`auth_core::http`](crate::http) re-exports the `http` crate's request and response
+//! types, so `use auth_core::http;` is all the examples need.
 //!
 //! ```
 //! use std::time::{Duration, SystemTime};
@@ -37,7 +39,10 @@ pub use async_trait::async_trait;
 pub use credentials::Credentials;
 pub use error::{CredentialField, Error, OAuthError, Result, TransportErrorKind};
 pub use flow::{AuthFlow, DeviceCode, FlowContext, Interaction, NoInteraction};
-pub use http::{HttpBackend, HttpConfig, HttpRequest, HttpResponse, RequestKind};
+pub use http::{
+    AllowInsecureHttp, Hop, HopHook, HopHooks, HttpBackend, HttpConfig, HttpRequest,
+    HttpResponse, RequestKind,
+};
 pub use key::TokenKey;
 pub use provider::{BodyFormat, ClientAuth, Endpoint, Endpoints, Provider};
 pub use secret::Secret;
