@@ -104,6 +104,7 @@ pub(crate) fn with_requested_scopes(mut token: Token, requested: &[String]) -> T
 pub(crate) struct Adapter {
     http: Arc<dyn HttpBackend>,
     body_format: BodyFormat,
+    provider: Provider,
     last: Mutex<Option<RawResponse>>,
 }
 
@@ -124,6 +125,7 @@ impl Adapter {
         Adapter {
             http: Arc::clone(http),
             body_format: provider.body_format,
+            provider: provider.clone(),
             last: Mutex::new(None),
         }
     }
@@ -192,6 +194,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
     fn call(&'c self, mut request: oauth2::HttpRequest) -> Self::Future {
         Box::pin(async move {
             request.extensions_mut().insert(RequestKind::TokenEndpoint);
+            self.provider.mark_request(&mut request);
             if self.body_format == BodyFormat::Json {
                 form_to_json(&mut request);
             }

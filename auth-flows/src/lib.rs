@@ -58,7 +58,7 @@ mod terminal;
 #[cfg(feature = "authorization-code")]
 pub use authcode::{AuthorizationCodeFlow, OOB_REDIRECT_URI, Redirect, token_from_fragment};
 #[cfg(feature = "oauth2")]
-pub use authorized::AuthorizedClient;
+pub use authorized::{AuthorizedClient, BearerHook};
 #[cfg(feature = "device")]
 pub use device::DeviceFlow;
 #[cfg(feature = "client-credentials")]
