@@ -16,8 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use ::http::{
-    HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri, Version,
-    header,
+    HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri, Version, header,
 };
 
 use async_trait::async_trait;

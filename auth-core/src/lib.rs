@@ -40,8 +40,8 @@ pub use credentials::Credentials;
 pub use error::{CredentialField, Error, OAuthError, Result, TransportErrorKind};
 pub use flow::{AuthFlow, DeviceCode, FlowContext, Interaction, NoInteraction};
 pub use http::{
-    AllowInsecureHttp, Hop, HopHook, HopHooks, HttpBackend, HttpConfig, HttpRequest,
-    HttpResponse, RequestKind,
+    AllowInsecureHttp, Hop, HopHook, HopHooks, HttpBackend, HttpConfig, HttpRequest, HttpResponse,
+    RequestKind,
 };
 pub use key::TokenKey;
 pub use provider::{BodyFormat, ClientAuth, Endpoint, Endpoints, Provider};

@@ -67,8 +67,7 @@ impl HopHook for BearerHook {
             )
         })?;
         value.set_sensitive(true);
-        hop.headers_mut()
-            .insert(http::header::AUTHORIZATION, value);
+        hop.headers_mut().insert(http::header::AUTHORIZATION, value);
         Ok(())
     }
 }

@@ -48,7 +48,10 @@ mod oauth1_signing {
         let signer = Signer::new("dpf43f3p2l4k3l03", "kd94hf93k423kf44")
             .with_stored_token(&Token::oauth1("nnch734d00sl2jdk", "pfkkdhi9sl3r4s00"))
             .expect("a valid token");
-        Arc::new(SigningBackend::new(LoopbackHttp::with_config(config), signer))
+        Arc::new(SigningBackend::new(
+            LoopbackHttp::with_config(config),
+            signer,
+        ))
     }
 
     auth_testkit::http_backend_tests!(make);

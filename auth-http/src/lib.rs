@@ -215,5 +215,7 @@ pub type DefaultBackend = ReqwestBackend;
 /// ```
 #[cfg(any(feature = "ureq", feature = "reqwest"))]
 pub fn default_backend() -> Result<std::sync::Arc<dyn auth_core::HttpBackend>, Error> {
-    Ok(std::sync::Arc::new(DefaultBackend::new(HttpConfig::default())?))
+    Ok(std::sync::Arc::new(DefaultBackend::new(
+        HttpConfig::default(),
+    )?))
 }

@@ -29,8 +29,9 @@ mod ureq_with_own_agent {
             .http_status_as_error(true)
             .build()
             .into();
-        Arc::new(auth_http::UreqBackend::with_agent(agent, config).expect("the ureq backend builds"))
-            as Arc<dyn HttpBackend>
+        Arc::new(
+            auth_http::UreqBackend::with_agent(agent, config).expect("the ureq backend builds"),
+        ) as Arc<dyn HttpBackend>
     });
 }
 

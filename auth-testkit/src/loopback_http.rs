@@ -89,7 +89,11 @@ impl SentRequest {
 impl Default for LoopbackHttp {
     /// No redirect followed, no retry: each answer comes back as the server gave it.
     fn default() -> Self {
-        LoopbackHttp::with_config(HttpConfig::default().with_max_redirects(0).with_max_retries(0))
+        LoopbackHttp::with_config(
+            HttpConfig::default()
+                .with_max_redirects(0)
+                .with_max_retries(0),
+        )
     }
 }
 
@@ -217,8 +221,8 @@ fn exchange_over_tcp(ex: &Exchange<'_>) -> Result<HttpResponse, Error> {
             Err(e) => last = e,
         }
     }
-    let connect_kind = (last.kind() == std::io::ErrorKind::TimedOut)
-        .then_some(TransportErrorKind::ConnectTimeout);
+    let connect_kind =
+        (last.kind() == std::io::ErrorKind::TimedOut).then_some(TransportErrorKind::ConnectTimeout);
     let mut stream = connected.ok_or_else(|| io(connect_kind, last))?;
     stream
         .set_read_timeout(Some(config.read_timeout))

@@ -100,5 +100,4 @@ mod tests {
         c.push(b"abcd").unwrap();
         assert_eq!(c.finish(), b"abcd");
     }
-
 }

@@ -11,7 +11,6 @@ use url::Url;
 /// The longest transport error message kept (after scrubbing).
 const MAX_MESSAGE_CHARS: usize = 300;
 
-
 /// A [`Error::Transport`] for `url` whose message contains neither the URL's query,
 /// its password, nor the value of any request header.
 pub(crate) fn transport_error(
@@ -226,7 +225,6 @@ mod tests {
             Some(&self.0)
         }
     }
-
 }
 
 #[cfg(test)]

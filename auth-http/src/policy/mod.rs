@@ -33,10 +33,10 @@ use url::Url;
 pub use body::BodyCollector;
 #[cfg(any(feature = "ureq", feature = "reqwest"))]
 pub(crate) use errors::is_tls_failure;
-pub use errors::{chain_message, classify_chain, classify_io};
 #[cfg(feature = "ureq")]
 pub(crate) use errors::scrub;
 pub(crate) use errors::transport_error;
+pub use errors::{chain_message, classify_chain, classify_io};
 use redirect::{BODY_HEADERS, CROSS_ORIGIN_DROPPED, Redirect, next_hop};
 use retry::retry_wait;
 

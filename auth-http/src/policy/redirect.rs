@@ -87,7 +87,6 @@ pub(crate) fn next_hop(
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,7 +259,6 @@ mod tests {
             Redirect::Stop
         );
     }
-
 }
 
 #[cfg(test)]

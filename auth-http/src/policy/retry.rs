@@ -225,7 +225,6 @@ mod tests {
         });
         assert_eq!(retry_wait(api, &Method::GET, 0, &big, &config, now), None);
     }
-
 }
 
 #[cfg(test)]

@@ -210,4 +210,3 @@ pub fn user_agent(s: &Suite<'_>) {
         "the configured user_agent must be sent"
     );
 }
-

@@ -95,4 +95,3 @@ pub fn endless_body(s: &Suite<'_>) {
          wrote {sent} bytes of {OFFERED}"
     );
 }
-

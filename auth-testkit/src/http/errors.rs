@@ -119,4 +119,3 @@ pub fn tls_failure(s: &Suite<'_>) {
         describe(&result)
     );
 }
-

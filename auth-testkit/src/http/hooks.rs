@@ -269,5 +269,9 @@ pub fn hook_errors_and_insecure_urls_stop_the_call(s: &Suite<'_>) {
         "a URL left by a hook must pass the transport check, got {}",
         describe(&result)
     );
-    assert_eq!(server.connections(), 0, "nothing may be sent in either case");
+    assert_eq!(
+        server.connections(),
+        0,
+        "nothing may be sent in either case"
+    );
 }

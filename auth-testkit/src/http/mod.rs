@@ -59,8 +59,7 @@ pub mod cases {
         hooks_change_what_is_sent, hooks_run_on_every_hop_and_retry,
     };
     pub use super::redirects::{
-        redirect_limits, redirect_methods, redirects_and_credentials,
-        token_endpoint_not_redirected,
+        redirect_limits, redirect_methods, redirects_and_credentials, token_endpoint_not_redirected,
     };
     pub use super::retries::{
         no_retry_for_post_or_token, retry_after_dropped_connection, retry_bounds,

@@ -207,4 +207,3 @@ pub fn token_endpoint_not_redirected(s: &Suite<'_>) {
         "a token endpoint request must never follow a redirect"
     );
 }
-

@@ -200,4 +200,3 @@ pub fn retry_after_dropped_connection(s: &Suite<'_>) {
     );
     assert_eq!(server.connections(), 1, "a POST must never be retried");
 }
-

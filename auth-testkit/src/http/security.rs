@@ -2,8 +2,8 @@
 
 use std::net::TcpStream;
 
-use auth_core::{Error, HttpConfig};
 use auth_core::http::AllowInsecureHttp;
+use auth_core::{Error, HttpConfig};
 
 use super::server::{RawServer, read_request, respond};
 use super::{SECRET_CODE, Suite, describe, get, text};
@@ -73,4 +73,3 @@ pub fn insecure_http(s: &Suite<'_>) {
         );
     }
 }
-

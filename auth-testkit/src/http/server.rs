@@ -93,4 +93,3 @@ pub(crate) fn respond(stream: &mut TcpStream, status: u16, body: &str) {
     );
     let _ = stream.flush();
 }
-
