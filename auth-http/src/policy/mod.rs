@@ -299,7 +299,7 @@ impl<T: SendOnce> PolicyBackend<T> {
     /// # use std::time::Duration;
     /// # use auth_core::{Error, HttpConfig, HttpResponse};
     /// # use auth_http::policy::{Exchange, PolicyBackend, SendOnce};
-    /// # struct Never;
+    /// # #[derive(Debug)] struct Never;
     /// # impl SendOnce for Never {
     /// #     async fn send_once(&self, e: Exchange<'_>) -> Result<HttpResponse, Error> {
     /// #         Err(e.transport_error(auth_core::TransportErrorKind::ConnectionRefused, "no"))
