@@ -507,7 +507,7 @@ impl<'a> Hop<'a> {
 ///     }
 /// }
 ///
-/// let mut request = http::Request::get("https://api.example/x").body(Vec::new()).unwrap();
+/// let mut request = http::Request::get("https://api.example/x").body(Vec::<u8>::new()).unwrap();
 /// HopHooks::push(&mut request, Arc::new(ApiKey("k-123")));
 /// assert_eq!(HopHooks::of(&request).len(), 1);
 /// ```
@@ -545,7 +545,7 @@ impl HopHooks {
     /// impl HopHook for Nothing {
     ///     fn on_hop(&self, _: &mut Hop<'_>) -> Result<(), Error> { Ok(()) }
     /// }
-    /// let mut request = http::Request::get("https://a.example/").body(Vec::new()).unwrap();
+    /// let mut request = http::Request::get("https://a.example/").body(Vec::<u8>::new()).unwrap();
     /// HopHooks::push(&mut request, Arc::new(Nothing));
     /// HopHooks::push(&mut request, Arc::new(Nothing));
     /// assert_eq!(HopHooks::of(&request).len(), 2);
