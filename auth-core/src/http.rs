@@ -1,6 +1,9 @@
 //! The [`HttpBackend`] trait, the transport rules every backend follows, and the
 //! vocabulary of per-hop hooks ([`HopHook`], [`Hop`], [`HopHooks`]).
 //!
+//! The module stays whole (about 700 lines, half of them doc examples): it is the one
+//! place that states the `HttpBackend` contract, and every item here is part of it.
+//!
 //! The `http` crate's request and response types are re-exported here, so
 //! `use auth_core::http;` is enough to build requests:
 //!
