@@ -34,11 +34,12 @@ pub(crate) struct App {
 }
 
 impl App {
-    /// The transport, with the profile's `insecure_http`.
+    /// The transport. The profile's `insecure_http` reaches it on each request (flows and
+    /// clients mark requests to the provider with it).
     pub(crate) fn http(&self) -> Result<Arc<dyn HttpBackend>, Error> {
-        let mut config = HttpConfig::default();
-        config.allow_insecure_http = self.profile.provider.insecure_http;
-        Ok(Arc::new(auth_http::UreqBackend::new(config)?))
+        Ok(Arc::new(
+            auth_http::UreqBackend::new(HttpConfig::default())?,
+        ))
     }
 
     /// Opens the store the profile (or `--store`) asks for, and describes it.
@@ -251,7 +252,9 @@ impl App {
             .signer(&credentials, &provider)
             .map_err(|e| self.explain(e))?
             .with_token(token.access_token.clone(), token_secret.clone());
-        Ok(Arc::new(SigningBackend::new(http, signer)))
+        Ok(Arc::new(
+            SigningBackend::new(http, signer).for_provider(&provider),
+        ))
     }
 
     /// Rewrites a missing-credentials hint with this profile's exact sources.

@@ -1,7 +1,26 @@
-//! The [`HttpBackend`] trait and the transport rules every backend follows.
+//! The [`HttpBackend`] trait, the transport rules every backend follows, and the
+//! vocabulary of per-hop hooks ([`HopHook`], [`Hop`], [`HopHooks`]).
+//!
+//! The module stays whole (about 700 lines, half of them doc examples): it is the one
+//! place that states the `HttpBackend` contract, and every item here is part of it.
+//!
+//! The `http` crate's request and response types are re-exported here, so
+//! `use auth_core::http;` is enough to build requests:
+//!
+//! ```
+//! use auth_core::http;
+//! let request = http::Request::get("https://example.com/").body(Vec::<u8>::new()).unwrap();
+//! assert_eq!(request.method(), http::Method::GET);
+//! ```
 
+use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
+
+pub use ::http::{
+    HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri, Version, header,
+};
 
 use async_trait::async_trait;
 use url::Url;
@@ -16,13 +35,22 @@ pub type HttpResponse = http::Response<Vec<u8>>;
 /// Sends HTTP requests. Implemented by `auth-http`'s `reqwest` and `ureq` backends, and
 /// by wrappers that sign or authorize requests.
 ///
-/// Contract (checked by `auth_testkit::http_backend`):
+/// Contract (checked by the `auth_testkit::http_backend_tests!` suite):
 /// - 4xx and 5xx come back as `Ok` responses; only failures to get an answer are errors
 ///   ([`Error::Transport`] naming the host, [`Error::ResponseTooLarge`]).
 /// - `http://` is refused ([`Error::InsecureTransport`]) unless the host is loopback or the
-///   backend was configured with `allow_insecure_http`.
+///   request carries the [`AllowInsecureHttp`] extension (flows set it from
+///   [`Provider::insecure_http`](crate::Provider::insecure_http)).
 /// - Redirects and retries follow the request's [`RequestKind`] (an extension; default
 ///   [`RequestKind::Api`]).
+/// - The request's [`HopHooks`] (an extension) run, in order, on **every** attempt that
+///   goes out: the first, each redirect hop and each retry. They run after the backend
+///   has removed what must not cross origins, and are told whether the chain is still on
+///   the original origin ([`Hop::is_same_origin`]); the URL they leave is checked for
+///   transport security before anything is sent. A hook's error ends the call.
+///
+/// Wrappers that decorate requests (bearer tokens, OAuth 1 signatures) add a hook and
+/// pass the request on; they never follow redirects or retry themselves.
 ///
 /// ```
 /// use auth_core::{async_trait, Error, HttpBackend, HttpRequest, HttpResponse};
@@ -104,8 +132,6 @@ pub struct HttpConfig {
     pub user_agent: String,
     /// Largest response body accepted (default 1 MiB).
     pub max_response_bytes: u64,
-    /// Allow `http://` to hosts that are not loopback (default false).
-    pub allow_insecure_http: bool,
     /// Retries after the first attempt for idempotent API requests (default 2).
     pub max_retries: u32,
     /// Longest single wait between retries, including `Retry-After` (default 10 s).
@@ -121,7 +147,6 @@ impl Default for HttpConfig {
             read_timeout: Duration::from_secs(30),
             user_agent: concat!("authctl/", env!("CARGO_PKG_VERSION")).to_owned(),
             max_response_bytes: 1024 * 1024,
-            allow_insecure_http: false,
             max_retries: 2,
             max_retry_wait: Duration::from_secs(10),
             max_redirects: 5,
@@ -182,19 +207,6 @@ impl HttpConfig {
         self
     }
 
-    /// Sets whether `http://` to hosts that are not loopback is allowed.
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// let config = auth_core::HttpConfig::default().with_allow_insecure_http(true);
-    /// assert_eq!(config.allow_insecure_http, true);
-    /// ```
-    #[must_use]
-    pub fn with_allow_insecure_http(mut self, value: bool) -> Self {
-        self.allow_insecure_http = value;
-        self
-    }
-
     /// Sets how many retries follow the first attempt of an idempotent API request.
     ///
     /// ```
@@ -232,6 +244,368 @@ impl HttpConfig {
     pub fn with_max_redirects(mut self, value: u32) -> Self {
         self.max_redirects = value;
         self
+    }
+}
+
+/// A request extension that lets a backend send this request over plain `http://` to a
+/// host that is not loopback. It is the one opt-in: flows set it on requests to a
+/// provider whose [`Provider::insecure_http`](crate::Provider::insecure_http) is true
+/// (see [`Provider::mark_request`](crate::Provider::mark_request)); backends have no
+/// setting of their own. It applies to the whole redirect chain of the request.
+///
+/// ```
+/// use auth_core::http::AllowInsecureHttp;
+/// let mut request = http::Request::get("http://intranet.example/").body(Vec::<u8>::new()).unwrap();
+/// assert!(!AllowInsecureHttp::is_set(&request));
+/// request.extensions_mut().insert(AllowInsecureHttp);
+/// assert!(AllowInsecureHttp::is_set(&request));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AllowInsecureHttp;
+
+impl AllowInsecureHttp {
+    /// True when the request carries the extension.
+    ///
+    /// ```
+    /// let request = http::Request::get("https://a.example/").body(()).unwrap();
+    /// assert!(!auth_core::http::AllowInsecureHttp::is_set(&request));
+    /// ```
+    pub fn is_set<B>(request: &http::Request<B>) -> bool {
+        request.extensions().get::<AllowInsecureHttp>().is_some()
+    }
+}
+
+/// One attempt of a request, as a [`HopHook`] sees it just before it is sent: the first
+/// attempt, a redirect hop or a retry.
+///
+/// The hook may change the URL (for example to add query parameters), the headers and
+/// the body; the method is fixed by the redirect rule. [`Hop::is_same_origin`] says
+/// whether the whole chain so far stayed on the original request's origin (scheme, host,
+/// port): once a redirect leaves it, it is false for the rest of the chain, even if a
+/// later hop comes back, so a foreign server cannot choose what gets credentials.
+///
+/// ```
+/// use auth_core::http::{Hop, Method};
+/// let method = Method::GET;
+/// let mut url: auth_core::Url = "https://api.example/me".parse().unwrap();
+/// let mut headers = http::HeaderMap::new();
+/// let mut body = Vec::new();
+/// let mut hop = Hop::new(&method, &mut url, &mut headers, &mut body, true);
+/// hop.url_mut().query_pairs_mut().append_pair("page", "2");
+/// assert_eq!(hop.url().as_str(), "https://api.example/me?page=2");
+/// assert!(hop.is_same_origin());
+/// assert_eq!((hop.redirects(), hop.attempt()), (0, 0));
+/// ```
+#[derive(Debug)]
+pub struct Hop<'a> {
+    method: &'a http::Method,
+    url: &'a mut Url,
+    headers: &'a mut http::HeaderMap,
+    body: &'a mut Vec<u8>,
+    same_origin: bool,
+    redirects: u32,
+    attempt: u32,
+}
+
+impl<'a> Hop<'a> {
+    /// A first attempt (no redirect, no retry yet) with these parts.
+    ///
+    /// ```
+    /// # use auth_core::http::{Hop, Method};
+    /// let mut url: auth_core::Url = "https://api.example/".parse().unwrap();
+    /// let (mut headers, mut body) = (http::HeaderMap::new(), Vec::new());
+    /// let hop = Hop::new(&Method::POST, &mut url, &mut headers, &mut body, false);
+    /// assert!(!hop.is_same_origin());
+    /// ```
+    pub fn new(
+        method: &'a http::Method,
+        url: &'a mut Url,
+        headers: &'a mut http::HeaderMap,
+        body: &'a mut Vec<u8>,
+        same_origin: bool,
+    ) -> Self {
+        Hop {
+            method,
+            url,
+            headers,
+            body,
+            same_origin,
+            redirects: 0,
+            attempt: 0,
+        }
+    }
+
+    /// The same hop, numbered: `redirects` followed so far in this chain, and `attempt`
+    /// at this URL (0 for the first, 1 for the first retry).
+    ///
+    /// ```
+    /// # use auth_core::http::{Hop, Method};
+    /// let mut url: auth_core::Url = "https://api.example/".parse().unwrap();
+    /// let (mut headers, mut body) = (http::HeaderMap::new(), Vec::new());
+    /// let hop = Hop::new(&Method::GET, &mut url, &mut headers, &mut body, true).numbered(2, 1);
+    /// assert_eq!((hop.redirects(), hop.attempt()), (2, 1));
+    /// ```
+    #[must_use]
+    pub fn numbered(mut self, redirects: u32, attempt: u32) -> Self {
+        self.redirects = redirects;
+        self.attempt = attempt;
+        self
+    }
+
+    /// The method of this hop.
+    ///
+    /// ```
+    /// # use auth_core::http::{Hop, Method};
+    /// # let mut url: auth_core::Url = "https://api.example/".parse().unwrap();
+    /// # let (mut headers, mut body) = (http::HeaderMap::new(), Vec::new());
+    /// let hop = Hop::new(&Method::PUT, &mut url, &mut headers, &mut body, true);
+    /// assert_eq!(hop.method(), Method::PUT);
+    /// ```
+    pub fn method(&self) -> &http::Method {
+        self.method
+    }
+
+    /// The absolute URL this hop goes to.
+    ///
+    /// ```
+    /// # use auth_core::http::{Hop, Method};
+    /// # let mut url: auth_core::Url = "https://api.example/x".parse().unwrap();
+    /// # let (mut headers, mut body) = (http::HeaderMap::new(), Vec::new());
+    /// let hop = Hop::new(&Method::GET, &mut url, &mut headers, &mut body, true);
+    /// assert_eq!(hop.url().path(), "/x");
+    /// ```
+    pub fn url(&self) -> &Url {
+        self.url
+    }
+
+    /// The URL, to change (for example to add signed query parameters). The backend
+    /// checks the result for transport security before sending.
+    ///
+    /// ```
+    /// # use auth_core::http::{Hop, Method};
+    /// # let mut url: auth_core::Url = "https://api.example/x".parse().unwrap();
+    /// # let (mut headers, mut body) = (http::HeaderMap::new(), Vec::new());
+    /// let mut hop = Hop::new(&Method::GET, &mut url, &mut headers, &mut body, true);
+    /// hop.url_mut().set_query(Some("a=1"));
+    /// assert_eq!(hop.url().query(), Some("a=1"));
+    /// ```
+    pub fn url_mut(&mut self) -> &mut Url {
+        self.url
+    }
+
+    /// The headers of this hop (after the backend removed what must not cross origins).
+    ///
+    /// ```
+    /// # use auth_core::http::{Hop, Method};
+    /// # let mut url: auth_core::Url = "https://api.example/x".parse().unwrap();
+    /// # let (mut headers, mut body) = (http::HeaderMap::new(), Vec::new());
+    /// let hop = Hop::new(&Method::GET, &mut url, &mut headers, &mut body, true);
+    /// assert!(hop.headers().is_empty());
+    /// ```
+    pub fn headers(&self) -> &http::HeaderMap {
+        self.headers
+    }
+
+    /// The headers, to change.
+    ///
+    /// ```
+    /// # use auth_core::http::{Hop, Method};
+    /// # let mut url: auth_core::Url = "https://api.example/x".parse().unwrap();
+    /// # let (mut headers, mut body) = (http::HeaderMap::new(), Vec::new());
+    /// let mut hop = Hop::new(&Method::GET, &mut url, &mut headers, &mut body, true);
+    /// hop.headers_mut().insert("x-trace", http::HeaderValue::from_static("1"));
+    /// assert_eq!(hop.headers()["x-trace"], "1");
+    /// ```
+    pub fn headers_mut(&mut self) -> &mut http::HeaderMap {
+        self.headers
+    }
+
+    /// The body of this hop (empty after a redirect that turned the request into a GET).
+    ///
+    /// ```
+    /// # use auth_core::http::{Hop, Method};
+    /// # let mut url: auth_core::Url = "https://api.example/x".parse().unwrap();
+    /// # let (mut headers, mut body) = (http::HeaderMap::new(), b"a=1".to_vec());
+    /// let hop = Hop::new(&Method::POST, &mut url, &mut headers, &mut body, true);
+    /// assert_eq!(hop.body(), b"a=1");
+    /// ```
+    pub fn body(&self) -> &[u8] {
+        self.body
+    }
+
+    /// The body, to change (for example to add signed form parameters).
+    ///
+    /// ```
+    /// # use auth_core::http::{Hop, Method};
+    /// # let mut url: auth_core::Url = "https://api.example/x".parse().unwrap();
+    /// # let (mut headers, mut body) = (http::HeaderMap::new(), b"a=1".to_vec());
+    /// let mut hop = Hop::new(&Method::POST, &mut url, &mut headers, &mut body, true);
+    /// hop.body_mut().extend_from_slice(b"&b=2");
+    /// assert_eq!(hop.body(), b"a=1&b=2");
+    /// ```
+    pub fn body_mut(&mut self) -> &mut Vec<u8> {
+        self.body
+    }
+
+    /// True while every hop of the chain, this one included, went to the original
+    /// request's origin. Credentials belong only on such hops.
+    ///
+    /// ```
+    /// # use auth_core::http::{Hop, Method};
+    /// # let mut url: auth_core::Url = "https://cdn.example/x".parse().unwrap();
+    /// # let (mut headers, mut body) = (http::HeaderMap::new(), Vec::new());
+    /// let hop = Hop::new(&Method::GET, &mut url, &mut headers, &mut body, false);
+    /// assert!(!hop.is_same_origin());
+    /// ```
+    pub fn is_same_origin(&self) -> bool {
+        self.same_origin
+    }
+
+    /// How many redirects the chain followed before this hop (0 for the first request).
+    ///
+    /// ```
+    /// # use auth_core::http::{Hop, Method};
+    /// # let mut url: auth_core::Url = "https://api.example/x".parse().unwrap();
+    /// # let (mut headers, mut body) = (http::HeaderMap::new(), Vec::new());
+    /// let hop = Hop::new(&Method::GET, &mut url, &mut headers, &mut body, true).numbered(1, 0);
+    /// assert_eq!(hop.redirects(), 1);
+    /// ```
+    pub fn redirects(&self) -> u32 {
+        self.redirects
+    }
+
+    /// The attempt at this URL: 0 for the first, 1 and up for retries.
+    ///
+    /// ```
+    /// # use auth_core::http::{Hop, Method};
+    /// # let mut url: auth_core::Url = "https://api.example/x".parse().unwrap();
+    /// # let (mut headers, mut body) = (http::HeaderMap::new(), Vec::new());
+    /// let hop = Hop::new(&Method::GET, &mut url, &mut headers, &mut body, true).numbered(0, 2);
+    /// assert_eq!(hop.attempt(), 2);
+    /// ```
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+}
+
+/// Decorates each attempt of a request (a bearer token, an OAuth 1 signature, later a
+/// DPoP proof). Backends run a request's hooks on every hop, so a hook never needs to
+/// follow redirects or retry: it is told where the hop goes and whether it is still on
+/// the original origin, and adds what belongs there.
+///
+/// ```
+/// use std::sync::Arc;
+/// use auth_core::Error;
+/// use auth_core::http::{Hop, HopHook, HopHooks};
+///
+/// /// Adds an API key header, but only where the request was meant to go.
+/// struct ApiKey(&'static str);
+///
+/// impl HopHook for ApiKey {
+///     fn on_hop(&self, hop: &mut Hop<'_>) -> Result<(), Error> {
+///         if hop.is_same_origin() {
+///             hop.headers_mut().insert("x-api-key", http::HeaderValue::from_static(self.0));
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let mut request = http::Request::get("https://api.example/x").body(Vec::<u8>::new()).unwrap();
+/// HopHooks::push(&mut request, Arc::new(ApiKey("k-123")));
+/// assert_eq!(HopHooks::of(&request).len(), 1);
+/// ```
+pub trait HopHook: Send + Sync {
+    /// Changes this hop's URL, headers or body before it is sent. An error ends the
+    /// whole call with that error; nothing more is sent.
+    fn on_hop(&self, hop: &mut Hop<'_>) -> Result<(), Error>;
+}
+
+/// The ordered [`HopHook`]s of a request, kept as a request extension so that
+/// [`HttpBackend::send`] keeps its signature. Wrappers add theirs with
+/// [`HopHooks::push`]; backends run them with [`HopHooks::run`].
+///
+/// ```
+/// use auth_core::http::HopHooks;
+/// let request = http::Request::get("https://a.example/").body(Vec::<u8>::new()).unwrap();
+/// assert!(HopHooks::of(&request).is_empty());
+/// ```
+#[derive(Clone, Default)]
+pub struct HopHooks(Vec<Arc<dyn HopHook>>);
+
+impl fmt::Debug for HopHooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HopHooks({} hooks)", self.0.len())
+    }
+}
+
+impl HopHooks {
+    /// Appends `hook` to the request's hooks (it runs after those already there).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use auth_core::{Error, http::{Hop, HopHook, HopHooks}};
+    /// struct Nothing;
+    /// impl HopHook for Nothing {
+    ///     fn on_hop(&self, _: &mut Hop<'_>) -> Result<(), Error> { Ok(()) }
+    /// }
+    /// let mut request = http::Request::get("https://a.example/").body(Vec::<u8>::new()).unwrap();
+    /// HopHooks::push(&mut request, Arc::new(Nothing));
+    /// HopHooks::push(&mut request, Arc::new(Nothing));
+    /// assert_eq!(HopHooks::of(&request).len(), 2);
+    /// ```
+    pub fn push<B>(request: &mut http::Request<B>, hook: Arc<dyn HopHook>) {
+        let extensions = request.extensions_mut();
+        match extensions.get_mut::<HopHooks>() {
+            Some(hooks) => hooks.0.push(hook),
+            None => {
+                extensions.insert(HopHooks(vec![hook]));
+            }
+        }
+    }
+
+    /// The request's hooks (none when it has no such extension).
+    ///
+    /// ```
+    /// let request = http::Request::get("https://a.example/").body(()).unwrap();
+    /// assert_eq!(auth_core::http::HopHooks::of(&request).len(), 0);
+    /// ```
+    pub fn of<B>(request: &http::Request<B>) -> HopHooks {
+        request
+            .extensions()
+            .get::<HopHooks>()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// How many hooks there are.
+    ///
+    /// ```
+    /// assert_eq!(auth_core::http::HopHooks::default().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are none.
+    ///
+    /// ```
+    /// assert!(auth_core::http::HopHooks::default().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Runs every hook on `hop`, in order, stopping at the first error.
+    ///
+    /// ```
+    /// # use auth_core::http::{Hop, HopHooks, Method};
+    /// let mut url: auth_core::Url = "https://a.example/".parse().unwrap();
+    /// let (mut headers, mut body) = (http::HeaderMap::new(), Vec::new());
+    /// let mut hop = Hop::new(&Method::GET, &mut url, &mut headers, &mut body, true);
+    /// HopHooks::default().run(&mut hop).unwrap();
+    /// ```
+    pub fn run(&self, hop: &mut Hop<'_>) -> Result<(), Error> {
+        self.0.iter().try_for_each(|hook| hook.on_hop(hop))
     }
 }
 

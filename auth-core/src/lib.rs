@@ -13,6 +13,9 @@
 //! names the problem in library terms and carries a [`Hint`] that a program turns into
 //! its own commands.
 //!
+//! [`auth_core::http`](crate::http) re-exports the `http` crate's request and response
+//! types, so `use auth_core::http;` is all the examples need.
+//!
 //! ```
 //! use std::time::{Duration, SystemTime};
 //! use auth_core::{Error, Hint, Token};
@@ -43,7 +46,10 @@ pub use async_trait::async_trait;
 pub use credentials::Credentials;
 pub use error::{CredentialField, Error, Hint, OAuthError, Result, TransportErrorKind};
 pub use flow::{AuthFlow, DeviceCode, FlowContext, Interaction, NoInteraction};
-pub use http::{HttpBackend, HttpConfig, HttpRequest, HttpResponse, RequestKind};
+pub use http::{
+    AllowInsecureHttp, Hop, HopHook, HopHooks, HttpBackend, HttpConfig, HttpRequest, HttpResponse,
+    RequestKind,
+};
 pub use key::TokenKey;
 pub use provider::{BodyFormat, ClientAuth, Endpoint, Endpoints, Provider};
 pub use secret::Secret;

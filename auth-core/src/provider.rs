@@ -185,7 +185,10 @@ pub struct Provider {
     pub body_format: BodyFormat,
     /// Scopes requested when the caller names none.
     pub default_scopes: Vec<String>,
-    /// Allow plain `http://` to hosts that are not loopback.
+    /// Allow plain `http://` to hosts that are not loopback: the one switch for it.
+    /// Flows mark their requests to this provider with
+    /// [`AllowInsecureHttp`](crate::http::AllowInsecureHttp) ([`Provider::mark_request`]),
+    /// which backends honour; backends have no setting of their own.
     pub insecure_http: bool,
 }
 
@@ -269,5 +272,28 @@ impl Provider {
         self.endpoints
             .all()
             .try_for_each(|url| check_url_security(url, self.insecure_http))
+    }
+
+    /// Marks a request to this provider with its transport settings: the
+    /// [`AllowInsecureHttp`](crate::http::AllowInsecureHttp) extension when
+    /// [`Provider::insecure_http`] is set. Every request a flow sends to the provider goes
+    /// through here, so the one switch reaches the backend.
+    ///
+    /// ```
+    /// use auth_core::{Provider, http::AllowInsecureHttp};
+    /// let mut provider = Provider::new("intranet");
+    /// let mut request = http::Request::get("http://idp.intranet.example/token").body(()).unwrap();
+    /// provider.mark_request(&mut request);
+    /// assert!(!AllowInsecureHttp::is_set(&request));
+    /// provider.insecure_http = true;
+    /// provider.mark_request(&mut request);
+    /// assert!(AllowInsecureHttp::is_set(&request));
+    /// ```
+    pub fn mark_request<B>(&self, request: &mut http::Request<B>) {
+        if self.insecure_http {
+            request
+                .extensions_mut()
+                .insert(crate::http::AllowInsecureHttp);
+        }
     }
 }

@@ -1,15 +1,85 @@
-//! [`AuthorizedClient`]: an [`HttpBackend`] that adds the token and keeps it fresh.
+//! [`AuthorizedClient`]: an [`HttpBackend`] that adds the token and keeps it fresh, through
+//! the [`BearerHook`].
 
+use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use auth_core::{Error, HttpBackend, HttpRequest, HttpResponse, TokenKind};
+use auth_core::http::{Hop, HopHook, HopHooks};
+use auth_core::{Error, HttpBackend, HttpRequest, HttpResponse, Secret, Token, TokenKind};
 
 use crate::manager::TokenManager;
+
+/// A per-hop hook that adds an `Authorization` header (for example `Bearer <token>`) to
+/// each hop that is still on the request's original origin and carries no
+/// `Authorization` of its own. Backends run it on every redirect hop and retry, so the
+/// token never reaches another origin, not even after a chain comes back.
+///
+/// ```
+/// use auth_core::http::{Hop, HopHook, Method};
+/// use auth_core::Secret;
+/// use auth_flows::BearerHook;
+///
+/// let hook = BearerHook::new(Secret::new("Bearer abc123"));
+/// let mut url: auth_core::Url = "https://api.example/me".parse().unwrap();
+/// let (mut headers, mut body) = (http::HeaderMap::new(), Vec::new());
+/// hook.on_hop(&mut Hop::new(&Method::GET, &mut url, &mut headers, &mut body, true)).unwrap();
+/// assert_eq!(headers["authorization"], "Bearer abc123");
+///
+/// // A hop to another origin gets nothing.
+/// let mut elsewhere = http::HeaderMap::new();
+/// hook.on_hop(&mut Hop::new(&Method::GET, &mut url, &mut elsewhere, &mut body, false)).unwrap();
+/// assert!(elsewhere.get("authorization").is_none());
+/// assert!(!format!("{hook:?}").contains("abc123"));
+/// ```
+#[derive(Clone)]
+pub struct BearerHook {
+    authorization: Secret,
+}
+
+impl BearerHook {
+    /// A hook sending this whole `Authorization` value (see
+    /// [`Token::authorization_header`]).
+    ///
+    /// ```
+    /// let hook = auth_flows::BearerHook::new(auth_core::Secret::new("Bearer t"));
+    /// # let _ = hook;
+    /// ```
+    pub fn new(authorization: Secret) -> Self {
+        BearerHook { authorization }
+    }
+}
+
+impl fmt::Debug for BearerHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerHook").finish_non_exhaustive()
+    }
+}
+
+impl HopHook for BearerHook {
+    fn on_hop(&self, hop: &mut Hop<'_>) -> Result<(), Error> {
+        if !hop.is_same_origin() || hop.headers().contains_key(http::header::AUTHORIZATION) {
+            return Ok(());
+        }
+        let mut value = http::HeaderValue::from_str(self.authorization.expose()).map_err(|_| {
+            Error::config(
+                "the stored token contains characters not allowed in a header; log in again",
+            )
+        })?;
+        value.set_sensitive(true);
+        hop.headers_mut().insert(http::header::AUTHORIZATION, value);
+        Ok(())
+    }
+}
 
 /// Wraps a transport: every request gets `Authorization: Bearer <token>` (unless it has
 /// an `Authorization` header already), the token is renewed before it expires, and a 401
 /// answer makes it renew once and retry once.
+///
+/// The token travels as a [`BearerHook`] on the request, so the transport's policy
+/// applies unchanged (redirects, retries) and the token is only sent to the request's
+/// own origin. Requests keep their extensions, and are marked with the provider's
+/// transport settings ([`Provider::mark_request`](auth_core::Provider::mark_request)).
 ///
 /// ```no_run
 /// # async fn run(http: std::sync::Arc<dyn auth_core::HttpBackend>, manager: std::sync::Arc<auth_flows::TokenManager>) -> Result<(), auth_core::Error> {
@@ -25,8 +95,8 @@ pub struct AuthorizedClient {
     manager: Arc<TokenManager>,
 }
 
-impl std::fmt::Debug for AuthorizedClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for AuthorizedClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthorizedClient")
             .field("manager", &self.manager)
             .finish_non_exhaustive()
@@ -45,52 +115,35 @@ impl AuthorizedClient {
     }
 }
 
-fn authorize(request: &HttpRequest, header: &auth_core::Secret) -> Result<HttpRequest, Error> {
-    let mut builder = http::Request::builder()
-        .method(request.method())
-        .uri(request.uri())
-        .version(request.version());
-    for (name, value) in request.headers() {
-        builder = builder.header(name, value);
-    }
-    let mut copy = builder
-        .body(request.body().clone())
-        .map_err(|e| Error::config(e.to_string()))?;
-    if let Some(kind) = request.extensions().get::<auth_core::RequestKind>() {
-        copy.extensions_mut().insert(*kind);
-    }
-    if !request.headers().contains_key(http::header::AUTHORIZATION) {
-        let mut value = http::HeaderValue::from_str(header.expose()).map_err(|_| {
-            Error::config(
-                "the stored token contains characters not allowed in a header; log in again",
-            )
-        })?;
-        value.set_sensitive(true);
-        copy.headers_mut()
-            .insert(http::header::AUTHORIZATION, value);
-    }
-    Ok(copy)
+/// `request` with the token's hook added.
+fn authorized(mut request: HttpRequest, token: &Token) -> HttpRequest {
+    HopHooks::push(
+        &mut request,
+        Arc::new(BearerHook::new(token.authorization_header())),
+    );
+    request
 }
 
 #[async_trait]
 impl HttpBackend for AuthorizedClient {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+    async fn send(&self, mut request: HttpRequest) -> Result<HttpResponse, Error> {
         let token = self.manager.token().await?;
         if matches!(token.kind, TokenKind::OAuth1 { .. }) {
             return Err(Error::config(
                 "an OAuth 1 token signs requests; use the OAuth 1 signing client for this profile",
             ));
         }
-        let first = authorize(&request, &token.authorization_header())?;
-        let response = self.http.send(first).await?;
-        if response.status() != http::StatusCode::UNAUTHORIZED
-            || request.headers().contains_key(http::header::AUTHORIZATION)
-        {
+        self.manager.context().provider.mark_request(&mut request);
+        if request.headers().contains_key(http::header::AUTHORIZATION) {
+            // The caller's own credentials: sent as they are, no renewal on 401.
+            return self.http.send(request).await;
+        }
+        let again = request.clone();
+        let response = self.http.send(authorized(request, &token)).await?;
+        if response.status() != http::StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
         let fresh = self.manager.force_refresh(Some(token)).await?;
-        self.http
-            .send(authorize(&request, &fresh.authorization_header())?)
-            .await
+        self.http.send(authorized(again, &fresh)).await
     }
 }

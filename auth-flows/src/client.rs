@@ -113,9 +113,9 @@ pub(crate) fn with_requested_scopes(mut token: Token, requested: &[String]) -> T
 pub(crate) struct Adapter {
     http: Arc<dyn HttpBackend>,
     body_format: BodyFormat,
-    client_auth: ClientAuth,
     client_id: String,
     client_secret: Option<Secret>,
+    provider: Provider,
     last: Mutex<Option<RawResponse>>,
 }
 
@@ -140,9 +140,9 @@ impl Adapter {
         Adapter {
             http: Arc::clone(http),
             body_format: provider.body_format,
-            client_auth: provider.client_auth,
             client_id: credentials.client_id.clone().unwrap_or_default(),
             client_secret: credentials.client_secret.clone(),
+            provider: provider.clone(),
             last: Mutex::new(None),
         }
     }
@@ -221,7 +221,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
             if let Some(header) = client_authentication(
-                self.client_auth,
+                self.provider.client_auth,
                 &self.client_id,
                 self.client_secret.as_ref(),
                 &mut form,
@@ -239,6 +239,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
                 .extend_pairs(&form)
                 .finish()
                 .into_bytes();
+            self.provider.mark_request(&mut request);
             if self.body_format == BodyFormat::Json {
                 form_to_json(&mut request);
             }

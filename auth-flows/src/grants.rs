@@ -226,6 +226,7 @@ pub async fn revoke(
     request
         .extensions_mut()
         .insert(auth_core::RequestKind::TokenEndpoint);
+    provider.mark_request(&mut request);
     let response = http.send(request).await?;
     let status = response.status().as_u16();
     if (200..300).contains(&status) {

@@ -45,6 +45,7 @@ pub async fn exchange_jwt(
     request
         .extensions_mut()
         .insert(auth_core::RequestKind::TokenEndpoint);
+    provider.mark_request(&mut request);
     let response = http.send(request).await?;
     let status = response.status().as_u16();
     let body = response.body();
@@ -174,7 +175,7 @@ pub async fn validate(provider: &Provider, http: &dyn HttpBackend, token: &Token
     if let Err(e) = provider.validate() {
         return Validation::CouldNotCheck(e.to_string());
     }
-    let request = match http::Request::get(url.as_str())
+    let mut request = match http::Request::get(url.as_str())
         .header(
             http::header::AUTHORIZATION,
             token.authorization_header().expose(),
@@ -185,6 +186,7 @@ pub async fn validate(provider: &Provider, http: &dyn HttpBackend, token: &Token
         Ok(r) => r,
         Err(e) => return Validation::CouldNotCheck(e.to_string()),
     };
+    provider.mark_request(&mut request);
     match http.send(request).await {
         Ok(r) if r.status().is_success() => Validation::Valid,
         Ok(r) if r.status() == 401 || r.status() == 403 => Validation::Invalid,

@@ -65,7 +65,7 @@ pub mod token_response;
 #[cfg(feature = "authorization-code")]
 pub use authcode::{AuthorizationCodeFlow, OOB_REDIRECT_URI, Redirect, token_from_fragment};
 #[cfg(feature = "oauth2")]
-pub use authorized::AuthorizedClient;
+pub use authorized::{AuthorizedClient, BearerHook};
 #[cfg(feature = "device")]
 pub use device::DeviceFlow;
 #[cfg(feature = "client-credentials")]

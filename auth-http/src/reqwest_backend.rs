@@ -6,12 +6,18 @@ use std::time::Duration;
 
 use auth_core::{Error, HttpBackend, HttpConfig, HttpRequest, HttpResponse, TransportErrorKind};
 
-use crate::driver::{self, Exchange, Transport};
+use crate::policy::{self, Exchange, PolicyBackend, SendOnce};
 
 /// An async [`HttpBackend`] on [reqwest](https://docs.rs/reqwest) 0.13, for programs that
 /// run on tokio. TLS is rustls with the *ring* provider, handed to this client only (no
 /// process-wide default provider is installed), verifying certificates with the
 /// operating system's trust store (`rustls-platform-verifier`), as reqwest does by default.
+///
+/// It is a reqwest one-hop transport run by [`PolicyBackend`]: everything in the crate's
+/// rules (redirects, retries, hooks, size cap) is the shared policy.
+///
+/// It must be polled inside a Tokio runtime; without one, `send` returns
+/// [`Error::Config`] saying so (it does not panic).
 ///
 /// ```no_run
 /// use auth_core::{HttpBackend, HttpConfig};
@@ -28,13 +34,18 @@ use crate::driver::{self, Exchange, Transport};
 /// ```
 #[derive(Clone)]
 pub struct ReqwestBackend {
+    policy: PolicyBackend<ReqwestTransport>,
+}
+
+/// The one-hop transport: a reqwest client that follows no redirect.
+#[derive(Clone)]
+struct ReqwestTransport {
     client: reqwest::Client,
-    config: HttpConfig,
 }
 
 impl ReqwestBackend {
     /// A backend with these settings. The reqwest client is configured to return 4xx/5xx
-    /// as responses and to follow no redirect itself (the shared driver does that).
+    /// as responses and to follow no redirect itself (the policy does that).
     ///
     /// Fails with [`Error::Config`] when the user agent is not a valid header value, a
     /// timeout is zero, or the TLS setup cannot be built (no usable certificate store).
@@ -47,7 +58,7 @@ impl ReqwestBackend {
     /// assert_eq!(backend.config().connect_timeout, Duration::from_secs(3));
     /// ```
     pub fn new(config: HttpConfig) -> Result<Self, Error> {
-        driver::validate_config(&config)?;
+        policy::validate_config(&config)?;
         let tls = tls_config()?;
         let client = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
@@ -58,10 +69,37 @@ impl ReqwestBackend {
             .map_err(|e| {
                 Error::config(format!(
                     "could not set up the HTTP client: {}",
-                    driver::chain_message(&e)
+                    policy::chain_message(&e)
                 ))
             })?;
-        Ok(ReqwestBackend { client, config })
+        Self::with_client(client, config)
+    }
+
+    /// A backend on your own configured client (proxy, extra root certificates, TLS
+    /// settings, connection pool).
+    ///
+    /// The client **must not follow redirects** (the policy does, with its own rules
+    /// for credentials and bodies): build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`. A response that shows the client
+    /// followed one anyway becomes [`Error::Config`] saying so. reqwest always returns
+    /// 4xx/5xx as responses. The client's own connect and read timeouts apply;
+    /// `config.read_timeout` also bounds reading each response body, and the rest of
+    /// `config` (user agent, size cap, retries, redirects) is the policy's.
+    ///
+    /// ```no_run
+    /// // (reqwest is built without a default TLS provider here: give it one, as `new` does,
+    /// // or install a process-wide rustls provider before building the client.)
+    /// let client = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .build()
+    ///     .unwrap();
+    /// let backend = auth_http::ReqwestBackend::with_client(client, Default::default()).unwrap();
+    /// assert_eq!(backend.config().max_redirects, 5);
+    /// ```
+    pub fn with_client(client: reqwest::Client, config: HttpConfig) -> Result<Self, Error> {
+        Ok(ReqwestBackend {
+            policy: PolicyBackend::with_transport(ReqwestTransport { client }, config)?,
+        })
     }
 
     /// The settings this backend was built with.
@@ -71,14 +109,22 @@ impl ReqwestBackend {
     /// assert_eq!(backend.config().max_response_bytes, 1024 * 1024);
     /// ```
     pub fn config(&self) -> &HttpConfig {
-        &self.config
+        self.policy.config()
     }
+}
 
+impl ReqwestTransport {
     async fn exchange(&self, ex: &Exchange<'_>) -> Result<HttpResponse, Error> {
-        let mut request = reqwest::Request::new(ex.method.clone(), ex.url.clone());
-        *request.headers_mut() = ex.headers.clone();
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::config(
+                "the reqwest backend was called outside a Tokio runtime: run it inside one \
+                 (for example under #[tokio::main]), or use the ureq backend, which needs none",
+            ));
+        }
+        let mut request = reqwest::Request::new(ex.method().clone(), ex.url().clone());
+        *request.headers_mut() = ex.headers().clone();
         if !ex.sends_no_body() {
-            if ex.body.is_empty() {
+            if ex.body().is_empty() {
                 // hyper sends no length for an empty body; RFC 9110 §8.6 asks for one on
                 // POST and the like, and some servers answer 411 without it.
                 request
@@ -86,13 +132,20 @@ impl ReqwestBackend {
                     .entry(http::header::CONTENT_LENGTH)
                     .or_insert(http::HeaderValue::from_static("0"));
             }
-            *request.body_mut() = Some(ex.body.to_vec().into());
+            *request.body_mut() = Some(ex.body().to_vec().into());
         }
         let mut response = self
             .client
             .execute(request)
             .await
             .map_err(|e| map_error(&e, ex))?;
+        if response.url() != ex.url() {
+            return Err(Error::config(format!(
+                "the reqwest client followed a redirect from {} by itself: build the client \
+                 given to ReqwestBackend::with_client with .redirect(reqwest::redirect::Policy::none())",
+                auth_core::http::without_query(ex.url())
+            )));
+        }
 
         let mut collector = ex.body_collector(response.status(), response.headers())?;
         let body = async {
@@ -102,15 +155,13 @@ impl ReqwestBackend {
             Ok::<(), Error>(())
         };
         // The read timeout also bounds the whole body, as in the ureq backend.
-        match tokio::time::timeout(ex.config.read_timeout, body).await {
+        let read_timeout = ex.config().read_timeout;
+        match tokio::time::timeout(read_timeout, body).await {
             Ok(result) => result?,
             Err(_) => {
                 return Err(ex.transport_error(
                     TransportErrorKind::ReadTimeout,
-                    &format!(
-                        "the response body took longer than {:?} (read_timeout)",
-                        ex.config.read_timeout
-                    ),
+                    &format!("the response body took longer than {read_timeout:?} (read_timeout)"),
                 ));
             }
         }
@@ -141,7 +192,7 @@ fn tls_config() -> Result<rustls::ClientConfig, Error> {
     Ok(config)
 }
 
-impl Transport for ReqwestBackend {
+impl SendOnce for ReqwestTransport {
     async fn send_once(&self, exchange: Exchange<'_>) -> Result<HttpResponse, Error> {
         self.exchange(&exchange).await
     }
@@ -154,25 +205,25 @@ impl Transport for ReqwestBackend {
 #[auth_core::async_trait]
 impl HttpBackend for ReqwestBackend {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        driver::execute(self, &self.config, request).await
+        self.policy.send(request).await
     }
 }
 
 impl fmt::Debug for ReqwestBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReqwestBackend")
-            .field("config", &self.config)
+            .field("config", self.config())
             .finish_non_exhaustive()
     }
 }
 
 /// Maps a reqwest error to the toolkit's error, naming the host and never the URL's
-/// query (the driver scrubs the message).
+/// query (the policy scrubs the message).
 fn map_error(error: &reqwest::Error, ex: &Exchange<'_>) -> Error {
     // reqwest's own message only repeats "error sending request for url (...)": the
     // causes are in its sources.
     let message = match std::error::Error::source(error) {
-        Some(source) => driver::chain_message(source),
+        Some(source) => policy::chain_message(source),
         None => error.to_string(),
     };
     ex.transport_error(classify(error), &message)
@@ -189,10 +240,10 @@ fn classify(error: &reqwest::Error) -> TransportErrorKind {
     if error.is_dns() {
         return TransportErrorKind::Dns;
     }
-    if driver::is_tls_failure(error) {
+    if policy::is_tls_failure(error) {
         return TransportErrorKind::Tls;
     }
-    if let Some(kind) = driver::classify_chain(error) {
+    if let Some(kind) = policy::classify_chain(error) {
         return kind;
     }
     if has_incomplete_message(error) {
@@ -229,5 +280,16 @@ mod tests {
             rustls::crypto::CryptoProvider::get_default().is_none(),
             "building a backend must not install a process-wide rustls provider"
         );
+    }
+
+    #[test]
+    fn without_a_tokio_runtime_it_is_a_clear_error_not_a_panic() {
+        let backend = ReqwestBackend::new(HttpConfig::default()).unwrap();
+        let request = http::Request::get("https://127.0.0.1:9/never")
+            .body(Vec::new())
+            .unwrap();
+        let err = pollster::block_on(backend.send(request)).unwrap_err();
+        assert!(matches!(err, Error::Config { .. }), "{err:?}");
+        assert!(err.to_string().contains("Tokio runtime"), "{err}");
     }
 }

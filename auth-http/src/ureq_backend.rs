@@ -5,14 +5,16 @@ use std::io::Read;
 use std::time::Duration;
 
 use auth_core::{Error, HttpBackend, HttpConfig, HttpRequest, HttpResponse, TransportErrorKind};
-use ureq::Agent;
-use ureq::config::AutoHeaderValue;
-use ureq::{Timeout, config::Config};
+use ureq::config::{AutoHeaderValue, Config};
+use ureq::{Agent, AsSendBody, Timeout};
 
-use crate::driver::{self, Exchange, Transport};
+use crate::policy::{self, Exchange, PolicyBackend, SendOnce};
 
 /// A blocking [`HttpBackend`] on [ureq](https://docs.rs/ureq) 3 with rustls (ring) and the
 /// webpki root certificates. It pulls in no async runtime.
+///
+/// It is a ureq one-hop transport run by [`PolicyBackend`]: everything in the crate's
+/// rules (redirects, retries, hooks, size cap) is the shared policy.
 ///
 /// `send` does its work when first polled and never yields, so a synchronous program
 /// drives it with a tiny executor such as `pollster`, or calls [`UreqBackend::send_blocking`].
@@ -33,13 +35,18 @@ use crate::driver::{self, Exchange, Transport};
 /// ```
 #[derive(Clone)]
 pub struct UreqBackend {
+    policy: PolicyBackend<UreqTransport>,
+}
+
+/// The one-hop transport: a ureq agent, with the policy's settings applied to each request.
+#[derive(Clone)]
+struct UreqTransport {
     agent: Agent,
-    config: HttpConfig,
 }
 
 impl UreqBackend {
-    /// A backend with these settings. The ureq agent is configured to return 4xx/5xx as
-    /// responses and to follow no redirect itself (the shared driver does that).
+    /// A backend with these settings, on a fresh ureq agent (rustls with ring, webpki
+    /// roots).
     ///
     /// Fails with [`Error::Config`] when the user agent is not a valid header value or a
     /// timeout is zero.
@@ -56,24 +63,34 @@ impl UreqBackend {
     /// assert!(err.to_string().contains("read_timeout"));
     /// ```
     pub fn new(config: HttpConfig) -> Result<Self, Error> {
-        driver::validate_config(&config)?;
-        let connect = Some(config.connect_timeout);
-        let read = Some(config.read_timeout);
-        let agent: Agent = Config::builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            // the driver sets the configured one, unless the request has its own
-            .user_agent(AutoHeaderValue::None)
-            .timeout_resolve(connect)
-            .timeout_connect(connect)
-            .timeout_send_request(read)
-            .timeout_send_body(read)
-            .timeout_recv_response(read)
-            .timeout_recv_body(read)
-            .build()
-            .into();
-        Ok(UreqBackend { agent, config })
+        Self::with_agent(Config::builder().build().into(), config)
+    }
+
+    /// A backend on your own configured agent (proxy, extra root certificates, TLS
+    /// settings, connection pool).
+    ///
+    /// Each request overrides, for that request only, what the policy needs: 4xx and 5xx
+    /// come back as responses, the agent follows no redirect itself (the policy does), it
+    /// adds no `User-Agent` (the policy sets the configured one), and the timeouts of
+    /// `config` apply (`connect_timeout` to resolving and connecting, `read_timeout` to
+    /// sending and receiving). Everything else is the agent's.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use auth_core::HttpConfig;
+    ///
+    /// let agent: ureq::Agent = ureq::Agent::config_builder()
+    ///     .max_idle_connections(4)
+    ///     .build()
+    ///     .into();
+    /// let config = HttpConfig::default().with_read_timeout(Duration::from_secs(5));
+    /// let backend = auth_http::UreqBackend::with_agent(agent, config).unwrap();
+    /// assert_eq!(backend.config().read_timeout, Duration::from_secs(5));
+    /// ```
+    pub fn with_agent(agent: Agent, config: HttpConfig) -> Result<Self, Error> {
+        Ok(UreqBackend {
+            policy: PolicyBackend::with_transport(UreqTransport { agent }, config)?,
+        })
     }
 
     /// The settings this backend was built with.
@@ -83,7 +100,7 @@ impl UreqBackend {
     /// assert!(backend.config().user_agent.starts_with("authctl/"));
     /// ```
     pub fn config(&self) -> &HttpConfig {
-        &self.config
+        self.policy.config()
     }
 
     /// Sends a request on the current thread: [`HttpBackend::send`] without an executor.
@@ -96,25 +113,51 @@ impl UreqBackend {
     /// # Ok::<(), auth_core::Error>(())
     /// ```
     pub fn send_blocking(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        pollster::block_on(driver::execute(self, &self.config, request))
+        pollster::block_on(self.policy.send(request))
+    }
+}
+
+impl UreqTransport {
+    /// `request` with the per-request settings the policy relies on.
+    fn configured<S: AsSendBody>(
+        &self,
+        request: http::Request<S>,
+        config: &HttpConfig,
+    ) -> http::Request<S> {
+        let connect = Some(config.connect_timeout);
+        let read = Some(config.read_timeout);
+        self.agent
+            .configure_request(request)
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            // the policy sets the configured one, unless the request has its own
+            .user_agent(AutoHeaderValue::None)
+            .timeout_resolve(connect)
+            .timeout_connect(connect)
+            .timeout_send_request(read)
+            .timeout_send_body(read)
+            .timeout_recv_response(read)
+            .timeout_recv_body(read)
+            .build()
     }
 
     fn exchange(&self, ex: &Exchange<'_>) -> Result<HttpResponse, Error> {
         let mut builder = http::Request::builder()
-            .method(ex.method.clone())
-            .uri(ex.url.as_str());
+            .method(ex.method().clone())
+            .uri(ex.url().as_str());
         if let Some(headers) = builder.headers_mut() {
-            *headers = ex.headers.clone();
+            *headers = ex.headers().clone();
         }
         let sent = if ex.sends_no_body() {
             builder
                 .body(())
-                .map(|r| self.agent.run(r))
+                .map(|r| self.agent.run(self.configured(r, ex.config())))
                 .map_err(ureq::Error::from)
         } else {
             builder
-                .body(ex.body)
-                .map(|r| self.agent.run(r))
+                .body(ex.body())
+                .map(|r| self.agent.run(self.configured(r, ex.config())))
                 .map_err(ureq::Error::from)
         };
         let response = sent.and_then(|r| r).map_err(|e| map_error(e, ex))?;
@@ -135,7 +178,7 @@ impl UreqBackend {
     }
 }
 
-impl Transport for UreqBackend {
+impl SendOnce for UreqTransport {
     async fn send_once(&self, exchange: Exchange<'_>) -> Result<HttpResponse, Error> {
         self.exchange(&exchange)
     }
@@ -149,14 +192,14 @@ impl Transport for UreqBackend {
 #[auth_core::async_trait]
 impl HttpBackend for UreqBackend {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        driver::execute(self, &self.config, request).await
+        self.policy.send(request).await
     }
 }
 
 impl fmt::Debug for UreqBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UreqBackend")
-            .field("config", &self.config)
+            .field("config", self.config())
             .finish_non_exhaustive()
     }
 }
@@ -169,8 +212,8 @@ fn map_error(error: ureq::Error, ex: &Exchange<'_>) -> Error {
         }
         ureq::Error::Timeout(_) => TransportErrorKind::ReadTimeout,
         ureq::Error::HostNotFound => TransportErrorKind::Dns,
-        ureq::Error::Io(io) if driver::is_tls_failure(io) => TransportErrorKind::Tls,
-        ureq::Error::Io(io) => driver::classify_chain(io).unwrap_or(TransportErrorKind::Other),
+        ureq::Error::Io(io) if policy::is_tls_failure(io) => TransportErrorKind::Tls,
+        ureq::Error::Io(io) => policy::classify_chain(io).unwrap_or(TransportErrorKind::Other),
         ureq::Error::Tls(_) | ureq::Error::Pem(_) | ureq::Error::Rustls(_) => {
             TransportErrorKind::Tls
         }
@@ -178,13 +221,13 @@ fn map_error(error: ureq::Error, ex: &Exchange<'_>) -> Error {
         ureq::Error::BadUri(_) | ureq::Error::Http(_) => {
             return Error::config(format!(
                 "the request to {} could not be built: {}; check the URL and the header names and values",
-                auth_core::http::without_query(ex.url),
-                driver::scrub(&error.to_string(), ex.url, ex.headers),
+                auth_core::http::without_query(ex.url()),
+                policy::scrub(&error.to_string(), ex.url(), ex.headers()),
             ));
         }
         _ => TransportErrorKind::Other,
     };
-    ex.transport_error(kind, &driver::chain_message(&error))
+    ex.transport_error(kind, &policy::chain_message(&error))
 }
 
 #[cfg(test)]
@@ -196,13 +239,7 @@ mod tests {
         let url = "https://api.example/cb?code=SECRET".parse().unwrap();
         let headers = HeaderMap::new();
         let config = HttpConfig::default();
-        let ex = Exchange {
-            method: &Method::GET,
-            url: &url,
-            headers: &headers,
-            body: &[],
-            config: &config,
-        };
+        let ex = Exchange::new(&Method::GET, &url, &headers, &[], &config);
         map_error(error, &ex)
     }
 

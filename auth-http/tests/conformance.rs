@@ -1,21 +1,49 @@
-//! Every backend runs the same `auth_testkit::http_backend` suite, each built
-//! with only its own feature (`--no-default-features --features ureq`, and `reqwest`).
+//! Every backend runs the same `auth_testkit::http_backend_tests!` suite, one named test
+//! per case (`cargo test -p auth-http --test conformance ureq::redirect_limits`), each
+//! built with only its own feature (`--no-default-features --features ureq`, and
+//! `reqwest`).
 
 #[cfg(feature = "ureq")]
-#[test]
-fn ureq_backend_conforms() {
-    auth_testkit::http_backend(|config| {
-        std::sync::Arc::new(auth_http::UreqBackend::new(config).expect("the ureq backend builds"))
+mod ureq {
+    use std::sync::Arc;
+
+    use auth_core::HttpBackend;
+
+    auth_testkit::http_backend_tests!(|config| {
+        Arc::new(auth_http::UreqBackend::new(config).expect("the ureq backend builds"))
+            as Arc<dyn HttpBackend>
+    });
+}
+
+#[cfg(feature = "ureq")]
+mod ureq_with_own_agent {
+    use std::sync::Arc;
+
+    use auth_core::HttpBackend;
+
+    // An agent that would follow redirects and turn 4xx into errors: the backend
+    // overrides both per request, so the suite still passes.
+    auth_testkit::http_backend_tests!(|config| {
+        let agent: ::ureq::Agent = ::ureq::Agent::config_builder()
+            .max_redirects(10)
+            .http_status_as_error(true)
+            .build()
+            .into();
+        Arc::new(
+            auth_http::UreqBackend::with_agent(agent, config).expect("the ureq backend builds"),
+        ) as Arc<dyn HttpBackend>
     });
 }
 
 #[cfg(feature = "reqwest")]
-#[test]
-fn reqwest_backend_conforms() {
-    auth_testkit::http_backend(|config| {
-        std::sync::Arc::new(
-            auth_http::ReqwestBackend::new(config).expect("the reqwest backend builds"),
-        )
+mod reqwest {
+    use std::sync::Arc;
+
+    use auth_core::HttpBackend;
+
+    auth_testkit::http_backend_tests!(|config| {
+        Arc::new(auth_http::ReqwestBackend::new(config).expect("the reqwest backend builds"))
+            as Arc<dyn HttpBackend>
     });
 }
 

@@ -1,15 +1,19 @@
 //! Test suites that every implementation of a trait in this workspace runs, the way one
 //! test set runs per provider: a store or a backend is done when its suite passes.
 //!
-//! The suites panic with a message naming the broken rule, like `assert!`, so they are
-//! called from `#[test]` functions.
+//! - [`http_backend_tests!`] emits the `HttpBackend` suite ([`http`]) as one named
+//!   `#[test]` per case;
+//! - [`token_store`] runs the `TokenStore` suite;
+//! - [`LoopbackHttp`] is a recording test transport running the real HTTP policy.
+//!
+//! The suites panic with a message naming the broken rule, like `assert!`, so they run
+//! inside `#[test]` functions.
 
-mod http;
+pub mod http;
 mod loopback_http;
 mod store;
 mod trace;
 
-pub use http::http_backend;
 pub use loopback_http::{LoopbackHttp, SentRequest};
 pub use store::token_store;
 pub use trace::TraceCapture;

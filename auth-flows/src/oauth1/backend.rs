@@ -1,47 +1,56 @@
-//! [`SigningBackend`]: an [`HttpBackend`] that signs every request with OAuth 1.
+//! [`SigningBackend`]: an [`HttpBackend`] that signs every request with OAuth 1, as a
+//! per-hop hook.
 
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use auth_core::http::{host_port, same_origin, without_query};
-use auth_core::{
-    Error, HttpBackend, HttpRequest, HttpResponse, RequestKind, TransportErrorKind, Url,
-};
-use http::{Method, StatusCode, header};
+use auth_core::http::{Hop, HopHook, HopHooks};
+use auth_core::{Error, HttpBackend, HttpRequest, HttpResponse, Provider, Url};
 
 use super::signer::Signer;
 
 /// Wraps an [`HttpBackend`] and signs each request with a [`Signer`] (consumer and token
-/// credentials), with a fresh nonce and timestamp per request.
+/// credentials).
 ///
-/// Redirects of API requests ([`RequestKind::Api`], the default) are followed here, not
-/// by the inner backend (requests go to it as [`RequestKind::TokenEndpoint`], which it
-/// never redirects), so every hop is handled deliberately:
+/// The signature travels as a per-hop hook on the request (see
+/// [`HopHook`](auth_core::http::HopHook)), and the inner backend's policy does the rest,
+/// so every attempt that goes out is handled deliberately:
 ///
-/// - a redirect to the **same origin** (scheme, host and port) as the original request is
-///   signed again, with a new nonce, for the new URL;
-/// - a redirect to **another origin** is followed **without any OAuth credentials**: no
-///   `Authorization` header, no `oauth_*` query or body parameters (the original, unsigned
-///   request goes there), and `Cookie` and `Proxy-Authorization` are dropped too. Once a
-///   chain of redirects has left the origin, nothing further in it is signed, even if it
-///   comes back, so a foreign server cannot choose what gets signed.
+/// - each attempt on the **original origin** (scheme, host and port) is signed afresh, with
+///   a new nonce and timestamp, for its own URL: the first, same-origin redirects, and
+///   retries of idempotent API requests;
+/// - a hop to **another origin** carries **no OAuth credentials**: no `Authorization`
+///   header, no `oauth_*` query or body parameters, and `Cookie` and `Proxy-Authorization`
+///   are dropped too. Once a chain of redirects has left the origin, nothing further in it
+///   is signed, even if it comes back, so a foreign server cannot choose what gets signed;
+/// - a hop that already carries an `Authorization` header (the caller's own) is sent as
+///   it is, unsigned, as [`AuthorizedClient`](crate::AuthorizedClient) does.
 ///
-/// 303 (and 301/302 after a POST) turn into a GET without a body, as browsers do; at most
-/// `max_redirects` (default 5) are followed, then the call fails with
-/// [`TransportErrorKind::TooManyRedirects`]. Requests the caller marked
-/// [`RequestKind::TokenEndpoint`] are never redirected. Nothing is retried, since each
-/// attempt would need a new signature; the inner backend's retries do not apply either.
+/// Redirects follow the backend's rule: 301, 302 and 303 turn into a GET without a body;
+/// 307 and 308 keep method and body only within the origin (one that would carry a body
+/// or an unsafe method elsewhere is returned instead); at most `max_redirects` of the
+/// backend's settings are followed. Requests marked
+/// [`RequestKind::TokenEndpoint`](auth_core::RequestKind::TokenEndpoint) are never
+/// redirected nor retried.
 ///
 /// ```
 /// use auth_core::{async_trait, Error, HttpBackend, HttpRequest, HttpResponse, Token};
+/// use auth_core::http::{Hop, HopHooks};
 /// use auth_flows::oauth1::{Signer, SigningBackend};
 ///
-/// /// Echoes the Authorization header back as the body.
+/// /// Runs the request's hooks on one hop, as every backend does, and echoes the
+/// /// Authorization header back as the body.
 /// struct Echo;
 /// #[async_trait]
 /// impl HttpBackend for Echo {
 ///     async fn send(&self, r: HttpRequest) -> Result<HttpResponse, Error> {
-///         let auth = r.headers()["authorization"].as_bytes().to_vec();
+///         let hooks = HopHooks::of(&r);
+///         let (parts, mut body) = r.into_parts();
+///         let mut url = parts.uri.to_string().parse().unwrap();
+///         let mut headers = parts.headers;
+///         hooks.run(&mut Hop::new(&parts.method, &mut url, &mut headers, &mut body, true))?;
+///         let auth = headers["authorization"].as_bytes().to_vec();
 ///         Ok(http::Response::builder().status(200).body(auth).unwrap())
 ///     }
 /// }
@@ -55,15 +64,14 @@ use super::signer::Signer;
 /// ```
 pub struct SigningBackend<B> {
     inner: B,
-    signer: Signer,
-    max_redirects: u32,
+    hook: Arc<SigningHook>,
+    provider: Option<Provider>,
 }
 
 impl<B> fmt::Debug for SigningBackend<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SigningBackend")
-            .field("signer", &self.signer)
-            .field("max_redirects", &self.max_redirects)
+            .field("signer", &self.hook.signer)
             .finish_non_exhaustive()
     }
 }
@@ -79,26 +87,29 @@ impl<B: HttpBackend> SigningBackend<B> {
     pub fn new(inner: B, signer: Signer) -> Self {
         SigningBackend {
             inner,
-            signer,
-            max_redirects: auth_core::HttpConfig::default().max_redirects,
+            hook: Arc::new(SigningHook { signer }),
+            provider: None,
         }
     }
 
-    /// Sets how many redirects are followed (0: none; the 3xx is returned).
+    /// Marks every request with `provider`'s transport settings (its `insecure_http`
+    /// switch; see [`Provider::mark_request`]).
     ///
     /// ```no_run
     /// # fn transport() -> std::sync::Arc<dyn auth_core::HttpBackend> { unreachable!() }
     /// # use auth_flows::oauth1::{Signer, SigningBackend};
-    /// let client = SigningBackend::new(transport(), Signer::new("k", "s")).with_max_redirects(0);
+    /// let provider = auth_core::Provider::new("intranet");
+    /// let client = SigningBackend::new(transport(), Signer::new("k", "s")).for_provider(&provider);
     /// ```
-    pub fn with_max_redirects(mut self, max_redirects: u32) -> Self {
-        self.max_redirects = max_redirects;
+    #[must_use]
+    pub fn for_provider(mut self, provider: &Provider) -> Self {
+        self.provider = Some(provider.clone());
         self
     }
 
     /// The signer.
     pub fn signer(&self) -> &Signer {
-        &self.signer
+        &self.hook.signer
     }
 
     /// The wrapped backend.
@@ -109,103 +120,67 @@ impl<B: HttpBackend> SigningBackend<B> {
 
 #[async_trait]
 impl<B: HttpBackend> HttpBackend for SigningBackend<B> {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        let follow = RequestKind::of(&request) == RequestKind::Api;
-        let origin = parse_url(&request)?;
-        let mut current_url = origin.clone();
-        let mut current = request;
-        let mut signing = true;
-        let mut redirects = 0;
-        loop {
-            let mut outgoing = current.clone();
-            if signing {
-                self.signer.sign_request(&mut outgoing)?;
-            }
-            outgoing.extensions_mut().insert(RequestKind::TokenEndpoint);
-            let response = self.inner.send(outgoing).await?;
-
-            let status = response.status();
-            if !follow || !is_redirect(status) {
-                return Ok(response);
-            }
-            let Some(next_url) = response
-                .headers()
-                .get(header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|location| current_url.join(location).ok())
-            else {
-                return Ok(response);
-            };
-            if self.max_redirects == 0 {
-                return Ok(response);
-            }
-            redirects += 1;
-            if redirects > self.max_redirects {
-                return Err(Error::Transport {
-                    host: host_port(&next_url),
-                    kind: TransportErrorKind::TooManyRedirects,
-                    message: format!(
-                        "more than {} redirects, the last to {}",
-                        self.max_redirects,
-                        without_query(&next_url)
-                    ),
-                });
-            }
-
-            let method = current.method().clone();
-            let to_get = status == StatusCode::SEE_OTHER && method != Method::HEAD
-                || matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND)
-                    && method == Method::POST;
-            if to_get {
-                *current.method_mut() = Method::GET;
-                current.body_mut().clear();
-                for name in [
-                    header::CONTENT_TYPE,
-                    header::CONTENT_LENGTH,
-                    header::CONTENT_ENCODING,
-                ] {
-                    current.headers_mut().remove(name);
-                }
-            }
-            current.headers_mut().remove(header::HOST);
-            if signing && !same_origin(&origin, &next_url) {
-                signing = false;
-            }
-            if !signing {
-                for name in [
-                    header::AUTHORIZATION,
-                    header::COOKIE,
-                    header::PROXY_AUTHORIZATION,
-                ] {
-                    current.headers_mut().remove(name);
-                }
-            }
-            *current.uri_mut() = next_url.as_str().parse().map_err(|e| Error::Transport {
-                host: host_port(&next_url),
-                kind: TransportErrorKind::Other,
-                message: format!("the redirect target is not a valid URI ({e})"),
-            })?;
-            current_url = next_url;
+    async fn send(&self, mut request: HttpRequest) -> Result<HttpResponse, Error> {
+        if let Some(provider) = &self.provider {
+            provider.mark_request(&mut request);
         }
+        HopHooks::push(&mut request, self.hook.clone());
+        self.inner.send(request).await
     }
 }
 
-fn parse_url(request: &HttpRequest) -> Result<Url, Error> {
-    Url::parse(&request.uri().to_string()).map_err(|e| {
-        Error::config(format!(
-            "the request URI {:?} is not an absolute URL ({e}); give the full https:// URL",
-            request.uri().path()
-        ))
-    })
+/// Signs each hop that is still on the original origin and carries no `Authorization`.
+struct SigningHook {
+    signer: Signer,
 }
 
-fn is_redirect(status: StatusCode) -> bool {
-    matches!(
-        status,
-        StatusCode::MOVED_PERMANENTLY
-            | StatusCode::FOUND
-            | StatusCode::SEE_OTHER
-            | StatusCode::TEMPORARY_REDIRECT
-            | StatusCode::PERMANENT_REDIRECT
-    )
+impl HopHook for SigningHook {
+    fn on_hop(&self, hop: &mut Hop<'_>) -> Result<(), Error> {
+        if !hop.is_same_origin() || hop.headers().contains_key(http::header::AUTHORIZATION) {
+            return Ok(());
+        }
+        let mut request = http::Request::builder()
+            .method(hop.method().clone())
+            .uri(hop.url().as_str())
+            .body(std::mem::take(hop.body_mut()))
+            .map_err(|e| {
+                Error::config(format!(
+                    "the request to {} cannot be signed ({e}); check the URL",
+                    auth_core::http::without_query(hop.url())
+                ))
+            })?;
+        *request.headers_mut() = std::mem::take(hop.headers_mut());
+        let signed = self.signer.sign_request(&mut request);
+        let (parts, body) = request.into_parts();
+        *hop.headers_mut() = parts.headers;
+        *hop.body_mut() = body;
+        signed?;
+        *hop.url_mut() = Url::parse(&parts.uri.to_string()).map_err(|e| {
+            Error::config(format!(
+                "the signed request URI is not a valid URL ({e}); check the URL"
+            ))
+        })?;
+        Ok(())
+    }
+}
+
+/// A borrowed backend that marks each request with a provider's transport settings
+/// ([`Provider::mark_request`]), for the dance's requests to the provider's endpoints.
+pub(crate) struct ProviderMarks<'a> {
+    inner: &'a dyn HttpBackend,
+    provider: &'a Provider,
+}
+
+impl<'a> ProviderMarks<'a> {
+    pub(crate) fn new(inner: &'a dyn HttpBackend, provider: &'a Provider) -> Self {
+        ProviderMarks { inner, provider }
+    }
+}
+
+#[async_trait]
+impl HttpBackend for ProviderMarks<'_> {
+    async fn send(&self, mut request: HttpRequest) -> Result<HttpResponse, Error> {
+        self.provider.mark_request(&mut request);
+        self.inner.send(request).await
+    }
 }

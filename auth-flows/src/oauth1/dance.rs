@@ -557,7 +557,8 @@ impl AuthFlow for OAuth1Flow {
             Verification::Oob => Callback::Oob,
             Verification::Callback(source) => Callback::Url(source.callback_url()),
         };
-        let temp = request_token(ctx.http.as_ref(), &signer, request_url, &callback).await?;
+        let marked = super::backend::ProviderMarks::new(ctx.http.as_ref(), provider);
+        let temp = request_token(&marked, &signer, request_url, &callback).await?;
         let approve = authorization_url(authorize_url, &temp);
         ctx.interaction.open_url(approve.as_str()).await?;
 
@@ -585,7 +586,7 @@ impl AuthFlow for OAuth1Flow {
                 parse_authorization_response(&query, &temp)?
             }
         };
-        access_token(ctx.http.as_ref(), &signer, access_url, &temp, &verifier).await
+        access_token(&marked, &signer, access_url, &temp, &verifier).await
     }
 }
 
