@@ -5,6 +5,10 @@
 //! - [`authorization_code_verdict`]: the OAuth 2 rules, with the `state` compared in
 //!   constant time ([`Secret::constant_time_eq`]);
 //! - `Page`: the small HTML page every request is answered with, its text HTML-escaped.
+//!
+//! At a little over 600 lines, about 150 of them tests, the module stays whole: the
+//! query, the verdict on it and the page that answers it are one question, what the
+//! redirect said and what the browser is told.
 
 use std::fmt;
 use std::io::Write;
