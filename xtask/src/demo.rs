@@ -137,13 +137,7 @@ fn get(url: &str) -> Result<(u16, Option<String>), String> {
     }
     // Redirects are followed by `browse` itself, one hop at a time, and every status
     // is an answer to look at, not an error.
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build(),
-    );
+    let agent = crate::util::http_agent(Duration::from_secs(30));
     let response = agent
         .get(url)
         .call()

@@ -147,12 +147,7 @@ fn free_port() -> Result<u16, String> {
 }
 
 fn discovery_answers(port: u16) -> bool {
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(2)))
-            .build(),
-    );
-    agent
+    crate::util::http_agent(Duration::from_secs(2))
         .get(format!(
             "http://127.0.0.1:{port}/.well-known/openid-configuration"
         ))

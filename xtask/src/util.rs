@@ -84,6 +84,18 @@ impl Workspace {
     }
 }
 
+/// A plain-HTTP client for the local services: every status is an answer (not an
+/// error), redirects are not followed, and a request gives up after `timeout`.
+pub(crate) fn http_agent(timeout: std::time::Duration) -> ureq::Agent {
+    ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(timeout))
+            .build(),
+    )
+}
+
 /// True when `program` is an executable file in a folder of the PATH.
 pub(crate) fn have(program: &str) -> bool {
     let Some(path) = std::env::var_os("PATH") else {

@@ -36,9 +36,10 @@
 //!
 //! The module is in four parts:
 //!
-//! - this file: the public API, [`LoopbackConfig`] and [`LoopbackServer`];
-//! - `server`: binding, the accept loop, one reader thread per connection, the timeouts,
-//!   and the hand-back of the result to the waiting future;
+//! - this file: the public API: [`LoopbackConfig`], and [`LoopbackServer`] with its
+//!   binding (and the errors that say what to do when the port is taken);
+//! - `server`: the accept loop, one reader thread per connection, the timeouts, and the
+//!   hand-back of the result to the waiting future;
 //! - `callback`: the callback itself: the query ([`parse_callback_query`]), the `state`
 //!   check ([`authorization_code_verdict`]) and the HTML pages;
 //! - `http1`: reading a request head, parsed by `httparse`.
