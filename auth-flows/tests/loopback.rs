@@ -1,5 +1,7 @@
-//! The loopback redirect server, driven by a "browser" made of plain HTTP/1.1 requests
-//! over `TcpStream`.
+//! The loopback redirect server, driven by a "browser": `ureq` where the browser behaves,
+//! raw HTTP/1.1 bytes over `TcpStream` where a test sends what a normal client would not
+//! (a HEAD whose body must be absent, an absolute-form target, malformed escapes, hostile
+//! bytes).
 #![cfg(feature = "loopback")]
 
 use std::io::{ErrorKind, Read, Write};
@@ -31,6 +33,50 @@ struct Answer {
     body: String,
 }
 
+/// A well-behaved client: every status is an answer, redirects are not followed.
+fn agent() -> ureq::Agent {
+    ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build(),
+    )
+}
+
+/// The answer as the tests read it: the head rebuilt as `Name: value` lines (names in
+/// their usual capitalisation), and the body.
+fn answer_of(mut response: http::Response<ureq::Body>) -> Answer {
+    let mut head = format!("HTTP/1.1 {}", response.status());
+    for (name, value) in response.headers() {
+        let name: Vec<String> = name
+            .as_str()
+            .split('-')
+            .map(|word| {
+                let mut chars = word.chars();
+                chars
+                    .next()
+                    .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                    .unwrap_or_default()
+            })
+            .collect();
+        head.push_str(&format!(
+            "\r\n{}: {}",
+            name.join("-"),
+            value.to_str().expect("an ASCII header value")
+        ));
+    }
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .expect("read the answer");
+    Answer {
+        status: response.status().as_u16(),
+        head,
+        body,
+    }
+}
+
 /// Sends raw bytes as one request and reads the answer until the server closes.
 fn send_raw(addr: SocketAddr, request: &[u8]) -> Answer {
     let mut conn = TcpStream::connect(addr).expect("connect");
@@ -53,6 +99,7 @@ fn send_raw(addr: SocketAddr, request: &[u8]) -> Answer {
     }
 }
 
+/// A request written by hand, for targets and methods a normal client would change.
 fn request(addr: SocketAddr, method: &str, target: &str) -> Answer {
     send_raw(
         addr,
@@ -61,8 +108,13 @@ fn request(addr: SocketAddr, method: &str, target: &str) -> Answer {
     )
 }
 
+/// A browser's GET of `target` (origin form).
 fn get(addr: SocketAddr, target: &str) -> Answer {
-    request(addr, "GET", target)
+    let response = agent()
+        .get(format!("http://{addr}{target}"))
+        .call()
+        .expect("GET");
+    answer_of(response)
 }
 
 /// Runs the browser's steps on a thread while the flow waits.
@@ -252,15 +304,13 @@ fn post_and_head_are_answered_and_not_taken_for_the_callback() {
     let server = server();
     let addr = server.local_addr();
     let b = browser(move || {
-        let post = send_raw(
-            addr,
-            format!(
-                "POST /?code=posted&state={STATE} HTTP/1.1\r\nHost: x\r\n\
-                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 25\r\n\r\n\
-                 code=posted&state={STATE}"
-            )
-            .as_bytes(),
-        );
+        let post = agent()
+            .post(format!("http://{addr}/?code=posted&state={STATE}"))
+            .content_type("application/x-www-form-urlencoded")
+            .send(format!("code=posted&state={STATE}"))
+            .map(answer_of)
+            .expect("POST");
+        // By hand: a client that knows HEAD would not read a body even if one were sent.
         let head = request(addr, "HEAD", &format!("/?code=headed&state={STATE}"));
         let real = get(addr, &format!("/?code=got&state={STATE}"));
         (post, head, real)
@@ -483,7 +533,13 @@ fn a_failing_check_ends_the_flow_with_its_error() {
 fn absolute_form_targets_are_understood() {
     let server = server();
     let addr = server.local_addr();
-    let b = browser(move || get(addr, &format!("http://{addr}/?code=abs&state={STATE}")));
+    let b = browser(move || {
+        request(
+            addr,
+            "GET",
+            &format!("http://{addr}/?code=abs&state={STATE}"),
+        )
+    });
     assert_eq!(wait_code(server).unwrap().code.expose(), "abs");
     b.join().unwrap();
 }
@@ -492,7 +548,13 @@ fn absolute_form_targets_are_understood() {
 fn bad_percent_escapes_are_kept_as_they_are() {
     let server = server();
     let addr = server.local_addr();
-    let b = browser(move || get(addr, &format!("/?code=%zz%25%&x=%E0%A4%A&state={STATE}")));
+    let b = browser(move || {
+        request(
+            addr,
+            "GET",
+            &format!("/?code=%zz%25%&x=%E0%A4%A&state={STATE}"),
+        )
+    });
     let callback = wait_code(server).unwrap();
     assert_eq!(callback.code.expose(), "%zz%%");
     assert_eq!(b.join().unwrap().status, 200);

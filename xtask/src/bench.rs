@@ -1,41 +1,27 @@
 //! `cargo xtask bench`: the library benchmarks, then `authctl token` from a cached token
 //! (median wall time, peak memory) and the release binary's size. Medians, not timed
 //! tests: these machines are shared and noisy.
+//!
+//! The timed `authctl token` runs are spawned with `std::process` rather than `xshell`:
+//! measuring peak memory needs the child's own `wait4`.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use auth_core::{Token, TokenKey, TokenStore};
+use xshell::cmd;
 
-use crate::util::{run_dir, workspace_root};
+use crate::util::Workspace;
 
 /// Runs every benchmark and prints one line per measurement.
-pub(crate) fn bench() -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+pub(crate) fn bench(ws: &Workspace) -> Result<(), String> {
+    let cargo = &ws.cargo;
     for bench in ["token_manager", "oauth1_sign"] {
-        eprintln!("==> cargo bench -p auth-flows --bench {bench}");
-        let ok = Command::new(&cargo)
-            .args(["bench", "--quiet", "-p", "auth-flows", "--bench", bench])
-            .current_dir(workspace_root())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return Err(format!("the {bench} benchmark failed"));
-        }
+        cmd!(ws.sh, "{cargo} bench --quiet -p auth-flows --bench {bench}")
+            .run()
+            .map_err(|e| format!("the {bench} benchmark failed: {e}"))?;
     }
-    eprintln!("==> building authctl (release)");
-    let ok = Command::new(&cargo)
-        .args(["build", "--release", "--quiet", "-p", "auth-cli"])
-        .current_dir(workspace_root())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        return Err("building authctl failed".into());
-    }
-    let authctl = workspace_root()
-        .join("target")
-        .join("release")
-        .join(format!("authctl{}", std::env::consts::EXE_SUFFIX));
+    let authctl = ws.build_authctl()?;
     let size = std::fs::metadata(&authctl)
         .map_err(|e| e.to_string())?
         .len();
@@ -45,7 +31,7 @@ pub(crate) fn bench() -> Result<(), String> {
     );
 
     // A home with a profile and a token valid for an hour, in the file store.
-    let home = run_dir("bench-home")?;
+    let home = ws.run_dir("bench-home")?;
     std::fs::write(
         home.join("config.toml"),
         "[profiles.bench]\ntoken_url = \"https://auth.example.com/token\"\nclient_id = \"bench-client\"\nstore = \"file\"\n",

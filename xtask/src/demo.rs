@@ -3,34 +3,21 @@
 //! client that follows the authorization server's redirect into authctl's loopback
 //! server, as a person's browser would.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use xshell::cmd;
+
 use crate::oauth_server::OAuthServer;
-use crate::util::{run_dir, workspace_root};
+use crate::util::Workspace;
 
 /// Builds authctl, starts the server, runs the session.
-pub(crate) fn demo() -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("==> building authctl (release)");
-    let built = Command::new(&cargo)
-        .args(["build", "--release", "--quiet", "-p", "auth-cli"])
-        .current_dir(workspace_root())
-        .status()
-        .map_err(|e| format!("cargo build: {e}"))?;
-    if !built.success() {
-        return Err("building authctl failed".into());
-    }
-    let authctl = workspace_root()
-        .join("target")
-        .join("release")
-        .join(format!("authctl{}", std::env::consts::EXE_SUFFIX));
+pub(crate) fn demo(ws: &Workspace) -> Result<(), String> {
+    let authctl = ws.build_authctl()?;
     eprintln!("==> starting oauth2-mock-server on 127.0.0.1");
-    let server = OAuthServer::start()?;
-    let home = run_dir("demo-home")?;
+    let server = OAuthServer::start(ws)?;
+    let home = ws.run_dir("demo-home")?;
     let config = format!(
         "# A throwaway profile for the local OAuth server.\n\
          [profiles.demo]\n\
@@ -62,7 +49,7 @@ pub(crate) fn demo() -> Result<(), String> {
     ];
     let mut failures = Vec::new();
     for (i, args) in session.iter().enumerate() {
-        let code = show(&authctl, args, &home, &browser)?;
+        let code = show(ws, &authctl, args, &home, &browser)?;
         // the last `token` comes after logout: "log in" (exit 3)
         let expected = if i + 1 == session.len() { 3 } else { 0 };
         if code != expected {
@@ -84,15 +71,22 @@ pub(crate) fn demo() -> Result<(), String> {
     }
 }
 
-fn show(authctl: &Path, args: &[&str], home: &Path, browser: &str) -> Result<i32, String> {
+fn show(
+    ws: &Workspace,
+    authctl: &Path,
+    args: &[&str],
+    home: &Path,
+    browser: &str,
+) -> Result<i32, String> {
     println!("\n$ authctl {}", args.join(" "));
     let _ = std::io::stdout().flush();
-    let output = Command::new(authctl)
-        .args(args)
+    // xshell gives the command no standard input: authctl cannot prompt.
+    let output = cmd!(ws.sh, "{authctl} {args...}")
         .env("AUTHCTL_HOME", home)
         .env("BROWSER", browser)
         .env_remove("AUTHCTL_PROFILE")
-        .stdin(Stdio::null())
+        .ignore_status()
+        .quiet()
         .output()
         .map_err(|e| format!("run authctl: {e}"))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -136,35 +130,22 @@ pub(crate) fn browse(url: &str) -> Result<(), String> {
 }
 
 fn get(url: &str) -> Result<(u16, Option<String>), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("browse only follows http:// loopback URLs, not {url}"))?;
-    let (authority, path) = rest
-        .split_once('/')
-        .map(|(a, p)| (a, format!("/{p}")))
-        .unwrap_or((rest, "/".into()));
-    let mut stream =
-        TcpStream::connect(authority).map_err(|e| format!("connect {authority}: {e}"))?;
-    stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| e.to_string())?;
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or("not an HTTP response")?;
+    if !url.starts_with("http://") {
+        return Err(format!(
+            "browse only follows http:// loopback URLs, not {url}"
+        ));
+    }
+    // Redirects are followed by `browse` itself, one hop at a time, and every status
+    // is an answer to look at, not an error.
+    let agent = crate::util::http_agent(Duration::from_secs(30));
+    let response = agent
+        .get(url)
+        .call()
+        .map_err(|e| format!("GET {url}: {e}"))?;
     let location = response
-        .lines()
-        .take_while(|l| !l.is_empty())
-        .find_map(|l| {
-            l.split_once(':')
-                .filter(|(n, _)| n.eq_ignore_ascii_case("location"))
-                .map(|(_, v)| v.trim().to_owned())
-        });
-    Ok((status, location))
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    Ok((response.status().as_u16(), location))
 }

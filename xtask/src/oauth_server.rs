@@ -1,13 +1,18 @@
 //! A real OAuth 2 / OpenID server on 127.0.0.1 for the conformance run and the demo:
-//! npm's `oauth2-mock-server`, installed under `target/xtask/` on first use.
+//! npm's `oauth2-mock-server`, installed under cargo's `target/xtask/` on first use.
+//!
+//! The server runs in the background while tests run, so it is spawned with
+//! `std::process` (`xshell` runs a command to its end); the one-shot commands (`npm
+//! install`) go through `xshell`.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{have, workspace_root};
+use xshell::cmd;
+
+use crate::util::{Workspace, ensure_debian_packages, have};
 
 /// Pinned: version 9 needs a newer Node than Debian's.
 const PACKAGE: &str = "oauth2-mock-server@8.2.3";
@@ -41,11 +46,11 @@ pub(crate) struct OAuthServer {
 impl OAuthServer {
     /// Installs the package when missing, starts the server on a free port and waits
     /// until its discovery document answers.
-    pub(crate) fn start() -> Result<OAuthServer, String> {
+    pub(crate) fn start(ws: &Workspace) -> Result<OAuthServer, String> {
         if !have("node") || !have("npm") {
-            crate::util::ensure_debian_packages(&[("node", "nodejs"), ("npm", "npm")])?;
+            ensure_debian_packages(&ws.sh, &[("node", "nodejs"), ("npm", "npm")])?;
         }
-        let dir = install_dir()?;
+        let dir = install_dir(ws)?;
         let script = dir.join("server.mjs");
         std::fs::write(&script, SCRIPT).map_err(|e| format!("write {}: {e}", script.display()))?;
         let port = free_port()?;
@@ -108,11 +113,8 @@ impl Drop for OAuthServer {
     }
 }
 
-fn install_dir() -> Result<PathBuf, String> {
-    let dir = workspace_root()
-        .join("target")
-        .join("xtask")
-        .join("oauth2-mock-server");
+fn install_dir(ws: &Workspace) -> Result<PathBuf, String> {
+    let dir = ws.xtask_dir("oauth2-mock-server");
     if dir
         .join("node_modules")
         .join("oauth2-mock-server")
@@ -128,16 +130,11 @@ fn install_dir() -> Result<PathBuf, String> {
     )
     .map_err(|e| e.to_string())?;
     eprintln!("installing {PACKAGE} (npm)");
-    let status = Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--silent", PACKAGE])
-        .current_dir(&dir)
-        .status()
-        .map_err(|e| format!("npm install: {e}"))?;
-    if status.success() {
-        Ok(dir)
-    } else {
-        Err(format!("npm install {PACKAGE} failed"))
-    }
+    let _in_dir = ws.sh.push_dir(&dir);
+    cmd!(ws.sh, "npm install --no-audit --no-fund --silent {PACKAGE}")
+        .run()
+        .map_err(|e| format!("npm install {PACKAGE} failed: {e}"))?;
+    Ok(dir)
 }
 
 fn free_port() -> Result<u16, String> {
@@ -150,17 +147,10 @@ fn free_port() -> Result<u16, String> {
 }
 
 fn discovery_answers(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = format!(
-        "GET /.well-known/openid-configuration HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    );
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response.starts_with("HTTP/1.1 200")
+    crate::util::http_agent(Duration::from_secs(2))
+        .get(format!(
+            "http://127.0.0.1:{port}/.well-known/openid-configuration"
+        ))
+        .call()
+        .is_ok_and(|response| response.status() == 200)
 }

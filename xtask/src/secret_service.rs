@@ -1,11 +1,16 @@
 //! A private Secret Service for the keyring tests: its own D-Bus session and an
 //! unlocked `gnome-keyring-daemon`, in throwaway folders, stopped on drop.
+//!
+//! The daemons outlive the command that starts them, so they are spawned with
+//! `std::process`; the probes that run to their end go through `xshell`.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{ensure_debian_packages, run_dir};
+use xshell::{Shell, cmd};
+
+use crate::util::{Workspace, ensure_debian_packages};
 
 /// A running private Secret Service. Dropping it stops both daemons.
 pub(crate) struct SecretService {
@@ -18,14 +23,17 @@ pub(crate) struct SecretService {
 impl SecretService {
     /// Installs the Debian packages when missing, starts `dbus-daemon` and an unlocked
     /// `gnome-keyring-daemon`, and waits until the secrets service answers.
-    pub(crate) fn start() -> Result<SecretService, String> {
-        ensure_debian_packages(&[
-            ("gnome-keyring-daemon", "gnome-keyring"),
-            ("dbus-daemon", "dbus"),
-            ("dbus-launch", "dbus-x11"),
-            ("secret-tool", "libsecret-tools"),
-        ])?;
-        let dir = run_dir("secret-service")?;
+    pub(crate) fn start(ws: &Workspace) -> Result<SecretService, String> {
+        ensure_debian_packages(
+            &ws.sh,
+            &[
+                ("gnome-keyring-daemon", "gnome-keyring"),
+                ("dbus-daemon", "dbus"),
+                ("dbus-launch", "dbus-x11"),
+                ("secret-tool", "libsecret-tools"),
+            ],
+        )?;
+        let dir = ws.run_dir("secret-service")?;
         let home = dir.join("home");
         let runtime = dir.join("run");
         for d in [&home, &runtime] {
@@ -74,28 +82,21 @@ impl SecretService {
             let _ = stdin.write_all(b"conformance-keyring-password");
         }
         service.keyring = Some(keyring);
-        service.wait_ready()?;
+        service.wait_ready(&ws.sh)?;
         Ok(service)
     }
 
-    fn wait_ready(&self) -> Result<(), String> {
+    fn wait_ready(&self, sh: &Shell) -> Result<(), String> {
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(15) {
-            let probe = Command::new("secret-tool")
-                .args(["store", "--label=probe", "xtask", "probe"])
+            let probe = cmd!(sh, "secret-tool store --label=probe xtask probe")
                 .envs(self.env())
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .and_then(|mut child| {
-                    use std::io::Write;
-                    if let Some(mut stdin) = child.stdin.take() {
-                        let _ = stdin.write_all(b"probe");
-                    }
-                    child.wait()
-                });
-            if probe.is_ok_and(|s| s.success()) {
+                .stdin("probe")
+                .quiet()
+                .ignore_stdout()
+                .ignore_stderr()
+                .run();
+            if probe.is_ok() {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(100));

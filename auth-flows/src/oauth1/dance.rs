@@ -16,7 +16,7 @@ use auth_core::{
 };
 
 use super::error::display_url;
-use super::signer::{Placement, RsaKey, SignatureMethod, Signer};
+use super::{Placement, RsaKey, SignatureMethod, Signer};
 
 /// The `oauth_callback` of the temporary credentials request.
 ///

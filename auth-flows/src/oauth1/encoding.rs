@@ -1,6 +1,15 @@
 //! The RFC 5849 building blocks: percent-encoding (§3.6), the base string URI (§3.4.1.2),
 //! parameter normalisation (§3.4.1.3.2), the signature base string (§3.4.1.1) and the
 //! `Authorization: OAuth` header (§3.5.1).
+//!
+//! The percent-decoder and the base string URI are written here on purpose rather than
+//! taken from `percent-encoding` or `url`: OAuth 1 signatures need the spec's exact
+//! behaviour, and general-purpose crates are lenient where a signature must not be. The
+//! decoder refuses a `%` without two hex digits and bytes that are not UTF-8 (where
+//! `percent_decode` passes them through), and the base string URI refuses what HTTP
+//! clients would rewrite before sending (non-ASCII or non-canonical numeric hosts, `.`
+//! and `..` segments, ports out of range), where `url` would silently normalise them and
+//! the server would sign a different string. The RFC 5849 vectors in the tests pin it.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 

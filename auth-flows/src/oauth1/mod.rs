@@ -42,6 +42,8 @@ mod encoding;
 mod error;
 #[cfg(feature = "loopback")]
 mod loopback;
+mod methods;
+mod request;
 mod signer;
 
 pub use backend::SigningBackend;
@@ -56,4 +58,6 @@ pub use encoding::{
 pub use error::SignError;
 #[cfg(feature = "loopback")]
 pub use loopback::LoopbackCallback;
-pub use signer::{Placement, RequestParts, RsaKey, SignatureMethod, SignedRequest, Signer};
+pub use methods::{RsaKey, SignatureMethod};
+pub use request::{Placement, RequestParts, SignedRequest};
+pub use signer::Signer;

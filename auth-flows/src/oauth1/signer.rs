@@ -1,228 +1,25 @@
-//! [`Signer`]: signs requests with consumer (and token) credentials.
+//! [`Signer`]: signs requests with consumer (and token) credentials: it checks the
+//! request, gathers the protocol parameters, signs the base string with its
+//! [`SignatureMethod`] and puts the parameters where its [`Placement`] says.
+//!
+//! At about 680 lines, more than 80 of them tests, the module stays whole: it is the
+//! `Signer`'s builder (one setter per setting, each with its doctest) and the signing
+//! steps that read those settings. The signature methods live in `methods`, the request
+//! parts and their normalisation in `request`, the RFC 5849 encodings in `encoding`.
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use auth_core::{Error, HttpRequest, Secret, Token, TokenKind};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use hmac::{Hmac, Mac};
 use rand::Rng as _;
-use rsa::pkcs1::DecodeRsaPrivateKey as _;
-use rsa::pkcs8::DecodePrivateKey as _;
-use rsa::traits::PublicKeyParts as _;
-use rsa::{Pkcs1v15Sign, RsaPrivateKey};
-use sha1::Sha1;
-use sha2::{Digest, Sha256, Sha512};
 
-use super::encoding::{
-    base_string_uri, encode_into, normalize_parameters, parse_form, signature_base_string,
-};
+use super::encoding::{encode_into, normalize_parameters, signature_base_string};
 use super::error::{SignError, display_name, display_url};
-
-/// How a request is signed (RFC 5849 §3.4, plus the SHA-2 variants most providers
-/// and oauthlib accept).
-///
-/// ```
-/// use auth_flows::oauth1::SignatureMethod;
-/// let m: SignatureMethod = "rsa-sha256".parse().unwrap();
-/// assert_eq!(m, SignatureMethod::RsaSha256);
-/// assert_eq!(m.to_string(), "RSA-SHA256");
-/// assert_eq!(SignatureMethod::default(), SignatureMethod::HmacSha1);
-/// assert!("MD5".parse::<SignatureMethod>().is_err());
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SignatureMethod {
-    /// HMAC with SHA-1, keyed with the consumer and token secrets (the default).
-    #[default]
-    HmacSha1,
-    /// HMAC with SHA-256.
-    HmacSha256,
-    /// HMAC with SHA-512.
-    HmacSha512,
-    /// RSASSA-PKCS1-v1_5 with SHA-1, with the consumer's RSA private key.
-    RsaSha1,
-    /// RSASSA-PKCS1-v1_5 with SHA-256.
-    RsaSha256,
-    /// RSASSA-PKCS1-v1_5 with SHA-512.
-    RsaSha512,
-    /// The secrets themselves as the signature; only safe over TLS.
-    Plaintext,
-}
-
-impl SignatureMethod {
-    /// Every method.
-    pub const ALL: [SignatureMethod; 7] = [
-        Self::HmacSha1,
-        Self::HmacSha256,
-        Self::HmacSha512,
-        Self::RsaSha1,
-        Self::RsaSha256,
-        Self::RsaSha512,
-        Self::Plaintext,
-    ];
-
-    /// The `oauth_signature_method` value, e.g. `HMAC-SHA1`.
-    ///
-    /// ```
-    /// assert_eq!(auth_flows::oauth1::SignatureMethod::Plaintext.as_str(), "PLAINTEXT");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::HmacSha1 => "HMAC-SHA1",
-            Self::HmacSha256 => "HMAC-SHA256",
-            Self::HmacSha512 => "HMAC-SHA512",
-            Self::RsaSha1 => "RSA-SHA1",
-            Self::RsaSha256 => "RSA-SHA256",
-            Self::RsaSha512 => "RSA-SHA512",
-            Self::Plaintext => "PLAINTEXT",
-        }
-    }
-
-    /// True for the RSA methods, which need an [`RsaKey`] instead of a consumer secret.
-    ///
-    /// ```
-    /// assert!(auth_flows::oauth1::SignatureMethod::RsaSha1.is_rsa());
-    /// ```
-    pub fn is_rsa(self) -> bool {
-        matches!(self, Self::RsaSha1 | Self::RsaSha256 | Self::RsaSha512)
-    }
-}
-
-impl fmt::Display for SignatureMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for SignatureMethod {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
-        Self::ALL
-            .into_iter()
-            .find(|m| m.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| {
-                Error::config(format!(
-                    "signature_method must be one of {}, not {s:?}",
-                    Self::ALL.map(Self::as_str).join(", ")
-                ))
-            })
-    }
-}
-
-/// Where the OAuth protocol parameters go (RFC 5849 §3.5).
-///
-/// ```
-/// use auth_flows::oauth1::Placement;
-/// assert_eq!(Placement::default(), Placement::Header);
-/// assert_eq!("query".parse::<Placement>().unwrap(), Placement::Query);
-/// assert!("cookie".parse::<Placement>().is_err());
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Placement {
-    /// The `Authorization: OAuth ...` header (the default, and what the RFC prefers).
-    #[default]
-    Header,
-    /// The query string.
-    Query,
-    /// The `application/x-www-form-urlencoded` body (requests with a form body or none;
-    /// not GET or HEAD).
-    Body,
-}
-
-impl FromStr for Placement {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "header" => Ok(Placement::Header),
-            "query" => Ok(Placement::Query),
-            "body" => Ok(Placement::Body),
-            _ => Err(Error::config(format!(
-                "signature_placement must be header, query or body, not {s:?}"
-            ))),
-        }
-    }
-}
-
-/// An RSA private key for the `RSA-*` methods, read from PEM (PKCS#1 or PKCS#8).
-///
-/// `Debug` shows only the key size.
-///
-/// ```no_run
-/// use auth_flows::oauth1::RsaKey;
-/// let pem = std::fs::read_to_string("consumer-key.pem").unwrap();
-/// let key = RsaKey::from_pem(&pem).unwrap();
-/// println!("{key:?}"); // RsaKey { bits: 2048, .. }
-/// ```
-#[derive(Clone)]
-pub struct RsaKey {
-    key: RsaPrivateKey,
-}
-
-impl RsaKey {
-    /// Reads an unencrypted PEM private key: `BEGIN RSA PRIVATE KEY` (PKCS#1) or
-    /// `BEGIN PRIVATE KEY` (PKCS#8). Errors never contain key material.
-    ///
-    /// ```
-    /// use auth_flows::oauth1::{RsaKey, SignError};
-    /// let err = RsaKey::from_pem("-----BEGIN PUBLIC KEY-----\n...").unwrap_err();
-    /// assert!(err.to_string().contains("public key"));
-    /// ```
-    pub fn from_pem(pem: &str) -> Result<RsaKey, SignError> {
-        let invalid = |problem: String| SignError::InvalidKey { problem };
-        let key = if let Some(block) = pem_block(pem, "RSA PRIVATE KEY") {
-            RsaPrivateKey::from_pkcs1_pem(block)
-                .map_err(|e| invalid(format!("the PKCS#1 key could not be read ({e})")))?
-        } else if let Some(block) = pem_block(pem, "PRIVATE KEY") {
-            RsaPrivateKey::from_pkcs8_pem(block)
-                .map_err(|e| invalid(format!("the PKCS#8 key could not be read ({e})")))?
-        } else if pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
-            return Err(invalid(
-                "the key is encrypted; decrypt it first (openssl pkcs8 -in key.pem -out plain.pem)"
-                    .into(),
-            ));
-        } else if pem.contains("PUBLIC KEY-----") {
-            return Err(invalid(
-                "this is a public key, and signing needs the private key".into(),
-            ));
-        } else {
-            return Err(invalid("no PEM private key block was found".into()));
-        };
-        Ok(RsaKey { key })
-    }
-
-    /// The modulus size in bits.
-    ///
-    /// ```no_run
-    /// let pem = std::fs::read_to_string("consumer-key.pem").unwrap();
-    /// let key = auth_flows::oauth1::RsaKey::from_pem(&pem).unwrap();
-    /// assert!(key.bits() >= 2048, "use a key of at least 2048 bits");
-    /// ```
-    pub fn bits(&self) -> usize {
-        self.key.size() * 8
-    }
-}
-
-/// The `-----BEGIN <label>-----` ... `-----END <label>-----` block of a PEM file that may
-/// hold other blocks too (a certificate, parameters).
-fn pem_block<'a>(pem: &'a str, label: &str) -> Option<&'a str> {
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let start = pem.find(&begin)?;
-    let stop = pem[start..].find(&end)? + start + end.len();
-    Some(&pem[start..stop])
-}
-
-impl fmt::Debug for RsaKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RsaKey")
-            .field("bits", &self.bits())
-            .finish_non_exhaustive()
-    }
-}
+use super::methods::{RsaKey, SignatureMethod, SigningKeys};
+use super::request::{
+    FORM_CONTENT_TYPE, NormalizedRequest, Placement, RequestParts, SignedRequest, append_form,
+};
 
 /// Signs requests with OAuth 1.0a (RFC 5849): consumer credentials, optionally token
 /// credentials, a [`SignatureMethod`] and a [`Placement`].
@@ -587,12 +384,7 @@ impl Signer {
     /// assert_eq!(signed.signature(), "MdpQcU8iPSUjWoN/UDMsK2sui9I=");
     /// ```
     pub fn sign_parts(&self, parts: &RequestParts<'_>) -> Result<SignedRequest, SignError> {
-        let method = parts.method.to_ascii_uppercase();
-        if method.is_empty() || !method.bytes().all(is_token_byte) {
-            return Err(SignError::InvalidRequest {
-                problem: format!("{:?} is not an HTTP method", display_name(parts.method)),
-            });
-        }
+        let method = parts.method()?;
         if self.consumer_key.is_empty() {
             return Err(SignError::InvalidRequest {
                 problem: "the consumer key is empty: set the provider's client_id".into(),
@@ -608,24 +400,13 @@ impl Signer {
                 });
             }
         }
-        let base_uri = base_string_uri(parts.url, parts.host)?;
-
-        let without_fragment = &parts.url[..parts.url.find('#').unwrap_or(parts.url.len())];
-        let query = without_fragment.split_once('?').map(|(_, q)| q);
-        let query_params = match query {
-            Some(q) => parse_form(q, "query")?,
-            None => Vec::new(),
-        };
-
-        let is_form = parts.content_type.is_some_and(is_form_content_type);
-        let body_params = if is_form {
-            let body = std::str::from_utf8(parts.body).map_err(|_| SignError::InvalidRequest {
-                problem: "the form body is not UTF-8 text; percent-encode it".into(),
-            })?;
-            parse_form(body, "form body")?
-        } else {
-            Vec::new()
-        };
+        let NormalizedRequest {
+            base_uri,
+            query,
+            query_params,
+            body_params,
+            is_form,
+        } = parts.normalize()?;
 
         if self.placement == Placement::Body {
             if matches!(method.as_str(), "GET" | "HEAD") {
@@ -650,7 +431,7 @@ impl Signer {
             && !is_form
             && !parts.body.is_empty()
             && self.method != SignatureMethod::Plaintext)
-            .then(|| self.body_hash_of(parts.body));
+            .then(|| self.method.body_hash(parts.body));
         let mut protocol = self.protocol_parameters(body_hash);
 
         for (location, list) in [("query", &query_params), ("form body", &body_params)] {
@@ -778,96 +559,16 @@ impl Signer {
     /// assert_eq!(s.sign_base_string("ignored").unwrap(), "kd94hf93k423kf44&pfkkdhi9sl3r4s00");
     /// ```
     pub fn sign_base_string(&self, base_string: &str) -> Result<String, SignError> {
-        let data = base_string.as_bytes();
-        Ok(match self.method {
-            SignatureMethod::HmacSha1 => BASE64.encode(self.hmac::<Hmac<Sha1>>(data)?),
-            SignatureMethod::HmacSha256 => BASE64.encode(self.hmac::<Hmac<Sha256>>(data)?),
-            SignatureMethod::HmacSha512 => BASE64.encode(self.hmac::<Hmac<Sha512>>(data)?),
-            SignatureMethod::RsaSha1 => {
-                BASE64.encode(self.rsa(Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(data))?)
-            }
-            SignatureMethod::RsaSha256 => {
-                BASE64.encode(self.rsa(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(data))?)
-            }
-            SignatureMethod::RsaSha512 => {
-                BASE64.encode(self.rsa(Pkcs1v15Sign::new::<Sha512>(), &Sha512::digest(data))?)
-            }
-            SignatureMethod::Plaintext => self.hmac_key().expose().to_owned(),
-        })
+        self.method.sign(&self.keys(), base_string)
     }
 
-    /// `encode(consumer_secret) & encode(token_secret)` (RFC 5849 §3.4.2).
-    fn hmac_key(&self) -> Secret {
-        let mut key = String::with_capacity(
-            self.consumer_secret.expose().len() + self.token_secret.expose().len() + 1,
-        );
-        encode_into(&mut key, self.consumer_secret.expose().as_bytes());
-        key.push('&');
-        encode_into(&mut key, self.token_secret.expose().as_bytes());
-        Secret::new(key)
-    }
-
-    fn hmac<M: Mac + hmac::digest::KeyInit>(&self, data: &[u8]) -> Result<Vec<u8>, SignError> {
-        let key = self.hmac_key();
-        let mut mac = <M as Mac>::new_from_slice(key.expose().as_bytes()).map_err(|_| {
-            SignError::InvalidRequest {
-                problem: "the HMAC key was refused".into(),
-            }
-        })?;
-        mac.update(data);
-        Ok(mac.finalize().into_bytes().to_vec())
-    }
-
-    fn rsa(&self, padding: Pkcs1v15Sign, digest: &[u8]) -> Result<Vec<u8>, SignError> {
-        let key = self.rsa_key.as_ref().ok_or_else(|| SignError::InvalidKey {
-            problem: format!(
-                "the {} signature method needs the consumer's RSA private key, and none was \
-                 given (rsa_key_file)",
-                self.method
-            ),
-        })?;
-        key.key
-            .sign_with_rng(&mut rand::thread_rng(), padding, digest)
-            .map_err(|e| SignError::InvalidKey {
-                problem: format!("signing failed ({e})"),
-            })
-    }
-
-    fn body_hash_of(&self, body: &[u8]) -> String {
-        match self.method {
-            SignatureMethod::HmacSha256 | SignatureMethod::RsaSha256 => {
-                BASE64.encode(Sha256::digest(body))
-            }
-            SignatureMethod::HmacSha512 | SignatureMethod::RsaSha512 => {
-                BASE64.encode(Sha512::digest(body))
-            }
-            _ => BASE64.encode(Sha1::digest(body)),
+    /// The secrets the signature method uses.
+    fn keys(&self) -> SigningKeys<'_> {
+        SigningKeys {
+            consumer_secret: &self.consumer_secret,
+            token_secret: &self.token_secret,
+            rsa_key: self.rsa_key.as_deref(),
         }
-    }
-}
-
-const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
-
-fn is_form_content_type(content_type: &str) -> bool {
-    content_type
-        .split(';')
-        .next()
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(FORM_CONTENT_TYPE))
-}
-
-/// RFC 7230 `tchar`.
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-fn append_form(out: &mut String, params: &[(&'static str, String)]) {
-    for (i, (name, value)) in params.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        out.push_str(name);
-        out.push('=');
-        encode_into(out, value.as_bytes());
     }
 }
 
@@ -885,118 +586,6 @@ fn now_timestamp() -> String {
         .map(|d| d.as_secs())
         .unwrap_or_default()
         .to_string()
-}
-
-/// A request to sign, as plain parts: method, absolute URL, and optionally the body with
-/// its content type and a `Host` header.
-///
-/// ```
-/// use auth_flows::oauth1::RequestParts;
-/// let parts = RequestParts::new("POST", "https://api.example.com/statuses")
-///     .with_body(Some("application/x-www-form-urlencoded"), b"status=hi");
-/// ```
-#[derive(Clone, Copy, Debug)]
-pub struct RequestParts<'a> {
-    method: &'a str,
-    url: &'a str,
-    host: Option<&'a str>,
-    content_type: Option<&'a str>,
-    body: &'a [u8],
-}
-
-impl<'a> RequestParts<'a> {
-    /// A request without a body.
-    pub fn new(method: &'a str, url: &'a str) -> Self {
-        RequestParts {
-            method,
-            url,
-            host: None,
-            content_type: None,
-            body: &[],
-        }
-    }
-
-    /// Sets the body and its `Content-Type`. Only `application/x-www-form-urlencoded`
-    /// bodies are signed parameter by parameter; others get `oauth_body_hash`.
-    pub fn with_body(mut self, content_type: Option<&'a str>, body: &'a [u8]) -> Self {
-        self.content_type = content_type;
-        self.body = body;
-        self
-    }
-
-    /// Sets the `Host` header, which replaces the URL's host and port in the signature.
-    pub fn with_host(mut self, host: &'a str) -> Self {
-        self.host = Some(host);
-        self
-    }
-}
-
-/// The result of [`Signer::sign_parts`]: what to send, and the intermediate values for
-/// debugging a signature a server rejects.
-///
-/// `Debug` shows the URL without its query and the parameter names only, because the
-/// header, body, base string and (PLAINTEXT) signature carry token values or secrets.
-///
-/// ```
-/// use auth_flows::oauth1::{Placement, RequestParts, Signer};
-/// let signed = Signer::new("k", "s").with_placement(Placement::Body)
-///     .sign_parts(&RequestParts::new("POST", "https://a.example/x")).unwrap();
-/// assert!(signed.authorization_header().is_none());
-/// assert!(String::from_utf8_lossy(signed.body().unwrap()).contains("oauth_signature="));
-/// ```
-#[derive(Clone)]
-pub struct SignedRequest {
-    base_string: String,
-    signature: String,
-    authorization: String,
-    url: String,
-    body: Option<Vec<u8>>,
-    protocol: Vec<(&'static str, String)>,
-}
-
-impl SignedRequest {
-    /// The signature base string (RFC 5849 §3.4.1.1).
-    pub fn base_string(&self) -> &str {
-        &self.base_string
-    }
-
-    /// The `oauth_signature` value before percent-encoding.
-    pub fn signature(&self) -> &str {
-        &self.signature
-    }
-
-    /// The `Authorization` header value, for the header placement.
-    pub fn authorization_header(&self) -> Option<&str> {
-        (!self.authorization.is_empty()).then_some(self.authorization.as_str())
-    }
-
-    /// The URL to send: with the protocol parameters for the query placement, else the
-    /// URL as given.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// The new body, for the body placement.
-    pub fn body(&self) -> Option<&[u8]> {
-        self.body.as_deref()
-    }
-
-    /// The protocol parameters sent (decoded), in order, `oauth_signature` last.
-    pub fn protocol_parameters(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.protocol.iter().map(|(n, v)| (*n, v.as_str()))
-    }
-}
-
-impl fmt::Debug for SignedRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SignedRequest")
-            .field("url", &display_url(&self.url))
-            .field(
-                "protocol_parameters",
-                &self.protocol.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
-            )
-            .finish_non_exhaustive()
-    }
 }
 
 #[cfg(test)]

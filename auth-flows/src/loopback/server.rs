@@ -1,0 +1,491 @@
+//! The server: the accept loop on the bound port, one reader thread per connection, the
+//! deadlines, and the hand-back of the result to the waiting future.
+//!
+//! The server runs on its own std thread and hands its result back through a small
+//! channel future, so the wait works under `pollster::block_on` as well as inside tokio
+//! and never blocks an executor thread. When the flow ends (a callback, the timeout, or
+//! the future dropped) the port is closed and every connection still being read is shut
+//! down, so no thread outlives the flow for more than a few milliseconds.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
+use std::task::{Context, Poll, Waker};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use auth_core::Error;
+
+use super::LoopbackServer;
+use super::callback::{CallbackQuery, CallbackVerdict, Page, parse_callback_query};
+use super::http1::{ReadError, RequestHead, read_request};
+
+/// Timeout of each socket read and write.
+const IO_TIMEOUT: Duration = Duration::from_secs(2);
+/// How often the server thread checks for new connections, cancellation and the deadline.
+const POLL_INTERVAL: Duration = Duration::from_millis(10);
+/// At most this many connections are read at the same time; more are closed at once.
+const MAX_READERS: usize = 32;
+
+/// Starts the server thread and waits for its result: what
+/// [`LoopbackServer::wait`] does.
+pub(super) async fn run<T, F>(server: LoopbackServer, check: F) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: FnMut(&CallbackQuery) -> CallbackVerdict<T> + Send + 'static,
+{
+    let (sender, receiver) = oneshot::channel();
+    let spawned = thread::Builder::new()
+        .name("loopback-redirect".into())
+        .spawn(move || {
+            let _live = LiveThread::start();
+            if let Some(result) = serve(server, check, &sender) {
+                sender.send(result);
+            }
+        });
+    if let Err(e) = spawned {
+        return Err(Error::Interaction(format!(
+            "could not start the redirect server's thread: {e}; run the login again"
+        )));
+    }
+    match receiver.await {
+        Some(result) => result,
+        None => Err(Error::Interaction(
+            "the redirect server stopped unexpectedly; run the login again".into(),
+        )),
+    }
+}
+
+/// A request head read by a connection thread, with its connection.
+struct Incoming {
+    head: RequestHead,
+    stream: TcpStream,
+}
+
+/// Connections still being read, so that they can be shut down when the flow ends.
+#[derive(Clone, Default)]
+struct Readers(Arc<Mutex<ReadersInner>>);
+
+#[derive(Default)]
+struct ReadersInner {
+    next_id: u64,
+    open: HashMap<u64, TcpStream>,
+    closed: bool,
+}
+
+impl Readers {
+    fn lock(&self) -> MutexGuard<'_, ReadersInner> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a connection; `None` when too many are open or the server has stopped.
+    fn register(&self, stream: &TcpStream) -> Option<u64> {
+        let mut inner = self.lock();
+        if inner.closed || inner.open.len() >= MAX_READERS {
+            return None;
+        }
+        let clone = stream.try_clone().ok()?;
+        let id = inner.next_id;
+        inner.next_id += 1;
+        inner.open.insert(id, clone);
+        Some(id)
+    }
+
+    fn unregister(&self, id: u64) {
+        self.lock().open.remove(&id);
+    }
+
+    /// Shuts down every connection still being read; their threads then end at once.
+    fn close_all(&self) {
+        let mut inner = self.lock();
+        inner.closed = true;
+        for (_, stream) in inner.open.drain() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// Threads of the server still running, counted in unit tests only.
+#[cfg(test)]
+static LIVE_THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Counts a server thread while it runs (in unit tests; nothing otherwise).
+struct LiveThread;
+
+impl LiveThread {
+    fn start() -> Self {
+        #[cfg(test)]
+        LIVE_THREADS.fetch_add(1, Ordering::SeqCst);
+        LiveThread
+    }
+}
+
+impl Drop for LiveThread {
+    fn drop(&mut self) {
+        #[cfg(test)]
+        LIVE_THREADS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Runs the accept loop until the flow ends. `None` when the waiting future was dropped.
+fn serve<T, F>(
+    server: LoopbackServer,
+    mut check: F,
+    sender: &oneshot::Sender<Result<T, Error>>,
+) -> Option<Result<T, Error>>
+where
+    F: FnMut(&CallbackQuery) -> CallbackVerdict<T>,
+{
+    let LoopbackServer {
+        listener,
+        addr,
+        path,
+        timeout,
+    } = server;
+    let redirect_uri = format!("http://{addr}{path}");
+    if let Err(e) = listener.set_nonblocking(true) {
+        return Some(Err(Error::Interaction(format!(
+            "the redirect server on {addr} could not be set up: {e}; run the login again"
+        ))));
+    }
+    let (tx, rx) = mpsc::channel::<Incoming>();
+    let readers = Readers::default();
+    // `None`: a timeout too large to represent, that is, no deadline.
+    let deadline = Instant::now().checked_add(timeout);
+
+    let outcome = loop {
+        if sender.is_cancelled() {
+            break None;
+        }
+        accept_pending(&listener, &tx, &readers);
+        let wait = match deadline {
+            Some(deadline) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    break Some(Err(Error::TimedOut {
+                        what: format!("the browser to return to {redirect_uri}"),
+                        waited: timeout,
+                    }));
+                }
+                (deadline - now).min(POLL_INTERVAL)
+            }
+            None => POLL_INTERVAL,
+        };
+        if let Ok(incoming) = rx.recv_timeout(wait)
+            && let Some(result) = handle(incoming, &path, &mut check)
+        {
+            break Some(result);
+        }
+    };
+
+    // Stop: close the port, end the connection threads, answer what was already read.
+    drop(listener);
+    readers.close_all();
+    drop(tx);
+    while let Ok(mut incoming) = rx.try_recv() {
+        Page::finished().write(&mut incoming.stream, incoming.head.is_head());
+    }
+    outcome
+}
+
+/// Accepts every connection waiting in the backlog and starts a thread to read each.
+fn accept_pending(listener: &TcpListener, tx: &mpsc::Sender<Incoming>, readers: &Readers) {
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => start_reader(stream, tx.clone(), readers.clone()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // WouldBlock: nothing left. Anything else (too many open files, a connection
+            // reset before it was accepted): try again at the next poll.
+            Err(_) => return,
+        }
+    }
+}
+
+fn start_reader(stream: TcpStream, tx: mpsc::Sender<Incoming>, readers: Readers) {
+    // Accepted sockets may inherit the listener's non-blocking mode on some platforms.
+    if stream.set_nonblocking(false).is_err()
+        || stream.set_read_timeout(Some(IO_TIMEOUT)).is_err()
+        || stream.set_write_timeout(Some(IO_TIMEOUT)).is_err()
+    {
+        return;
+    }
+    let Some(id) = readers.register(&stream) else {
+        // Too many connections at once, or stopping: close this one.
+        return;
+    };
+    let thread_readers = readers.clone();
+    let spawned = thread::Builder::new()
+        .name("loopback-connection".into())
+        .spawn(move || {
+            let _live = LiveThread::start();
+            let mut stream = stream;
+            let result = read_request(&mut stream);
+            thread_readers.unregister(id);
+            match result {
+                Ok(head) => {
+                    if let Err(mpsc::SendError(mut incoming)) = tx.send(Incoming { head, stream }) {
+                        // The flow ended while this request was being read.
+                        Page::finished().write(&mut incoming.stream, incoming.head.is_head());
+                    }
+                }
+                Err(ReadError::Silent) => {}
+                Err(ReadError::Answer(page)) => page.write(&mut stream, false),
+            }
+        });
+    if spawned.is_err() {
+        readers.unregister(id);
+    }
+}
+
+/// Answers one request; `Some` when it ends the flow.
+fn handle<T, F>(incoming: Incoming, path: &str, check: &mut F) -> Option<Result<T, Error>>
+where
+    F: FnMut(&CallbackQuery) -> CallbackVerdict<T>,
+{
+    let Incoming { head, mut stream } = incoming;
+    let head_only = head.is_head();
+    let query = parse_callback_query(&head.target);
+    if query.path() != path {
+        Page::not_found(path).write(&mut stream, head_only);
+        return None;
+    }
+    if head.method != "GET" {
+        Page::method_not_allowed().write(&mut stream, head_only);
+        return None;
+    }
+    match check(&query) {
+        CallbackVerdict::Accept(value) => {
+            Page::success().write(&mut stream, false);
+            Some(Ok(value))
+        }
+        CallbackVerdict::Ignore => {
+            Page::waiting().write(&mut stream, false);
+            None
+        }
+        CallbackVerdict::Fail(error) => {
+            Page::failure(&error).write(&mut stream, false);
+            Some(Err(error))
+        }
+    }
+}
+
+/// A one-shot channel whose receiver is a future, with std only.
+mod oneshot {
+    use super::*;
+
+    enum Slot<T> {
+        Waiting(Option<Waker>),
+        Ready(T),
+        Taken,
+        SenderGone,
+    }
+
+    struct Shared<T> {
+        slot: Mutex<Slot<T>>,
+        receiver_gone: AtomicBool,
+    }
+
+    impl<T> Shared<T> {
+        fn lock(&self) -> MutexGuard<'_, Slot<T>> {
+            self.slot.lock().unwrap_or_else(PoisonError::into_inner)
+        }
+
+        /// Puts `next` in the slot if nothing was sent yet, and wakes the receiver.
+        fn complete(&self, next: Slot<T>) {
+            let waker = {
+                let mut slot = self.lock();
+                match &mut *slot {
+                    Slot::Waiting(waker) => {
+                        let waker = waker.take();
+                        *slot = next;
+                        waker
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+    }
+
+    /// Sends the one value.
+    pub(super) struct Sender<T>(Arc<Shared<T>>);
+
+    /// Resolves to the value, or `None` when the sender was dropped without sending.
+    /// Dropping it tells the sender to stop ([`Sender::is_cancelled`]).
+    pub(super) struct Receiver<T>(Arc<Shared<T>>);
+
+    pub(super) fn channel<T>() -> (Sender<T>, Receiver<T>) {
+        let shared = Arc::new(Shared {
+            slot: Mutex::new(Slot::Waiting(None)),
+            receiver_gone: AtomicBool::new(false),
+        });
+        (Sender(shared.clone()), Receiver(shared))
+    }
+
+    impl<T> Sender<T> {
+        pub(super) fn send(&self, value: T) {
+            self.0.complete(Slot::Ready(value));
+        }
+
+        pub(super) fn is_cancelled(&self) -> bool {
+            self.0.receiver_gone.load(Ordering::Acquire)
+        }
+    }
+
+    impl<T> Drop for Sender<T> {
+        fn drop(&mut self) {
+            // No effect when a value was sent.
+            self.0.complete(Slot::SenderGone);
+        }
+    }
+
+    impl<T> Future for Receiver<T> {
+        type Output = Option<T>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+            let mut slot = self.0.lock();
+            match std::mem::replace(&mut *slot, Slot::Taken) {
+                Slot::Ready(value) => Poll::Ready(Some(value)),
+                Slot::SenderGone | Slot::Taken => Poll::Ready(None),
+                Slot::Waiting(waker) => {
+                    let waker = match waker {
+                        Some(w) if w.will_wake(cx.waker()) => w,
+                        _ => cx.waker().clone(),
+                    };
+                    *slot = Slot::Waiting(Some(waker));
+                    Poll::Pending
+                }
+            }
+        }
+    }
+
+    impl<T> Drop for Receiver<T> {
+        fn drop(&mut self) {
+            self.0.receiver_gone.store(true, Ordering::Release);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use auth_core::Secret;
+
+    use super::*;
+    use crate::loopback::LoopbackConfig;
+
+    #[test]
+    fn oneshot_delivers_reports_drops_and_cancels() {
+        let (tx, rx) = oneshot::channel();
+        tx.send(5);
+        drop(tx);
+        assert_eq!(pollster::block_on(rx), Some(5));
+
+        let (tx, rx) = oneshot::channel::<u8>();
+        let t = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(20));
+            drop(tx);
+        });
+        assert_eq!(pollster::block_on(rx), None);
+        t.join().unwrap();
+
+        let (tx, rx) = oneshot::channel::<u8>();
+        assert!(!tx.is_cancelled());
+        drop(rx);
+        assert!(tx.is_cancelled());
+    }
+
+    /// Waits up to 2 s for every server thread to end.
+    fn all_threads_ended() -> bool {
+        let until = Instant::now() + Duration::from_secs(2);
+        while LIVE_THREADS.load(Ordering::SeqCst) != 0 {
+            if Instant::now() > until {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        true
+    }
+
+    /// The only unit test that starts servers, so that it can count their threads.
+    #[test]
+    fn no_thread_outlives_the_flow() {
+        let config = LoopbackConfig::default()
+            .with_port(0)
+            .with_timeout(Duration::from_secs(20));
+
+        // Success, with two idle connections (a browser's preconnects) still open.
+        let server = LoopbackServer::bind(config.clone()).unwrap();
+        let addr = server.local_addr();
+        let browser = thread::spawn(move || {
+            let idle = [
+                TcpStream::connect(addr).unwrap(),
+                TcpStream::connect(addr).unwrap(),
+            ];
+            let until = Instant::now() + Duration::from_secs(2);
+            while LIVE_THREADS.load(Ordering::SeqCst) < 3 && Instant::now() < until {
+                thread::sleep(Duration::from_millis(5));
+            }
+            let during = LIVE_THREADS.load(Ordering::SeqCst);
+            let mut conn = TcpStream::connect(addr).unwrap();
+            conn.write_all(b"GET /?code=c&state=s HTTP/1.1\r\n\r\n")
+                .unwrap();
+            let mut answer = String::new();
+            conn.read_to_string(&mut answer).unwrap();
+            (during, answer, idle)
+        });
+        let callback = pollster::block_on(server.wait_for_code(&Secret::new("s"))).unwrap();
+        assert_eq!(callback.code.expose(), "c");
+        assert!(
+            all_threads_ended(),
+            "{} threads left",
+            LIVE_THREADS.load(Ordering::SeqCst)
+        );
+        let (during, answer, mut idle) = browser.join().unwrap();
+        assert_eq!(
+            during, 3,
+            "the server thread and one reader per idle connection"
+        );
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        // The idle connections were closed by the server.
+        let mut rest = Vec::new();
+        assert_eq!(idle[0].read_to_end(&mut rest).unwrap_or(0), 0);
+
+        // The future dropped while waiting, with an idle connection open.
+        let server = LoopbackServer::bind(config.clone()).unwrap();
+        let idle = TcpStream::connect(server.local_addr()).unwrap();
+        let mut wait = Box::pin(server.wait_for_code(&Secret::new("s")));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(wait.as_mut().poll(&mut cx).is_pending());
+        let until = Instant::now() + Duration::from_secs(2);
+        while LIVE_THREADS.load(Ordering::SeqCst) < 2 && Instant::now() < until {
+            thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(LIVE_THREADS.load(Ordering::SeqCst), 2);
+        drop(wait);
+        assert!(
+            all_threads_ended(),
+            "{} threads left",
+            LIVE_THREADS.load(Ordering::SeqCst)
+        );
+        drop(idle);
+
+        // The timeout.
+        let server = LoopbackServer::bind(config.with_timeout(Duration::from_millis(50))).unwrap();
+        let _idle = TcpStream::connect(server.local_addr()).unwrap();
+        let err = pollster::block_on(server.wait_for_code(&Secret::new("s"))).unwrap_err();
+        assert!(matches!(err, Error::TimedOut { .. }));
+        assert!(
+            all_threads_ended(),
+            "{} threads left",
+            LIVE_THREADS.load(Ordering::SeqCst)
+        );
+    }
+}

@@ -1,0 +1,237 @@
+//! The request side of signing: [`RequestParts`] (what is signed), its normalisation
+//! (the method, the base string URI, the query and form-body parameters), [`Placement`]
+//! (where the protocol parameters go) and [`SignedRequest`] (what to send).
+
+use std::fmt;
+use std::str::FromStr;
+
+use auth_core::Error;
+
+use super::encoding::{base_string_uri, encode_into, parse_form};
+use super::error::{SignError, display_name, display_url};
+
+/// Where the OAuth protocol parameters go (RFC 5849 §3.5).
+///
+/// ```
+/// use auth_flows::oauth1::Placement;
+/// assert_eq!(Placement::default(), Placement::Header);
+/// assert_eq!("query".parse::<Placement>().unwrap(), Placement::Query);
+/// assert!("cookie".parse::<Placement>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Placement {
+    /// The `Authorization: OAuth ...` header (the default, and what the RFC prefers).
+    #[default]
+    Header,
+    /// The query string.
+    Query,
+    /// The `application/x-www-form-urlencoded` body (requests with a form body or none;
+    /// not GET or HEAD).
+    Body,
+}
+
+impl FromStr for Placement {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "header" => Ok(Placement::Header),
+            "query" => Ok(Placement::Query),
+            "body" => Ok(Placement::Body),
+            _ => Err(Error::config(format!(
+                "signature_placement must be header, query or body, not {s:?}"
+            ))),
+        }
+    }
+}
+
+/// A request to sign, as plain parts: method, absolute URL, and optionally the body with
+/// its content type and a `Host` header.
+///
+/// ```
+/// use auth_flows::oauth1::RequestParts;
+/// let parts = RequestParts::new("POST", "https://api.example.com/statuses")
+///     .with_body(Some("application/x-www-form-urlencoded"), b"status=hi");
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct RequestParts<'a> {
+    method: &'a str,
+    pub(super) url: &'a str,
+    host: Option<&'a str>,
+    content_type: Option<&'a str>,
+    pub(super) body: &'a [u8],
+}
+
+impl<'a> RequestParts<'a> {
+    /// A request without a body.
+    pub fn new(method: &'a str, url: &'a str) -> Self {
+        RequestParts {
+            method,
+            url,
+            host: None,
+            content_type: None,
+            body: &[],
+        }
+    }
+
+    /// Sets the body and its `Content-Type`. Only `application/x-www-form-urlencoded`
+    /// bodies are signed parameter by parameter; others get `oauth_body_hash`.
+    pub fn with_body(mut self, content_type: Option<&'a str>, body: &'a [u8]) -> Self {
+        self.content_type = content_type;
+        self.body = body;
+        self
+    }
+
+    /// Sets the `Host` header, which replaces the URL's host and port in the signature.
+    pub fn with_host(mut self, host: &'a str) -> Self {
+        self.host = Some(host);
+        self
+    }
+
+    /// The method in upper case; an error unless it is an HTTP method token.
+    pub(super) fn method(&self) -> Result<String, SignError> {
+        let method = self.method.to_ascii_uppercase();
+        if method.is_empty() || !method.bytes().all(is_token_byte) {
+            return Err(SignError::InvalidRequest {
+                problem: format!("{:?} is not an HTTP method", display_name(self.method)),
+            });
+        }
+        Ok(method)
+    }
+
+    /// The base string URI and the request's own parameters (RFC 5849 §3.4.1.2 and
+    /// §3.4.1.3.1): the query's, and a form body's.
+    pub(super) fn normalize(&self) -> Result<NormalizedRequest<'a>, SignError> {
+        let base_uri = base_string_uri(self.url, self.host)?;
+
+        let without_fragment = &self.url[..self.url.find('#').unwrap_or(self.url.len())];
+        let query = without_fragment.split_once('?').map(|(_, q)| q);
+        let query_params = match query {
+            Some(q) => parse_form(q, "query")?,
+            None => Vec::new(),
+        };
+
+        let is_form = self.content_type.is_some_and(is_form_content_type);
+        let body_params = if is_form {
+            let body = std::str::from_utf8(self.body).map_err(|_| SignError::InvalidRequest {
+                problem: "the form body is not UTF-8 text; percent-encode it".into(),
+            })?;
+            parse_form(body, "form body")?
+        } else {
+            Vec::new()
+        };
+        Ok(NormalizedRequest {
+            base_uri,
+            query,
+            query_params,
+            body_params,
+            is_form,
+        })
+    }
+}
+
+/// What [`RequestParts::normalize`] found.
+pub(super) struct NormalizedRequest<'a> {
+    /// The base string URI.
+    pub(super) base_uri: String,
+    /// The query as written (without the fragment), for the query placement.
+    pub(super) query: Option<&'a str>,
+    /// The query's parameters, decoded.
+    pub(super) query_params: Vec<(String, String)>,
+    /// The form body's parameters, decoded (none when the body is not a form).
+    pub(super) body_params: Vec<(String, String)>,
+    /// True when the body is `application/x-www-form-urlencoded`.
+    pub(super) is_form: bool,
+}
+
+/// The result of [`Signer::sign_parts`](super::Signer::sign_parts): what to send, and the intermediate values for
+/// debugging a signature a server rejects.
+///
+/// `Debug` shows the URL without its query and the parameter names only, because the
+/// header, body, base string and (PLAINTEXT) signature carry token values or secrets.
+///
+/// ```
+/// use auth_flows::oauth1::{Placement, RequestParts, Signer};
+/// let signed = Signer::new("k", "s").with_placement(Placement::Body)
+///     .sign_parts(&RequestParts::new("POST", "https://a.example/x")).unwrap();
+/// assert!(signed.authorization_header().is_none());
+/// assert!(String::from_utf8_lossy(signed.body().unwrap()).contains("oauth_signature="));
+/// ```
+#[derive(Clone)]
+pub struct SignedRequest {
+    pub(super) base_string: String,
+    pub(super) signature: String,
+    pub(super) authorization: String,
+    pub(super) url: String,
+    pub(super) body: Option<Vec<u8>>,
+    pub(super) protocol: Vec<(&'static str, String)>,
+}
+
+impl SignedRequest {
+    /// The signature base string (RFC 5849 §3.4.1.1).
+    pub fn base_string(&self) -> &str {
+        &self.base_string
+    }
+
+    /// The `oauth_signature` value before percent-encoding.
+    pub fn signature(&self) -> &str {
+        &self.signature
+    }
+
+    /// The `Authorization` header value, for the header placement.
+    pub fn authorization_header(&self) -> Option<&str> {
+        (!self.authorization.is_empty()).then_some(self.authorization.as_str())
+    }
+
+    /// The URL to send: with the protocol parameters for the query placement, else the
+    /// URL as given.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The new body, for the body placement.
+    pub fn body(&self) -> Option<&[u8]> {
+        self.body.as_deref()
+    }
+
+    /// The protocol parameters sent (decoded), in order, `oauth_signature` last.
+    pub fn protocol_parameters(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.protocol.iter().map(|(n, v)| (*n, v.as_str()))
+    }
+}
+
+impl fmt::Debug for SignedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignedRequest")
+            .field("url", &display_url(&self.url))
+            .field(
+                "protocol_parameters",
+                &self.protocol.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+pub(super) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+
+fn is_form_content_type(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(FORM_CONTENT_TYPE))
+}
+
+/// RFC 7230 `tchar`.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+pub(super) fn append_form(out: &mut String, params: &[(&'static str, String)]) {
+    for (i, (name, value)) in params.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(name);
+        out.push('=');
+        encode_into(out, value.as_bytes());
+    }
+}

@@ -1,0 +1,334 @@
+//! `cargo xtask ci` and `cargo xtask conformance`: named steps, each a command run
+//! through `xshell`, then a table of results and the closing line `N passed, M failed`.
+
+use std::time::Instant;
+
+use xshell::{Cmd, cmd};
+
+use crate::oauth_server::OAuthServer;
+use crate::secret_service::SecretService;
+use crate::util::Workspace;
+
+/// One step of a run: a name people read, and what it runs.
+struct Step<'a> {
+    name: String,
+    work: Work<'a>,
+}
+
+enum Work<'a> {
+    /// Passes when the command exits 0.
+    Run(Cmd<'a>),
+    /// Passes when none of the crates is in the dependency tree: one
+    /// `cargo tree -e normal ... -i CRATE` per crate, each of which must print nothing.
+    Absent(Vec<(&'static str, Cmd<'a>)>),
+}
+
+impl<'a> Step<'a> {
+    fn run(name: impl Into<String>, cmd: Cmd<'a>) -> Step<'a> {
+        Step {
+            name: name.into(),
+            work: Work::Run(cmd),
+        }
+    }
+}
+
+/// A dependency check: `cargo tree -e normal -p PACKAGES --no-default-features
+/// --features FEATURES -i CRATE` for each forbidden crate.
+fn absent<'a>(
+    ws: &'a Workspace,
+    name: &str,
+    packages: &[&str],
+    features: &str,
+    forbidden: &[&'static str],
+) -> Step<'a> {
+    let cargo = &ws.cargo;
+    let packages: Vec<String> = packages.iter().map(|p| format!("--package={p}")).collect();
+    let packages = &packages;
+    let trees = forbidden
+        .iter()
+        .map(|&krate| {
+            let tree = cmd!(
+                ws.sh,
+                "{cargo} tree -e normal {packages...} --no-default-features --features {features} -i {krate}"
+            )
+            .ignore_status()
+            .quiet();
+            (krate, tree)
+        })
+        .collect();
+    Step {
+        name: name.to_owned(),
+        work: Work::Absent(trees),
+    }
+}
+
+/// The dependency checks: the light stacks stay free of the heavy ones.
+fn dependency_checks(ws: &Workspace) -> Vec<Step<'_>> {
+    vec![
+        absent(
+            ws,
+            "deps: auth-http with only ureq has no tokio or reqwest",
+            &["auth-http"],
+            "ureq",
+            &["tokio", "reqwest", "hyper"],
+        ),
+        absent(
+            ws,
+            "deps: auth-store with only file has no D-Bus or keyring",
+            &["auth-store"],
+            "file",
+            &["zbus", "keyring-core", "dbus", "secret-service"],
+        ),
+        absent(
+            ws,
+            "deps: auth-flows + ureq + file stack has no tokio, keyring or reqwest",
+            &["auth-flows", "auth-http", "auth-store"],
+            "auth-flows/password,auth-http/ureq,auth-store/file",
+            &["tokio", "reqwest", "zbus", "keyring-core"],
+        ),
+    ]
+}
+
+/// Each crate's tests once per feature set that matters: each backend alone, each store
+/// alone, each flow alone, everything, nothing. Doctests run once, with all features (they
+/// are what the documentation shows); the single-feature runs take unit and integration
+/// tests, which keeps CI within its time on two cores.
+fn unit_matrix(ws: &Workspace) -> Vec<Step<'_>> {
+    let (sh, cargo) = (&ws.sh, &ws.cargo);
+    let mut steps = dependency_checks(ws);
+    steps.push(Step::run(
+        "auth-core: no features",
+        cmd!(sh, "{cargo} test -p auth-core --lib --tests"),
+    ));
+    for backend in ["ureq", "reqwest"] {
+        steps.push(Step::run(
+            format!("auth-http: {backend} only"),
+            cmd!(
+                sh,
+                "{cargo} test -p auth-http --no-default-features --features {backend} --lib --tests"
+            ),
+        ));
+    }
+    for store in ["memory", "file", "env", "keyring", "config"] {
+        steps.push(Step::run(
+            format!("auth-store: {store} only"),
+            cmd!(
+                sh,
+                "{cargo} test -p auth-store --no-default-features --features {store} --lib --tests"
+            ),
+        ));
+    }
+    for flow in [
+        "password",
+        "client-credentials",
+        "authorization-code",
+        "device",
+        "inaturalist",
+        "oauth1",
+    ] {
+        steps.push(Step::run(
+            format!("auth-flows: {flow} only"),
+            cmd!(
+                sh,
+                "{cargo} test -p auth-flows --no-default-features --features {flow} --lib --tests"
+            ),
+        ));
+    }
+    steps.push(Step::run(
+        "auth-testkit: its own tests",
+        cmd!(sh, "{cargo} test -p auth-testkit"),
+    ));
+    steps.push(Step::run(
+        "workspace: all features",
+        cmd!(sh, "{cargo} test --workspace --all-features"),
+    ));
+    steps.push(Step::run(
+        "workspace: no default features",
+        cmd!(
+            sh,
+            "{cargo} test --workspace --no-default-features --lib --tests"
+        ),
+    ));
+    steps
+}
+
+/// Formatting, lints, the docs and the examples.
+fn static_checks(ws: &Workspace) -> Vec<Step<'_>> {
+    let (sh, cargo) = (&ws.sh, &ws.cargo);
+    vec![
+        Step::run("rustfmt", cmd!(sh, "{cargo} fmt --all -- --check")),
+        Step::run(
+            "clippy (all features, all targets)",
+            cmd!(
+                sh,
+                "{cargo} clippy --workspace --all-targets --all-features -- -D warnings"
+            ),
+        ),
+        Step::run(
+            "clippy (no default features)",
+            cmd!(
+                sh,
+                "{cargo} clippy --workspace --all-targets --no-default-features -- -D warnings"
+            ),
+        ),
+        Step::run(
+            "examples (all features)",
+            cmd!(sh, "{cargo} build --workspace --examples --all-features"),
+        ),
+        Step::run(
+            "docs (all features, warnings are errors)",
+            cmd!(sh, "{cargo} doc --workspace --all-features --no-deps")
+                .env("RUSTDOCFLAGS", "-D warnings"),
+        ),
+    ]
+}
+
+/// The whole CI run: static checks, the test matrix, then the conformance run.
+pub(crate) fn ci(ws: &Workspace) -> Vec<(String, bool, f64)> {
+    let mut steps = static_checks(ws);
+    steps.extend(unit_matrix(ws));
+    let mut results = run_steps(steps);
+    results.extend(conformance(ws));
+    results
+}
+
+/// Only the dependency checks (`cargo xtask deps`).
+pub(crate) fn deps(ws: &Workspace) -> Vec<(String, bool, f64)> {
+    run_steps(dependency_checks(ws))
+}
+
+fn run_steps(steps: Vec<Step<'_>>) -> Vec<(String, bool, f64)> {
+    let mut results = Vec::new();
+    for step in steps {
+        eprintln!("\n==> {}", step.name);
+        let started = Instant::now();
+        let ok = match &step.work {
+            Work::Run(cmd) => match cmd.run() {
+                Ok(()) => true,
+                Err(e) => {
+                    eprintln!("{e}");
+                    false
+                }
+            },
+            Work::Absent(trees) => trees.iter().all(|(krate, tree)| not_in_tree(krate, tree)),
+        };
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!(
+            "<== {}: {} in {secs:.0}s",
+            step.name,
+            if ok { "ok" } else { "FAILED" }
+        );
+        results.push((step.name, ok, secs));
+    }
+    results
+}
+
+/// True when `cargo tree -i CRATE` finds no path to `krate`: it prints nothing (the crate
+/// is in the lock file but not in this tree), or says no package matches (it is not in
+/// the lock file at all). Any other failure, or a tree, fails the check.
+fn not_in_tree(krate: &str, tree: &Cmd<'_>) -> bool {
+    eprintln!("$ {tree}");
+    let output = match tree.output() {
+        Ok(output) => output,
+        Err(e) => {
+            eprintln!("{e}");
+            return false;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.success() && stdout.trim().is_empty() {
+        return true;
+    }
+    if !output.status.success() && stderr.contains("did not match any packages") {
+        return true;
+    }
+    if output.status.success() {
+        eprintln!("{stdout}\n{krate} is in the tree (above: what pulls it in)");
+    } else {
+        eprintln!("{stderr}");
+    }
+    false
+}
+
+/// Starts the services, runs the conformance steps, stops the services.
+pub(crate) fn conformance(ws: &Workspace) -> Vec<(String, bool, f64)> {
+    let (sh, cargo) = (&ws.sh, &ws.cargo);
+    let mut results = Vec::new();
+    for backend in ["ureq", "reqwest"] {
+        results.extend(run_steps(vec![Step::run(
+            format!("conformance: HttpBackend, {backend}"),
+            cmd!(
+                sh,
+                "{cargo} test -p auth-http --no-default-features --features {backend} --test conformance"
+            ),
+        )]));
+    }
+    match SecretService::start(ws) {
+        Ok(service) => {
+            results.extend(run_steps(vec![Step::run(
+                "conformance: keyring store and source, real Secret Service",
+                cmd!(
+                    sh,
+                    "{cargo} test -p auth-store --no-default-features --features keyring --test secret_service -- --ignored"
+                )
+                .envs(service.env()),
+            )]));
+            drop(service);
+        }
+        Err(e) => {
+            eprintln!("could not start a Secret Service: {e}");
+            results.push(("conformance: Secret Service".into(), false, 0.0));
+        }
+    }
+    match OAuthServer::start(ws) {
+        Ok(server) => {
+            results.extend(run_steps(vec![
+                Step::run(
+                    "conformance: flows with each transport, real OAuth server",
+                    cmd!(
+                        sh,
+                        "{cargo} test -p auth-cli --test flows_conformance -- --ignored"
+                    )
+                    .envs(server.env()),
+                ),
+                Step::run(
+                    "conformance: authctl end to end, real OAuth server",
+                    cmd!(sh, "{cargo} test -p auth-cli --test cli -- --ignored").envs(server.env()),
+                ),
+            ]));
+            drop(server);
+        }
+        Err(e) => {
+            eprintln!("could not start the OAuth server: {e}");
+            results.push(("conformance: OAuth server".into(), false, 0.0));
+        }
+    }
+    results
+}
+
+/// Prints the table of results and `xtask: N passed, M failed`.
+pub(crate) fn report(results: &[(String, bool, f64)]) -> std::process::ExitCode {
+    eprintln!("\n{:<72} {:>8} {:>7}", "combination", "result", "time");
+    for (name, ok, secs) in results {
+        eprintln!(
+            "{name:<72} {:>8} {secs:>6.0}s",
+            if *ok { "ok" } else { "FAILED" }
+        );
+    }
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|r| !r.1)
+        .map(|r| r.0.as_str())
+        .collect();
+    let passed = results.len() - failed.len();
+    if !failed.is_empty() {
+        eprintln!("\nfailed: {}", failed.join("; "));
+    }
+    println!("xtask: {passed} passed, {} failed", failed.len());
+    if failed.is_empty() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
+}
