@@ -1,5 +1,5 @@
-//! Every token store runs auth-core's `token_store` conformance suite, and any `Token`
-//! round-trips through every store unchanged (proptest).
+//! Every token store runs auth-testkit's token store suite (one test per case), and any
+//! `Token` round-trips through every store unchanged (proptest).
 
 #![cfg(any(feature = "memory", feature = "file", feature = "keyring"))]
 
@@ -44,9 +44,9 @@ mod memory {
     use super::*;
     use auth_store::MemoryStore;
 
-    #[test]
-    fn conformance() {
-        pollster::block_on(auth_testkit::token_store(Arc::new(MemoryStore::new())));
+    mod conformance {
+        use super::*;
+        auth_testkit::token_store_tests!(MemoryStore::new());
     }
 
     proptest! {
@@ -63,8 +63,16 @@ mod file {
     use super::*;
     use auth_store::FileStore;
 
+    mod conformance {
+        use super::*;
+        auth_testkit::token_store_tests!(
+            let dir = tempfile::tempdir().unwrap();
+            store: FileStore::new(dir.path().join("authctl")),
+        );
+    }
+
     #[test]
-    fn conformance() {
+    fn the_suite_leaves_an_empty_document() {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::new(dir.path().join("authctl"));
         pollster::block_on(auth_testkit::token_store(Arc::new(store.clone())));
@@ -99,9 +107,9 @@ mod keyring_mock {
         KeyringStore::new().with_credential_store(backing)
     }
 
-    #[test]
-    fn conformance() {
-        pollster::block_on(auth_testkit::token_store(Arc::new(store())));
+    mod conformance {
+        use super::*;
+        auth_testkit::token_store_tests!(store());
     }
 
     proptest! {

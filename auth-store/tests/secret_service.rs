@@ -11,7 +11,6 @@ mod common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use auth_core::{
@@ -52,14 +51,12 @@ fn secret_tool(args: &[&str], stdin: Option<&str>) -> (bool, String) {
     )
 }
 
-#[test]
-#[ignore = "needs a Secret Service: run cargo xtask conformance"]
-fn token_store_conformance() {
-    let started = Instant::now();
-    pollster::block_on(auth_testkit::token_store(Arc::new(KeyringStore::new())));
-    eprintln!(
-        "token_store conformance against the Secret Service: {:.2}s",
-        started.elapsed().as_secs_f64()
+/// The token store suite, one test per case, against the Secret Service.
+mod token_store_conformance {
+    use super::*;
+    auth_testkit::token_store_tests!(
+        #[ignore = "needs a Secret Service: run cargo xtask conformance"]
+        store: KeyringStore::new(),
     );
 }
 

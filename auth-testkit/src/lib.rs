@@ -11,3 +11,10 @@ mod store;
 pub use http::http_backend;
 pub use loopback_http::{LoopbackHttp, SentRequest};
 pub use store::token_store;
+
+/// What [`token_store_tests!`] expands to needs; not an API.
+#[doc(hidden)]
+pub mod __store {
+    pub use crate::store::cases;
+    pub use pollster::block_on;
+}
