@@ -39,7 +39,7 @@ pub use error::{CredentialField, Error, OAuthError, Result, TransportErrorKind};
 pub use flow::{AuthFlow, DeviceCode, FlowContext, Interaction, NoInteraction};
 pub use http::{HttpBackend, HttpConfig, HttpRequest, HttpResponse, RequestKind};
 pub use key::TokenKey;
-pub use provider::{BodyFormat, ClientAuth, Endpoint, Endpoints, Provider};
+pub use provider::{BodyFormat, ClientAuth, CredentialNames, Endpoint, Endpoints, Provider};
 pub use secret::Secret;
 pub use source::CredentialSource;
 pub use store::TokenStore;

@@ -120,3 +120,35 @@ mod keyring_mock {
         }
     }
 }
+
+#[cfg(all(feature = "keyring", feature = "file"))]
+mod keyring_or_file {
+    use super::*;
+    use auth_store::keyring_core::{CredentialStore, mock};
+    use auth_store::{FileStore, KeyringOrFileStore, KeyringStore};
+
+    fn store(dir: &std::path::Path) -> KeyringOrFileStore {
+        let backing: Arc<CredentialStore> = mock::Store::new().unwrap();
+        KeyringOrFileStore::new(
+            KeyringStore::new().with_credential_store(backing),
+            FileStore::new(dir),
+        )
+    }
+
+    mod conformance {
+        use super::*;
+        auth_testkit::token_store_tests!(
+            let dir = tempfile::tempdir().unwrap();
+            store: store(dir.path()),
+        );
+    }
+
+    proptest! {
+        #![proptest_config(common::config(64, "proptest-regressions/conformance-keyring-or-file.txt"))]
+        #[test]
+        fn any_token_round_trips(key in any_key(), token in any_token()) {
+            let dir = tempfile::tempdir().unwrap();
+            round_trip(&store(dir.path()), &key, &token)?;
+        }
+    }
+}
