@@ -120,7 +120,8 @@ impl KeyringOrFileStore {
         }
     }
 
-    /// Calls `hook` once, when the store turns to the file (a program's warning).
+    /// Calls `hook` once, when the store turns to the file (a program's warning). The
+    /// hook runs inside the operation that turned, so it must not call this store.
     ///
     /// ```
     /// use auth_store::{FileStore, KeyringOrFileStore, KeyringStore};

@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use auth_core::{Token, TokenKey, TokenStore};
 use common::{any_key, any_token};
 use proptest::prelude::*;
@@ -62,6 +60,7 @@ mod memory {
 mod file {
     use super::*;
     use auth_store::FileStore;
+    use std::sync::Arc;
 
     mod conformance {
         use super::*;
@@ -101,6 +100,7 @@ mod keyring_mock {
     use super::*;
     use auth_store::KeyringStore;
     use auth_store::keyring_core::{CredentialStore, mock};
+    use std::sync::Arc;
 
     fn store() -> KeyringStore {
         let backing: Arc<CredentialStore> = mock::Store::new().unwrap();
@@ -126,6 +126,7 @@ mod keyring_or_file {
     use super::*;
     use auth_store::keyring_core::{CredentialStore, mock};
     use auth_store::{FileStore, KeyringOrFileStore, KeyringStore};
+    use std::sync::Arc;
 
     fn store(dir: &std::path::Path) -> KeyringOrFileStore {
         let backing: Arc<CredentialStore> = mock::Store::new().unwrap();

@@ -11,7 +11,7 @@
 //! The keyring is reached lazily, on the first operation, so building a store or a
 //! source never fails. When no keyring answers (no D-Bus session, no Secret Service, a
 //! locked collection, a sandbox refusing access) every operation returns
-//! [`Error::KeyringUnavailable`], whose message tells the person to use the file store.
+//! [`Error::KeyringUnavailable`](auth_core::Error::KeyringUnavailable), whose message tells the person to use the file store.
 //! Nothing ever falls back silently to memory.
 //!
 //! Calls block the current thread for the length of a D-Bus (or Keychain) round trip.
@@ -38,5 +38,5 @@ mod store;
 pub use source::KeyringSource;
 pub use store::{DEFAULT_TOKEN_SERVICE, KeyringStore};
 
-#[cfg(test)]
+#[cfg(all(test, feature = "file"))]
 pub(crate) use backend::testing;
