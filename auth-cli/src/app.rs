@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::{
-    AuthFlow, CredentialField, Credentials, Error, FlowContext, HttpBackend, HttpConfig,
-    Interaction, Secret, TokenKey, TokenStore,
+    AuthFlow, CredentialField, CredentialNames, Credentials, Error, FlowContext, HttpBackend,
+    HttpConfig, Interaction, Secret, TokenKey, TokenStore,
 };
 use auth_flows::oauth1::{OAuth1Flow, RsaKey, SigningBackend};
 use auth_flows::{
@@ -45,29 +45,12 @@ impl App {
     /// Opens the store the profile (or `--store`) asks for, and describes it.
     pub(crate) fn store(&self) -> Result<Arc<dyn TokenStore>, Error> {
         let kind = self.options.store.unwrap_or(self.profile.store);
-        let file = || Arc::new(auth_store::FileStore::new(&self.home.data)) as Arc<dyn TokenStore>;
+        let file = || auth_store::FileStore::new(&self.home.data);
         match kind {
-            StoreKind::File => Ok(file()),
+            StoreKind::File => Ok(Arc::new(file())),
             StoreKind::Memory => Ok(Arc::new(auth_store::MemoryStore::new())),
             StoreKind::Keyring => keyring_store(),
-            StoreKind::Auto => match keyring_store() {
-                Ok(keyring) => Ok(Arc::new(AutoStore {
-                    keyring,
-                    file: file(),
-                    quiet: self.options.quiet,
-                    fell_back: Default::default(),
-                })),
-                Err(e) => {
-                    if !self.options.quiet {
-                        eprintln!(
-                            "warning: no system keyring ({}); keeping tokens in {}",
-                            reason(&e),
-                            file().describe()
-                        );
-                    }
-                    Ok(file())
-                }
-            },
+            StoreKind::Auto => Ok(auto_store(file(), self.options.quiet)),
         }
     }
 
@@ -88,7 +71,7 @@ impl App {
     pub(crate) fn chain(&self, with_keyring: bool) -> ChainSource {
         let mut chain = ChainSource::new()
             .with(StaticSource::new(self.options.explicit.clone()).named("arguments"))
-            .with(EnvSource::new(self.profile.env_prefix.clone()));
+            .with(env_source(&self.profile.name).with_prefix(self.profile.env_prefix.clone()));
         if with_keyring {
             chain = add_keyring_source(chain, &self.profile.name);
         }
@@ -299,84 +282,35 @@ impl App {
     }
 }
 
-fn reason(e: &Error) -> String {
-    match e {
-        Error::KeyringUnavailable { message } => message.clone(),
-        other => other.to_string(),
-    }
+/// What authctl calls a profile's credentials in the environment and the keyring. A
+/// profile named after a preset that names them (iNaturalist: pyinaturalist's `INAT_*`
+/// variables and `/inaturalist` keyring service) uses the preset's names; every other
+/// profile uses the same field names under its own prefix and `authctl:<profile>`
+/// service (`WORK_APP_ID`, or `WORK_CLIENT_ID`).
+pub(crate) fn credential_names(profile: &str) -> CredentialNames {
+    let of = |name: &str| auth_flows::preset(name).and_then(|p| p.provider.credential_names);
+    of(profile).unwrap_or_else(|| {
+        let mut fields = of("inaturalist").unwrap_or_default();
+        fields.env_prefix = None;
+        fields.keyring_service = None;
+        fields
+    })
 }
 
-/// `store = "auto"` once a keyring answered: the keyring, until it refuses an operation
-/// as unavailable (a locked collection answers reads but refuses writes); from then on
-/// the file store, with a one-line warning. A token is never silently dropped.
-struct AutoStore {
-    keyring: Arc<dyn TokenStore>,
-    file: Arc<dyn TokenStore>,
-    quiet: bool,
-    fell_back: std::sync::atomic::AtomicBool,
+/// The profile as the credential sources see it: its name and [`credential_names`].
+fn named(profile: &str) -> auth_core::Provider {
+    auth_core::Provider::new(profile).with_credential_names(credential_names(profile))
 }
 
-impl AutoStore {
-    fn current(&self) -> &Arc<dyn TokenStore> {
-        if self.fell_back.load(std::sync::atomic::Ordering::SeqCst) {
-            &self.file
-        } else {
-            &self.keyring
-        }
-    }
-
-    fn fall_back(&self, e: &Error) -> bool {
-        if !matches!(e, Error::KeyringUnavailable { .. }) {
-            return false;
-        }
-        if !self
-            .fell_back
-            .swap(true, std::sync::atomic::Ordering::SeqCst)
-            && !self.quiet
-        {
-            eprintln!(
-                "warning: the system keyring refused ({}); keeping tokens in {}",
-                reason(e),
-                self.file.describe()
-            );
-        }
-        true
-    }
+/// The profile's environment variables (before a profile's own `env_prefix`).
+pub(crate) fn env_source(profile: &str) -> EnvSource {
+    EnvSource::for_provider(&named(profile))
 }
 
-#[async_trait::async_trait]
-impl TokenStore for AutoStore {
-    fn describe(&self) -> String {
-        self.current().describe()
-    }
-    async fn load(&self, key: &TokenKey) -> Result<Option<auth_core::Token>, Error> {
-        match self.current().load(key).await {
-            Err(e) if self.fall_back(&e) => self.file.load(key).await,
-            // an earlier run may have kept it in the file when the keyring refused a write
-            Ok(None) if !self.fell_back.load(std::sync::atomic::Ordering::SeqCst) => {
-                self.file.load(key).await
-            }
-            other => other,
-        }
-    }
-    async fn save(&self, key: &TokenKey, token: &auth_core::Token) -> Result<(), Error> {
-        match self.current().save(key, token).await {
-            Err(e) if self.fall_back(&e) => self.file.save(key, token).await,
-            other => other,
-        }
-    }
-    async fn delete(&self, key: &TokenKey) -> Result<bool, Error> {
-        let in_keyring = match self.current().delete(key).await {
-            Err(e) if self.fall_back(&e) => false,
-            other => other?,
-        };
-        let in_file = if self.fell_back.load(std::sync::atomic::Ordering::SeqCst) && !in_keyring {
-            false
-        } else {
-            self.file.delete(key).await?
-        };
-        Ok(in_keyring || in_file)
-    }
+/// The profile's keyring entries.
+#[cfg(feature = "keyring")]
+fn keyring_source(profile: &str) -> auth_store::KeyringSource {
+    auth_store::KeyringSource::for_provider(&named(profile))
 }
 
 #[cfg(feature = "keyring")]
@@ -388,14 +322,44 @@ fn keyring_store() -> Result<Arc<dyn TokenStore>, Error> {
 
 #[cfg(not(feature = "keyring"))]
 fn keyring_store() -> Result<Arc<dyn TokenStore>, Error> {
-    Err(Error::KeyringUnavailable {
-        message: "this authctl was built without the `keyring` feature".into(),
-    })
+    Err(no_keyring())
+}
+
+/// `store = "auto"`: the keyring while it answers, else the file, with a one-line
+/// warning when it turns to the file (unless quiet).
+#[cfg(feature = "keyring")]
+fn auto_store(file: auth_store::FileStore, quiet: bool) -> Arc<dyn TokenStore> {
+    let store = auth_store::KeyringOrFileStore::new(auth_store::KeyringStore::new(), file);
+    if quiet {
+        return Arc::new(store);
+    }
+    Arc::new(store.on_fall_back(|event| {
+        let what = match event.cause {
+            auth_store::FallBackCause::NoKeyring => "no system keyring",
+            auth_store::FallBackCause::Refused => "the system keyring refused",
+        };
+        eprintln!(
+            "warning: {what} ({}); keeping tokens in {}",
+            event.reason, event.file
+        );
+    }))
+}
+
+/// `store = "auto"` in a build without the keyring: the file, with a warning.
+#[cfg(not(feature = "keyring"))]
+fn auto_store(file: auth_store::FileStore, quiet: bool) -> Arc<dyn TokenStore> {
+    if !quiet {
+        eprintln!(
+            "warning: no system keyring ({NO_KEYRING}); keeping tokens in {}",
+            file.describe()
+        );
+    }
+    Arc::new(file)
 }
 
 #[cfg(feature = "keyring")]
 fn add_keyring_source(chain: ChainSource, profile: &str) -> ChainSource {
-    chain.with(auth_store::KeyringSource::for_profile(profile))
+    chain.with(keyring_source(profile))
 }
 
 #[cfg(not(feature = "keyring"))]
@@ -410,21 +374,24 @@ pub(crate) fn keyring_set(
     profile: &str,
     credentials: &Credentials,
 ) -> Result<(Vec<CredentialField>, String), Error> {
-    let source = auth_store::KeyringSource::for_profile(profile);
+    let source = keyring_source(profile);
     Ok((source.set(credentials)?, source.service().to_owned()))
 }
 
 /// Deletes the profile's keyring entries; returns the fields deleted and the service.
 #[cfg(feature = "keyring")]
 pub(crate) fn keyring_delete(profile: &str) -> Result<(Vec<CredentialField>, String), Error> {
-    let source = auth_store::KeyringSource::for_profile(profile);
+    let source = keyring_source(profile);
     Ok((source.delete()?, source.service().to_owned()))
 }
 
 #[cfg(not(feature = "keyring"))]
+const NO_KEYRING: &str = "this authctl was built without the `keyring` feature";
+
+#[cfg(not(feature = "keyring"))]
 fn no_keyring() -> Error {
     Error::KeyringUnavailable {
-        message: "this authctl was built without the `keyring` feature".into(),
+        message: NO_KEYRING.into(),
     }
 }
 
@@ -456,50 +423,30 @@ pub(crate) fn secret_from(stdin: bool, prompt: &str) -> Result<Option<Secret>, E
 mod tests {
     use super::*;
 
-    /// A keyring whose collection is locked: reads answer, writes are refused.
-    #[derive(Default)]
-    struct LockedKeyring(auth_store::MemoryStore);
-
-    #[async_trait::async_trait]
-    impl TokenStore for LockedKeyring {
-        fn describe(&self) -> String {
-            "keyring (locked)".into()
-        }
-        async fn load(&self, key: &TokenKey) -> Result<Option<auth_core::Token>, Error> {
-            self.0.load(key).await
-        }
-        async fn save(&self, _key: &TokenKey, _token: &auth_core::Token) -> Result<(), Error> {
-            Err(Error::KeyringUnavailable {
-                message: "the collection is locked".into(),
-            })
-        }
-        async fn delete(&self, key: &TokenKey) -> Result<bool, Error> {
-            self.0.delete(key).await
-        }
-    }
-
-    fn auto(dir: &std::path::Path) -> AutoStore {
-        AutoStore {
-            keyring: Arc::new(LockedKeyring::default()),
-            file: Arc::new(auth_store::FileStore::new(dir)),
-            quiet: true,
-            fell_back: Default::default(),
-        }
-    }
-
     #[test]
-    fn auto_store_keeps_a_refused_token_in_the_file_and_finds_it_again() {
-        let dir = std::env::temp_dir().join(format!("authctl-auto-store-{}", std::process::id()));
-        let key = TokenKey::new("p", "a", "c");
-        let token = auth_core::Token::bearer("kept");
-        let store = auto(&dir);
-        pollster::block_on(store.save(&key, &token)).unwrap();
-        assert!(store.describe().starts_with("file"), "{}", store.describe());
-        // a later run starts with the keyring again, and still finds the token
-        let later = auto(&dir);
-        assert_eq!(pollster::block_on(later.load(&key)).unwrap(), Some(token));
-        assert!(pollster::block_on(later.delete(&key)).unwrap());
-        assert_eq!(pollster::block_on(later.load(&key)).unwrap(), None);
-        let _ = std::fs::remove_dir_all(&dir);
+    fn profiles_keep_their_variable_and_keyring_names() {
+        let inat = env_source("inaturalist");
+        assert_eq!(inat.prefix(), "INAT_");
+        assert_eq!(
+            inat.variables(CredentialField::ClientId),
+            ["INAT_APP_ID", "INAT_CLIENT_ID"]
+        );
+        let work = env_source("work");
+        assert_eq!(work.prefix(), "WORK_");
+        assert_eq!(
+            work.variables(CredentialField::ClientSecret),
+            ["WORK_APP_SECRET", "WORK_CLIENT_SECRET"]
+        );
+        assert_eq!(work.variables(CredentialField::Username), ["WORK_USERNAME"]);
+        #[cfg(feature = "keyring")]
+        for (profile, service) in [("inaturalist", "/inaturalist"), ("work", "authctl:work")] {
+            let source = keyring_source(profile);
+            assert_eq!(source.service(), service);
+            let entries: Vec<&str> = CredentialField::ALL
+                .iter()
+                .map(|f| source.entry_name(*f))
+                .collect();
+            assert_eq!(entries, ["username", "password", "app_id", "app_secret"]);
+        }
     }
 }

@@ -443,7 +443,7 @@ pub(crate) fn resolve(file: &ConfigFile, name: &str) -> Result<Profile, Error> {
         env_prefix: config
             .env_prefix
             .clone()
-            .unwrap_or_else(|| auth_store::EnvSource::prefix_for_profile(name)),
+            .unwrap_or_else(|| crate::app::env_source(name).prefix().to_owned()),
         flow,
         provider,
         config,

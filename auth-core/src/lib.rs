@@ -51,7 +51,7 @@ pub use http::{
     RequestKind,
 };
 pub use key::TokenKey;
-pub use provider::{BodyFormat, ClientAuth, Endpoint, Endpoints, Provider};
+pub use provider::{BodyFormat, ClientAuth, CredentialNames, Endpoint, Endpoints, Provider};
 pub use secret::Secret;
 pub use source::CredentialSource;
 pub use store::TokenStore;

@@ -1,9 +1,11 @@
 //! [`Provider`]: an authorization server's endpoints and habits.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::error::Error;
+use crate::error::{CredentialField, Error};
 use crate::http::check_url_security;
 
 /// How the client proves its identity at the token endpoint (RFC 6749 §2.3.1).
@@ -161,6 +163,99 @@ impl Endpoints {
     }
 }
 
+/// What a provider's credentials are called outside the program: the environment
+/// variables and the keyring entries that hold them. Every part is optional; a credential
+/// source uses its own generic naming for what is not set. Provider presets set these when
+/// another tool already stores credentials under fixed names, so both find them.
+///
+/// ```
+/// use auth_core::{CredentialField, CredentialNames};
+///
+/// let names = CredentialNames::new()
+///     .with_env_prefix("ACME_")
+///     .with_env_variables(CredentialField::ClientId, ["KEY", "CLIENT_ID"])
+///     .with_keyring_service("acme-cli")
+///     .with_keyring_entry(CredentialField::ClientId, "key");
+/// assert_eq!(names.env_prefix.as_deref(), Some("ACME_"));
+/// assert_eq!(names.env_variables[&CredentialField::ClientId], ["KEY", "CLIENT_ID"]);
+/// assert_eq!(names.keyring_entries[&CredentialField::ClientId], "key");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CredentialNames {
+    /// The prefix of every environment variable (`ACME_`).
+    pub env_prefix: Option<String>,
+    /// For a field, the variable names after the prefix, in the order they are tried
+    /// (the first set one wins: a main name, then aliases).
+    pub env_variables: BTreeMap<CredentialField, Vec<String>>,
+    /// The keyring service the entries are kept under.
+    pub keyring_service: Option<String>,
+    /// For a field, the keyring entry (user name) that holds it.
+    pub keyring_entries: BTreeMap<CredentialField, String>,
+}
+
+impl CredentialNames {
+    /// No names set: sources use their generic naming for everything.
+    ///
+    /// ```
+    /// assert_eq!(auth_core::CredentialNames::new(), Default::default());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the environment variable prefix.
+    ///
+    /// ```
+    /// let n = auth_core::CredentialNames::new().with_env_prefix("X_");
+    /// assert_eq!(n.env_prefix.as_deref(), Some("X_"));
+    /// ```
+    pub fn with_env_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.env_prefix = Some(prefix.into());
+        self
+    }
+
+    /// Sets the variable names (after the prefix) tried for `field`, in order.
+    ///
+    /// ```
+    /// use auth_core::{CredentialField, CredentialNames};
+    /// let n = CredentialNames::new().with_env_variables(CredentialField::Username, ["LOGIN"]);
+    /// assert_eq!(n.env_variables[&CredentialField::Username], ["LOGIN"]);
+    /// ```
+    pub fn with_env_variables<I, S>(mut self, field: CredentialField, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.env_variables
+            .insert(field, names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets the keyring service.
+    ///
+    /// ```
+    /// let n = auth_core::CredentialNames::new().with_keyring_service("svc");
+    /// assert_eq!(n.keyring_service.as_deref(), Some("svc"));
+    /// ```
+    pub fn with_keyring_service(mut self, service: impl Into<String>) -> Self {
+        self.keyring_service = Some(service.into());
+        self
+    }
+
+    /// Sets the keyring entry (user name) that holds `field`.
+    ///
+    /// ```
+    /// use auth_core::{CredentialField, CredentialNames};
+    /// let n = CredentialNames::new().with_keyring_entry(CredentialField::Password, "pw");
+    /// assert_eq!(n.keyring_entries[&CredentialField::Password], "pw");
+    /// ```
+    pub fn with_keyring_entry(mut self, field: CredentialField, entry: impl Into<String>) -> Self {
+        self.keyring_entries.insert(field, entry.into());
+        self
+    }
+}
+
 /// An authorization server: its name, endpoints, and how to talk to it.
 ///
 /// ```
@@ -190,6 +285,11 @@ pub struct Provider {
     /// [`AllowInsecureHttp`](crate::http::AllowInsecureHttp) ([`Provider::mark_request`]),
     /// which backends honour; backends have no setting of their own.
     pub insecure_http: bool,
+    /// What its credentials are called in the environment and the keyring, when a
+    /// preset fixes that; `None` leaves the credential sources' generic naming. Not part
+    /// of the serialized form.
+    #[serde(skip)]
+    pub credential_names: Option<CredentialNames>,
 }
 
 impl Provider {
@@ -206,7 +306,20 @@ impl Provider {
             body_format: BodyFormat::default(),
             default_scopes: Vec::new(),
             insecure_http: false,
+            credential_names: None,
         }
+    }
+
+    /// Sets what the provider's credentials are called in the environment and keyring.
+    ///
+    /// ```
+    /// use auth_core::{CredentialNames, Provider};
+    /// let p = Provider::new("x").with_credential_names(CredentialNames::new().with_env_prefix("X_"));
+    /// assert_eq!(p.credential_names.unwrap().env_prefix.as_deref(), Some("X_"));
+    /// ```
+    pub fn with_credential_names(mut self, names: CredentialNames) -> Self {
+        self.credential_names = Some(names);
+        self
     }
 
     /// Sets an endpoint from a URL string; an unparseable URL is a configuration error.

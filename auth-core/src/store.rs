@@ -8,18 +8,28 @@ use crate::token::Token;
 
 /// Keeps tokens by [`TokenKey`]: memory, a file, the system keyring, a shared server.
 ///
-/// Contract (checked by `auth_testkit::token_store`): a saved token loads back
+/// Contract (checked by the unpublished `auth-testkit` crate's
+/// `token_store_tests!(make_store)`, one `#[test]` per rule): a saved token loads back
 /// equal; saving again overwrites; keys that differ in any part never see each other's
-/// token; concurrent saves of different keys all survive; a store that cannot read its
-/// data says so and never silently replaces it.
+/// token; concurrent saves of different keys all survive; neither `Debug` nor
+/// [`describe`](TokenStore::describe) shows a secret; a store that cannot read its data
+/// says so and never silently replaces it. The suite needs the store to be
+/// `Debug + 'static`, as the example is.
 ///
 /// ```
 /// use std::collections::HashMap;
 /// use std::sync::Mutex;
 /// use auth_core::{async_trait, Error, Token, TokenKey, TokenStore};
 ///
+/// /// `Debug` shows how many tokens it holds, never a token.
 /// #[derive(Default)]
 /// struct MapStore(Mutex<HashMap<TokenKey, Token>>);
+///
+/// impl std::fmt::Debug for MapStore {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         write!(f, "MapStore({} tokens)", self.0.lock().unwrap().len())
+///     }
+/// }
 ///
 /// #[async_trait]
 /// impl TokenStore for MapStore {
@@ -43,6 +53,13 @@ use crate::token::Token;
 ///     assert!(store.load(&key).await.unwrap().is_some());
 ///     assert!(store.delete(&key).await.unwrap());
 /// });
+/// assert_eq!(format!("{store:?}"), "MapStore(0 tokens)");
+///
+/// // In the store's tests (auth-testkit as a dev-dependency):
+/// // mod conformance {
+/// //     use super::*;
+/// //     auth_testkit::token_store_tests!(MapStore::default());
+/// // }
 /// ```
 #[async_trait]
 pub trait TokenStore: Send + Sync {

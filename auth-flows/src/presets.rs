@@ -1,6 +1,6 @@
 //! Built-in providers, and providers described by OpenID Connect / RFC 8414 discovery.
 
-use auth_core::{ClientAuth, Endpoint, Provider, Url};
+use auth_core::{ClientAuth, CredentialField, CredentialNames, Endpoint, Provider, Url};
 #[cfg(feature = "discovery")]
 use auth_core::{Error, HttpBackend};
 
@@ -10,6 +10,10 @@ use auth_core::{Error, HttpBackend};
 /// let p = auth_flows::preset("inaturalist").unwrap();
 /// assert_eq!(p.provider.endpoints.token.as_ref().unwrap().as_str(), "https://www.inaturalist.org/oauth/token");
 /// assert!(p.jwt);
+/// let names = p.provider.credential_names.unwrap();
+/// assert_eq!(names.env_prefix.as_deref(), Some("INAT_"));
+/// assert_eq!(names.keyring_service.as_deref(), Some("/inaturalist"));
+/// assert!(auth_flows::preset("github").unwrap().provider.credential_names.is_none());
 /// assert!(auth_flows::preset("nope").is_none());
 /// ```
 #[derive(Clone, Debug)]
@@ -190,12 +194,50 @@ pub fn preset(name: &str) -> Option<Preset> {
     provider.client_auth = auth;
     provider.endpoints.api_base = Url::parse(api_base).ok();
     provider.default_scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+    if name == "inaturalist" {
+        provider.credential_names = Some(inaturalist_credential_names());
+    }
     Some(Preset {
         provider,
         default_flow,
         jwt,
         description,
     })
+}
+
+/// pyinaturalist's names for iNaturalist credentials, so credentials kept by either tool
+/// are found by the other: the variables `INAT_USERNAME`, `INAT_PASSWORD`, `INAT_APP_ID`
+/// (or `INAT_CLIENT_ID`) and `INAT_APP_SECRET` (or `INAT_CLIENT_SECRET`), and the keyring
+/// service `/inaturalist` with the entries `username`, `password`, `app_id` and
+/// `app_secret` that its `set_keyring_credentials` writes.
+fn inaturalist_credential_names() -> CredentialNames {
+    [
+        (CredentialField::Username, "USERNAME", None, "username"),
+        (CredentialField::Password, "PASSWORD", None, "password"),
+        (
+            CredentialField::ClientId,
+            "APP_ID",
+            Some("CLIENT_ID"),
+            "app_id",
+        ),
+        (
+            CredentialField::ClientSecret,
+            "APP_SECRET",
+            Some("CLIENT_SECRET"),
+            "app_secret",
+        ),
+    ]
+    .into_iter()
+    .fold(
+        CredentialNames::new()
+            .with_env_prefix("INAT_")
+            .with_keyring_service("/inaturalist"),
+        |names, (field, variable, alias, entry)| {
+            names
+                .with_env_variables(field, std::iter::once(variable).chain(alias))
+                .with_keyring_entry(field, entry)
+        },
+    )
 }
 
 /// Builds a provider from discovery: `issuer` + `/.well-known/openid-configuration`,

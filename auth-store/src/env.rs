@@ -1,11 +1,12 @@
 //! [`EnvSource`]: credentials from environment variables with a prefix.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
 use auth_core::{
-    CredentialField, CredentialSource, Credentials, Error, Provider, Secret, async_trait,
+    CredentialField, CredentialNames, CredentialSource, Credentials, Error, Provider, Secret,
+    async_trait,
 };
 
 type LookupFn = dyn Fn(&str) -> Option<String> + Send + Sync;
@@ -16,40 +17,60 @@ enum Lookup {
     Custom(Arc<LookupFn>),
 }
 
-/// Credentials from `{PREFIX}USERNAME`, `{PREFIX}PASSWORD`, `{PREFIX}APP_ID` and
-/// `{PREFIX}APP_SECRET`, with `{PREFIX}CLIENT_ID` and `{PREFIX}CLIENT_SECRET` accepted
-/// as aliases (the `APP_` names win when both are set). Empty variables count as unset.
+/// Credentials from environment variables with a prefix: by default
+/// `{PREFIX}USERNAME`, `{PREFIX}PASSWORD`, `{PREFIX}CLIENT_ID` and `{PREFIX}CLIENT_SECRET`.
+/// A provider's [`CredentialNames`] can change the prefix and, per field, the names tried
+/// (a main name, then aliases: the first set one wins). Empty variables count as unset.
 ///
-/// iNaturalist uses the prefix `INAT_`, exactly as pyinaturalist does; other profiles
-/// use the upper-cased profile name and `_` ([`EnvSource::prefix_for_profile`]).
+/// [`EnvSource::for_provider`] takes the provider's names, with the prefix derived from
+/// its name when they fix none ([`EnvSource::prefix_for_name`]).
 ///
 /// The lookup is injectable ([`EnvSource::from_pairs`], [`EnvSource::with_lookup`]), so
 /// tests never touch the process environment. `Debug` and [`CredentialSource::name`]
 /// show the prefix, never a value.
 ///
 /// ```
-/// use auth_core::{CredentialSource, Provider};
+/// use auth_core::{CredentialField, CredentialNames, CredentialSource, Provider};
 /// use auth_store::EnvSource;
 ///
-/// let env = EnvSource::from_pairs("INAT_", [
-///     ("INAT_USERNAME", "ana"),
-///     ("INAT_PASSWORD", "hunter2"),
-///     ("INAT_CLIENT_ID", "app-1"),
+/// let env = EnvSource::from_pairs("ACME_", [
+///     ("ACME_USERNAME", "ana"),
+///     ("ACME_PASSWORD", "hunter2"),
+///     ("ACME_CLIENT_ID", "app-1"),
 /// ]);
-/// let c = pollster::block_on(env.credentials(&Provider::new("inaturalist"))).unwrap();
+/// let c = pollster::block_on(env.credentials(&Provider::new("acme"))).unwrap();
 /// assert_eq!(c.username.as_deref(), Some("ana"));
 /// assert_eq!(c.client_id.as_deref(), Some("app-1"));
 /// assert_eq!(c.password.unwrap().expose(), "hunter2");
-/// assert_eq!(env.name(), "env INAT_*");
+/// assert_eq!(env.name(), "env ACME_*");
+///
+/// // a provider that names its variables
+/// let names = CredentialNames::new()
+///     .with_env_prefix("AC_")
+///     .with_env_variables(CredentialField::ClientId, ["KEY", "CLIENT_ID"]);
+/// let env = EnvSource::for_provider(&Provider::new("acme").with_credential_names(names));
+/// assert_eq!(env.variables(CredentialField::ClientId), ["AC_KEY", "AC_CLIENT_ID"]);
 /// ```
 #[derive(Clone)]
 pub struct EnvSource {
     prefix: String,
+    /// For each field, the names after the prefix, in the order they are tried.
+    variables: BTreeMap<CredentialField, Vec<String>>,
     lookup: Lookup,
 }
 
+/// The generic variable name (after the prefix) of a field.
+fn generic_variable(field: CredentialField) -> &'static str {
+    match field {
+        CredentialField::Username => "USERNAME",
+        CredentialField::Password => "PASSWORD",
+        CredentialField::ClientId => "CLIENT_ID",
+        CredentialField::ClientSecret => "CLIENT_SECRET",
+    }
+}
+
 impl EnvSource {
-    /// A source reading the process environment with `prefix`.
+    /// A source reading the process environment with `prefix` and the generic names.
     ///
     /// ```
     /// let env = auth_store::EnvSource::new("GITHUB_");
@@ -58,34 +79,43 @@ impl EnvSource {
     pub fn new(prefix: impl Into<String>) -> Self {
         EnvSource {
             prefix: prefix.into(),
+            variables: CredentialField::ALL
+                .into_iter()
+                .map(|f| (f, vec![generic_variable(f).to_owned()]))
+                .collect(),
             lookup: Lookup::Process,
         }
     }
 
-    /// A source reading the process environment with the profile's conventional prefix.
+    /// A source reading the process environment under the provider's
+    /// [`CredentialNames`]; what they leave open is generic, with the prefix
+    /// [`EnvSource::prefix_for_name`] of the provider's name.
     ///
     /// ```
-    /// assert_eq!(auth_store::EnvSource::for_profile("inaturalist").prefix(), "INAT_");
+    /// use auth_core::{CredentialNames, Provider};
+    /// use auth_store::EnvSource;
+    /// assert_eq!(EnvSource::for_provider(&Provider::new("my-app")).prefix(), "MY_APP_");
+    /// let named = Provider::new("x").with_credential_names(CredentialNames::new().with_env_prefix("Y_"));
+    /// assert_eq!(EnvSource::for_provider(&named).prefix(), "Y_");
     /// ```
-    pub fn for_profile(profile: &str) -> Self {
-        Self::new(Self::prefix_for_profile(profile))
+    pub fn for_provider(provider: &Provider) -> Self {
+        let env = Self::new(Self::prefix_for_name(&provider.name));
+        match &provider.credential_names {
+            Some(names) => env.with_names(names),
+            None => env,
+        }
     }
 
-    /// The conventional prefix of a profile: `INAT_` for `inaturalist` (pyinaturalist's
-    /// names), otherwise the profile name upper-cased with every character that is not a
-    /// letter or digit turned into `_`, followed by `_`.
+    /// The prefix derived from a provider or profile name: the name upper-cased with
+    /// every character that is not a letter or digit turned into `_`, followed by `_`.
     ///
     /// ```
     /// use auth_store::EnvSource;
-    /// assert_eq!(EnvSource::prefix_for_profile("inaturalist"), "INAT_");
-    /// assert_eq!(EnvSource::prefix_for_profile("github"), "GITHUB_");
-    /// assert_eq!(EnvSource::prefix_for_profile("my-app.dev"), "MY_APP_DEV_");
+    /// assert_eq!(EnvSource::prefix_for_name("github"), "GITHUB_");
+    /// assert_eq!(EnvSource::prefix_for_name("my-app.dev"), "MY_APP_DEV_");
     /// ```
-    pub fn prefix_for_profile(profile: &str) -> String {
-        if profile == "inaturalist" {
-            return "INAT_".into();
-        }
-        let mut prefix: String = profile
+    pub fn prefix_for_name(name: &str) -> String {
+        let mut prefix: String = name
             .chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() {
@@ -99,11 +129,40 @@ impl EnvSource {
         prefix
     }
 
+    /// Takes the prefix and the per-field names that `names` sets; keeps the rest.
+    ///
+    /// ```
+    /// use auth_core::{CredentialField, CredentialNames};
+    /// let names = CredentialNames::new().with_env_variables(CredentialField::Password, ["PASS", "PW"]);
+    /// let env = auth_store::EnvSource::new("P_").with_names(&names);
+    /// assert_eq!(env.variables(CredentialField::Password), ["P_PASS", "P_PW"]);
+    /// assert_eq!(env.variables(CredentialField::Username), ["P_USERNAME"]);
+    /// ```
+    pub fn with_names(mut self, names: &CredentialNames) -> Self {
+        if let Some(prefix) = &names.env_prefix {
+            self.prefix.clone_from(prefix);
+        }
+        for (field, variables) in &names.env_variables {
+            self.variables.insert(*field, variables.clone());
+        }
+        self
+    }
+
+    /// Replaces the prefix (a profile setting that overrides the provider's).
+    ///
+    /// ```
+    /// assert_eq!(auth_store::EnvSource::new("A_").with_prefix("B_").prefix(), "B_");
+    /// ```
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
     /// A source that asks `lookup` instead of the process environment.
     ///
     /// ```
     /// use auth_core::{CredentialSource, Provider};
-    /// let env = auth_store::EnvSource::with_lookup("X_", |name| (name == "X_APP_ID").then(|| "id".to_owned()));
+    /// let env = auth_store::EnvSource::with_lookup("X_", |name| (name == "X_CLIENT_ID").then(|| "id".to_owned()));
     /// let c = pollster::block_on(env.credentials(&Provider::new("x"))).unwrap();
     /// assert_eq!(c.client_id.as_deref(), Some("id"));
     /// ```
@@ -112,8 +171,8 @@ impl EnvSource {
         lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
         EnvSource {
-            prefix: prefix.into(),
             lookup: Lookup::Custom(Arc::new(lookup)),
+            ..Self::new(prefix)
         }
     }
 
@@ -149,22 +208,21 @@ impl EnvSource {
         &self.prefix
     }
 
-    /// The variables consulted for `field`, in order: the main name, then the alias.
+    /// The variables consulted for `field`, in order: the main name, then the aliases.
     ///
     /// ```
     /// use auth_core::CredentialField;
-    /// let env = auth_store::EnvSource::new("INAT_");
-    /// assert_eq!(env.variables(CredentialField::ClientSecret), vec!["INAT_APP_SECRET", "INAT_CLIENT_SECRET"]);
-    /// assert_eq!(env.variables(CredentialField::Username), vec!["INAT_USERNAME"]);
+    /// let env = auth_store::EnvSource::new("ACME_");
+    /// assert_eq!(env.variables(CredentialField::ClientSecret), vec!["ACME_CLIENT_SECRET"]);
+    /// assert_eq!(env.variables(CredentialField::Username), vec!["ACME_USERNAME"]);
     /// ```
     pub fn variables(&self, field: CredentialField) -> Vec<String> {
-        let mut names = vec![format!("{}{}", self.prefix, field.env_suffix())];
-        match field {
-            CredentialField::ClientId => names.push(format!("{}CLIENT_ID", self.prefix)),
-            CredentialField::ClientSecret => names.push(format!("{}CLIENT_SECRET", self.prefix)),
-            _ => {}
-        }
-        names
+        self.variables
+            .get(&field)
+            .into_iter()
+            .flatten()
+            .map(|name| format!("{}{name}", self.prefix))
+            .collect()
     }
 
     fn get(&self, name: &str) -> Result<Option<String>, Error> {
@@ -234,6 +292,12 @@ mod tests {
 
     #[test]
     fn main_names_win_over_aliases_and_empty_counts_as_unset() {
+        let names = CredentialNames::new()
+            .with_env_variables(CredentialField::ClientId, ["APP_ID", "CLIENT_ID"])
+            .with_env_variables(
+                CredentialField::ClientSecret,
+                ["APP_SECRET", "CLIENT_SECRET"],
+            );
         let env = EnvSource::from_pairs(
             "INAT_",
             [
@@ -244,7 +308,8 @@ mod tests {
                 ("INAT_USERNAME", ""),
                 ("OTHER_PASSWORD", "not-mine"),
             ],
-        );
+        )
+        .with_names(&names);
         let c = creds(&env);
         assert_eq!(c.client_id.as_deref(), Some("main-id"));
         assert_eq!(
@@ -255,6 +320,23 @@ mod tests {
         assert_eq!(
             c.password, None,
             "another prefix's variable must not be read"
+        );
+    }
+
+    #[test]
+    fn a_provider_without_names_gets_the_generic_ones_under_its_name() {
+        let env = EnvSource::for_provider(&Provider::new("work"));
+        assert_eq!(env.prefix(), "WORK_");
+        assert_eq!(
+            env.variables(CredentialField::ClientId),
+            vec!["WORK_CLIENT_ID"]
+        );
+        let names = CredentialNames::new().with_env_prefix("W_");
+        let env = EnvSource::for_provider(&Provider::new("work").with_credential_names(names))
+            .with_prefix("OVERRIDE_");
+        assert_eq!(
+            env.variables(CredentialField::Password),
+            vec!["OVERRIDE_PASSWORD"]
         );
     }
 

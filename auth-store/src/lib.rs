@@ -8,6 +8,7 @@
 //! | `MemoryStore` | `TokenStore` | `memory` |
 //! | `FileStore` | `TokenStore` | `file` (default) |
 //! | `KeyringStore` | `TokenStore` | `keyring` |
+//! | `KeyringOrFileStore` (the keyring, else a file) | `TokenStore` | `keyring` + `file` |
 //! | `EnvSource` | `CredentialSource` | `env` (default) |
 //! | `KeyringSource` | `CredentialSource` | `keyring` |
 //! | `ConfigFileSource` | `CredentialSource` | `config` |
@@ -42,6 +43,8 @@ mod env;
 mod file;
 #[cfg(feature = "keyring")]
 pub mod keyring;
+#[cfg(all(feature = "keyring", feature = "file"))]
+mod keyring_or_file;
 #[cfg(feature = "memory")]
 mod memory;
 #[cfg(any(feature = "file", feature = "config"))]
@@ -57,6 +60,8 @@ pub use env::EnvSource;
 pub use file::{FILE_FORMAT_VERSION, FileStore};
 #[cfg(feature = "keyring")]
 pub use keyring::{KeyringSource, KeyringStore};
+#[cfg(all(feature = "keyring", feature = "file"))]
+pub use keyring_or_file::{FallBack, FallBackCause, KeyringOrFileStore};
 #[cfg(feature = "memory")]
 pub use memory::MemoryStore;
 

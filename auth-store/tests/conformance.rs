@@ -1,11 +1,9 @@
-//! Every token store runs auth-core's `token_store` conformance suite, and any `Token`
-//! round-trips through every store unchanged (proptest).
+//! Every token store runs auth-testkit's token store suite (one test per case), and any
+//! `Token` round-trips through every store unchanged (proptest).
 
 #![cfg(any(feature = "memory", feature = "file", feature = "keyring"))]
 
 mod common;
-
-use std::sync::Arc;
 
 use auth_core::{Token, TokenKey, TokenStore};
 use common::{any_key, any_token};
@@ -44,9 +42,9 @@ mod memory {
     use super::*;
     use auth_store::MemoryStore;
 
-    #[test]
-    fn conformance() {
-        pollster::block_on(auth_testkit::token_store(Arc::new(MemoryStore::new())));
+    mod conformance {
+        use super::*;
+        auth_testkit::token_store_tests!(MemoryStore::new());
     }
 
     proptest! {
@@ -62,9 +60,18 @@ mod memory {
 mod file {
     use super::*;
     use auth_store::FileStore;
+    use std::sync::Arc;
+
+    mod conformance {
+        use super::*;
+        auth_testkit::token_store_tests!(
+            let dir = tempfile::tempdir().unwrap();
+            store: FileStore::new(dir.path().join("authctl")),
+        );
+    }
 
     #[test]
-    fn conformance() {
+    fn the_suite_leaves_an_empty_document() {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::new(dir.path().join("authctl"));
         pollster::block_on(auth_testkit::token_store(Arc::new(store.clone())));
@@ -93,15 +100,16 @@ mod keyring_mock {
     use super::*;
     use auth_store::KeyringStore;
     use auth_store::keyring_core::{CredentialStore, mock};
+    use std::sync::Arc;
 
     fn store() -> KeyringStore {
         let backing: Arc<CredentialStore> = mock::Store::new().unwrap();
         KeyringStore::new().with_credential_store(backing)
     }
 
-    #[test]
-    fn conformance() {
-        pollster::block_on(auth_testkit::token_store(Arc::new(store())));
+    mod conformance {
+        use super::*;
+        auth_testkit::token_store_tests!(store());
     }
 
     proptest! {
@@ -109,6 +117,39 @@ mod keyring_mock {
         #[test]
         fn any_token_round_trips(key in any_key(), token in any_token()) {
             round_trip(&store(), &key, &token)?;
+        }
+    }
+}
+
+#[cfg(all(feature = "keyring", feature = "file"))]
+mod keyring_or_file {
+    use super::*;
+    use auth_store::keyring_core::{CredentialStore, mock};
+    use auth_store::{FileStore, KeyringOrFileStore, KeyringStore};
+    use std::sync::Arc;
+
+    fn store(dir: &std::path::Path) -> KeyringOrFileStore {
+        let backing: Arc<CredentialStore> = mock::Store::new().unwrap();
+        KeyringOrFileStore::new(
+            KeyringStore::new().with_credential_store(backing),
+            FileStore::new(dir),
+        )
+    }
+
+    mod conformance {
+        use super::*;
+        auth_testkit::token_store_tests!(
+            let dir = tempfile::tempdir().unwrap();
+            store: store(dir.path()),
+        );
+    }
+
+    proptest! {
+        #![proptest_config(common::config(64, "proptest-regressions/conformance-keyring-or-file.txt"))]
+        #[test]
+        fn any_token_round_trips(key in any_key(), token in any_token()) {
+            let dir = tempfile::tempdir().unwrap();
+            round_trip(&store(dir.path()), &key, &token)?;
         }
     }
 }

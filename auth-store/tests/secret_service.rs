@@ -11,12 +11,11 @@ mod common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use auth_core::{
-    CredentialField, CredentialSource, Credentials, Error, Provider, Secret, Token, TokenKey,
-    TokenStore,
+    CredentialField, CredentialNames, CredentialSource, Credentials, Error, Provider, Secret,
+    Token, TokenKey, TokenStore,
 };
 use auth_store::{ChainSource, KeyringSource, KeyringStore, StaticSource};
 use proptest::prelude::*;
@@ -52,14 +51,12 @@ fn secret_tool(args: &[&str], stdin: Option<&str>) -> (bool, String) {
     )
 }
 
-#[test]
-#[ignore = "needs a Secret Service: run cargo xtask conformance"]
-fn token_store_conformance() {
-    let started = Instant::now();
-    pollster::block_on(auth_testkit::token_store(Arc::new(KeyringStore::new())));
-    eprintln!(
-        "token_store conformance against the Secret Service: {:.2}s",
-        started.elapsed().as_secs_f64()
+/// The token store suite, one test per case, against the Secret Service.
+mod token_store_conformance {
+    use super::*;
+    auth_testkit::token_store_tests!(
+        #[ignore = "needs a Secret Service: run cargo xtask conformance"]
+        store: KeyringStore::new(),
     );
 }
 
@@ -186,7 +183,11 @@ fn credentials_written_by_other_tools_are_found() {
         );
         assert!(ok, "secret-tool store failed");
     }
-    let source = KeyringSource::new(&service);
+    // the entry names pyinaturalist uses, as the iNaturalist preset gives them
+    let names = CredentialNames::new()
+        .with_keyring_entry(CredentialField::ClientId, "app_id")
+        .with_keyring_entry(CredentialField::ClientSecret, "app_secret");
+    let source = KeyringSource::new(&service).with_names(&names);
     let c = pollster::block_on(source.credentials(&Provider::new("inaturalist"))).unwrap();
     assert_eq!(c.username.as_deref(), Some("ana"));
     assert_eq!(
@@ -274,7 +275,7 @@ fn check_unavailable() {
     );
     assert_unavailable("delete", pollster::block_on(store.delete(&key)));
 
-    let source = KeyringSource::for_profile("inaturalist");
+    let source = KeyringSource::new("/inaturalist");
     assert_unavailable(
         "source credentials",
         pollster::block_on(source.credentials(&Provider::new("inaturalist"))),

@@ -17,3 +17,10 @@ mod trace;
 pub use loopback_http::{LoopbackHttp, SentRequest};
 pub use store::token_store;
 pub use trace::TraceCapture;
+
+/// What [`token_store_tests!`] expands to needs; not an API.
+#[doc(hidden)]
+pub mod __store {
+    pub use crate::store::cases;
+    pub use pollster::block_on;
+}
