@@ -54,6 +54,6 @@ pub use key::TokenKey;
 pub use provider::{BodyFormat, ClientAuth, CredentialNames, Endpoint, Endpoints, Provider};
 pub use secret::Secret;
 pub use source::CredentialSource;
-pub use store::TokenStore;
+pub use store::{StoreLock, TokenStore, Versioned};
 pub use token::{Token, TokenFormatError, TokenKind};
 pub use url::Url;

@@ -6,6 +6,66 @@ use crate::error::Error;
 use crate::key::TokenKey;
 use crate::token::Token;
 
+/// A token as stored, with the store's revision of it: a number that changes on every
+/// write of that key, so a writer can ask to save only if nobody wrote in between
+/// ([`TokenStore::save_if`]).
+///
+/// ```
+/// let v = auth_core::store::Versioned { token: auth_core::Token::bearer("t"), revision: 3 };
+/// assert_eq!(v.revision, 3);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Versioned {
+    /// The token.
+    pub token: Token,
+    /// The store's revision of this key; opaque, compared for equality only.
+    pub revision: u64,
+}
+
+/// A held renewal lock on one key, from [`TokenStore::lock`]. The lock is released when
+/// this value is dropped, and also when the process holding it dies (an OS file lock, or a
+/// lease that expires), so a crashed holder never blocks the others for longer than the
+/// store documents.
+///
+/// ```
+/// let guard = auth_core::store::StoreLock::new("memory", ());
+/// assert_eq!(format!("{guard:?}"), "StoreLock(memory)");
+/// drop(guard); // releases
+/// ```
+pub struct StoreLock {
+    what: String,
+    _held: Box<dyn Send + Sync>,
+}
+
+impl StoreLock {
+    /// A lock that is held as long as `held` lives; `what` describes it for people.
+    ///
+    /// ```
+    /// let guard = auth_core::store::StoreLock::new("file lock", std::sync::Arc::new(1));
+    /// # drop(guard);
+    /// ```
+    pub fn new(what: impl Into<String>, held: impl Send + Sync + 'static) -> Self {
+        StoreLock {
+            what: what.into(),
+            _held: Box::new(held),
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StoreLock({})", self.what)
+    }
+}
+
+fn unsupported(store: String, what: &str) -> Error {
+    Error::store(
+        store,
+        format!("this store does not support {what}"),
+        "use a store that implements the whole TokenStore contract",
+    )
+}
+
 /// Keeps tokens by [`TokenKey`]: memory, a file, the system keyring, a shared server.
 ///
 /// Contract (checked by the unpublished `auth-testkit` crate's
@@ -75,6 +135,67 @@ pub trait TokenStore: Send + Sync {
 
     /// Removes the token under `key`; true when there was one.
     async fn delete(&self, key: &TokenKey) -> Result<bool, Error>;
+
+    /// Every key this store holds for `provider` (all accounts and client ids), in no
+    /// particular order.
+    ///
+    /// The default refuses: a store that can list its keys overrides it.
+    async fn keys(&self, provider: &str) -> Result<Vec<TokenKey>, Error> {
+        let _ = provider;
+        Err(unsupported(self.describe(), "listing its keys"))
+    }
+
+    /// The token under `key` with its current revision.
+    ///
+    /// The default refuses: a store that supports compare-and-set overrides it together
+    /// with [`save_if`](TokenStore::save_if).
+    async fn load_versioned(&self, key: &TokenKey) -> Result<Option<Versioned>, Error> {
+        let _ = key;
+        Err(unsupported(self.describe(), "revisions"))
+    }
+
+    /// Saves `token` under `key` only if the stored revision is still `expected`
+    /// (`None`: only if nothing is stored). Returns the new revision, or `None` when the
+    /// stored revision was another one, in which case nothing was written: a late writer
+    /// never overwrites a newer token.
+    ///
+    /// The default refuses.
+    async fn save_if(
+        &self,
+        key: &TokenKey,
+        token: &Token,
+        expected: Option<u64>,
+    ) -> Result<Option<u64>, Error> {
+        let _ = (key, token, expected);
+        Err(unsupported(self.describe(), "compare-and-set"))
+    }
+
+    /// Takes the renewal lock for `key`, which excludes every other holder of the same
+    /// key's lock in any process (and, for a shared store, on any machine) using the same
+    /// storage. Waits at most `wait`, then fails with an error that says the lock is busy.
+    /// The lock is advisory: it orders renewals among well-behaved clients.
+    ///
+    /// The default refuses.
+    async fn lock(&self, key: &TokenKey, wait: std::time::Duration) -> Result<StoreLock, Error> {
+        let _ = (key, wait);
+        Err(unsupported(self.describe(), "locking"))
+    }
+
+    /// The account marked active for `provider` (the most recent login), if any.
+    ///
+    /// The default refuses.
+    async fn active_account(&self, provider: &str) -> Result<Option<String>, Error> {
+        let _ = provider;
+        Err(unsupported(self.describe(), "an active account"))
+    }
+
+    /// Marks `account` as the active one for `provider`; `None` clears the mark.
+    ///
+    /// The default refuses.
+    async fn set_active_account(&self, provider: &str, account: Option<&str>) -> Result<(), Error> {
+        let _ = (provider, account);
+        Err(unsupported(self.describe(), "an active account"))
+    }
 }
 
 #[async_trait]
@@ -90,5 +211,28 @@ impl<T: TokenStore + ?Sized> TokenStore for std::sync::Arc<T> {
     }
     async fn delete(&self, key: &TokenKey) -> Result<bool, Error> {
         (**self).delete(key).await
+    }
+    async fn keys(&self, provider: &str) -> Result<Vec<TokenKey>, Error> {
+        (**self).keys(provider).await
+    }
+    async fn load_versioned(&self, key: &TokenKey) -> Result<Option<Versioned>, Error> {
+        (**self).load_versioned(key).await
+    }
+    async fn save_if(
+        &self,
+        key: &TokenKey,
+        token: &Token,
+        expected: Option<u64>,
+    ) -> Result<Option<u64>, Error> {
+        (**self).save_if(key, token, expected).await
+    }
+    async fn lock(&self, key: &TokenKey, wait: std::time::Duration) -> Result<StoreLock, Error> {
+        (**self).lock(key, wait).await
+    }
+    async fn active_account(&self, provider: &str) -> Result<Option<String>, Error> {
+        (**self).active_account(provider).await
+    }
+    async fn set_active_account(&self, provider: &str, account: Option<&str>) -> Result<(), Error> {
+        (**self).set_active_account(provider, account).await
     }
 }
