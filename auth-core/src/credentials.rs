@@ -34,6 +34,30 @@ pub struct Credentials {
 }
 
 impl Credentials {
+    /// Credentials read field by field from a source: `get` is asked for the username,
+    /// the password, the client id and the client secret, in that order, and the first
+    /// error stops the reading. The password and client secret become [`Secret`]s.
+    ///
+    /// ```
+    /// use auth_core::{Credentials, CredentialField};
+    /// let c = Credentials::try_from_fields(|field| {
+    ///     Ok::<_, std::convert::Infallible>((field == CredentialField::ClientId).then(|| "id".to_owned()))
+    /// })
+    /// .unwrap();
+    /// assert_eq!(c.client_id.as_deref(), Some("id"));
+    /// assert!(c.password.is_none());
+    /// ```
+    pub fn try_from_fields<E>(
+        mut get: impl FnMut(CredentialField) -> Result<Option<String>, E>,
+    ) -> Result<Credentials, E> {
+        Ok(Credentials {
+            username: get(CredentialField::Username)?,
+            password: get(CredentialField::Password)?.map(Secret::new),
+            client_id: get(CredentialField::ClientId)?,
+            client_secret: get(CredentialField::ClientSecret)?.map(Secret::new),
+        })
+    }
+
     /// True when the field has a non-empty value.
     ///
     /// ```

@@ -194,6 +194,31 @@ impl FlowContext {
             &self.scopes
         }
     }
+
+    /// The check a flow that needs a person makes before anything else: `Ok` when the
+    /// interaction can prompt, else [`Error::LoginRequired`] for the provider (a person
+    /// must log in where one can answer).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use auth_core::{Credentials, FlowContext, Provider};
+    /// # use auth_core::{async_trait, Error, HttpBackend, HttpRequest, HttpResponse};
+    /// # struct Nothing;
+    /// # #[async_trait] impl HttpBackend for Nothing {
+    /// #     async fn send(&self, _r: HttpRequest) -> Result<HttpResponse, Error> { unreachable!() }
+    /// # }
+    /// let ctx = FlowContext::new(Provider::new("x"), Credentials::default(), Arc::new(Nothing));
+    /// assert!(ctx.require_person().unwrap_err().needs_login());
+    /// ```
+    pub fn require_person(&self) -> Result<(), Error> {
+        if self.interaction.can_prompt() {
+            Ok(())
+        } else {
+            Err(Error::LoginRequired {
+                profile: self.provider.name.clone(),
+            })
+        }
+    }
 }
 
 /// A way to obtain a token: password grant, client credentials, authorization code,

@@ -39,15 +39,27 @@ pub const EXCERPT_CHARS: usize = 200;
 pub fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let masked = mask_secret_fields(&text);
-    let mut out: String = masked
+    shorten(&masked, EXCERPT_CHARS).trim().to_owned()
+}
+
+/// `text` made printable and short: control characters become spaces, and a text longer
+/// than `max` characters is cut to `max` and ends in `…`. It masks nothing: use
+/// [`excerpt`] for a response body.
+///
+/// ```
+/// assert_eq!(auth_core::redact::shorten("a\nb", 10), "a b");
+/// assert_eq!(auth_core::redact::shorten("abcdef", 3), "abc…");
+/// ```
+pub fn shorten(text: &str, max: usize) -> String {
+    let mut out: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .take(EXCERPT_CHARS)
+        .take(max)
         .collect();
-    if masked.chars().count() > EXCERPT_CHARS {
+    if text.chars().count() > max {
         out.push('…');
     }
-    out.trim().to_owned()
+    out
 }
 
 fn mask_secret_fields(text: &str) -> String {

@@ -82,11 +82,7 @@ impl AuthFlow for AuthorizationCodeFlow {
     }
 
     async fn authenticate(&self, ctx: &FlowContext) -> Result<Token, Error> {
-        if !ctx.interaction.can_prompt() {
-            return Err(Error::LoginRequired {
-                profile: ctx.provider.name.clone(),
-            });
-        }
+        ctx.require_person()?;
         let needed: &[CredentialField] = if self.pkce {
             &[CredentialField::ClientId]
         } else {

@@ -427,6 +427,40 @@ pub(crate) fn client_authentication(
     }
 }
 
+/// Sends a request built here rather than by the `oauth2` crate to a token-like endpoint
+/// (revocation, the JWT exchange) the way [`Adapter`] sends the crate's: marked
+/// [`RequestKind::TokenEndpoint`] (no redirects, no retries) and with the provider's
+/// transport marks.
+pub(crate) async fn send_to_token_endpoint(
+    provider: &Provider,
+    http: &dyn HttpBackend,
+    mut request: auth_core::HttpRequest,
+) -> Result<auth_core::HttpResponse, Error> {
+    request.extensions_mut().insert(RequestKind::TokenEndpoint);
+    provider.mark_request(&mut request);
+    http.send(request).await
+}
+
+/// The error for an answer from `url` that is not what was asked for: `problem`, with
+/// the URL without its query and a masked excerpt of the body.
+pub(crate) fn invalid_response(url: &url::Url, status: u16, body: &[u8], problem: &str) -> Error {
+    Error::InvalidResponse {
+        url: auth_core::http::without_query(url),
+        status,
+        problem: problem.to_owned(),
+        excerpt: auth_core::redact::excerpt(body),
+    }
+}
+
+/// The error for a refused request to a token-like endpoint: the OAuth error the body
+/// carries (RFC 6749 §5.2), else [`invalid_response`] with `problem`.
+pub(crate) fn refused(url: &url::Url, status: u16, body: &[u8], problem: &str) -> Error {
+    match crate::token_response::parse_error_response(status, body) {
+        Some(e) => Error::OAuth(e),
+        None => invalid_response(url, status, body, problem),
+    }
+}
+
 /// The scopes as `oauth2` values.
 #[cfg(any(
     feature = "password",

@@ -67,11 +67,7 @@ impl AuthFlow for DeviceFlow {
     }
 
     async fn authenticate(&self, ctx: &FlowContext) -> Result<Token, Error> {
-        if !ctx.interaction.can_prompt() {
-            return Err(Error::LoginRequired {
-                profile: ctx.provider.name.clone(),
-            });
-        }
+        ctx.require_person()?;
         require(
             &ctx.provider,
             &ctx.credentials,

@@ -14,7 +14,10 @@ use auth_core::{
 
 #[cfg(any(feature = "password", feature = "client-credentials"))]
 use crate::client::scopes;
-use crate::client::{Adapter, client_authentication, configured, oauth_client, require};
+use crate::client::{
+    Adapter, client_authentication, configured, oauth_client, refused, require,
+    send_to_token_endpoint,
+};
 
 /// Resource owner password credentials grant (RFC 6749 §4.3): username and password,
 /// plus the client id (and secret, if the provider needs one).
@@ -41,16 +44,14 @@ impl AuthFlow for PasswordFlow {
     }
 
     async fn authenticate(&self, ctx: &FlowContext) -> Result<Token, Error> {
-        require(
-            &ctx.provider,
-            &ctx.credentials,
+        let (client, adapter, requested) = start_grant(
+            ctx,
             &[
                 CredentialField::Username,
                 CredentialField::Password,
                 CredentialField::ClientId,
             ],
         )?;
-        let client = oauth_client(&ctx.provider, &ctx.credentials)?;
         let username = oauth2::ResourceOwnerUsername::new(
             ctx.credentials.username.clone().unwrap_or_default(),
         );
@@ -61,8 +62,6 @@ impl AuthFlow for PasswordFlow {
                 .map(|p| p.expose().to_owned())
                 .unwrap_or_default(),
         );
-        let adapter = Adapter::new(&ctx.http, &ctx.provider, &ctx.credentials);
-        let requested = ctx.effective_scopes().to_vec();
         let request = configured(
             &ctx.provider,
             Endpoint::Token,
@@ -99,14 +98,10 @@ impl AuthFlow for ClientCredentialsFlow {
     }
 
     async fn authenticate(&self, ctx: &FlowContext) -> Result<Token, Error> {
-        require(
-            &ctx.provider,
-            &ctx.credentials,
+        let (client, adapter, requested) = start_grant(
+            ctx,
             &[CredentialField::ClientId, CredentialField::ClientSecret],
         )?;
-        let client = oauth_client(&ctx.provider, &ctx.credentials)?;
-        let adapter = Adapter::new(&ctx.http, &ctx.provider, &ctx.credentials);
-        let requested = ctx.effective_scopes().to_vec();
         let request = configured(
             &ctx.provider,
             Endpoint::Token,
@@ -115,6 +110,19 @@ impl AuthFlow for ClientCredentialsFlow {
         .add_scopes(scopes(&requested));
         adapter.finish(request.request_async(&adapter).await, &requested)
     }
+}
+
+/// What a grant without a person starts with: the credentials it needs checked, the
+/// `oauth2` client, the adapter, and the scopes to ask for.
+#[cfg(any(feature = "password", feature = "client-credentials"))]
+fn start_grant(
+    ctx: &FlowContext,
+    needed: &[CredentialField],
+) -> Result<(crate::client::OAuthClient, Adapter, Vec<String>), Error> {
+    require(&ctx.provider, &ctx.credentials, needed)?;
+    let client = oauth_client(&ctx.provider, &ctx.credentials)?;
+    let adapter = Adapter::new(&ctx.http, &ctx.provider, &ctx.credentials);
+    Ok((client, adapter, ctx.effective_scopes().to_vec()))
 }
 
 /// Refreshes an OAuth 2 token (RFC 6749 §6). The result keeps the old refresh token when
@@ -220,29 +228,20 @@ pub async fn revoke(
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(&form)
         .finish();
-    let mut request = builder
+    let request = builder
         .body(body.into_bytes())
         .map_err(|e| Error::config(format!("revocation_url {url} cannot be requested: {e}")))?;
-    request
-        .extensions_mut()
-        .insert(auth_core::RequestKind::TokenEndpoint);
-    provider.mark_request(&mut request);
-    let response = http.send(request).await?;
+    let response = send_to_token_endpoint(provider, http.as_ref(), request).await?;
     let status = response.status().as_u16();
     if (200..300).contains(&status) {
         return Ok(());
     }
-    Err(
-        match crate::token_response::parse_error_response(status, response.body()) {
-            Some(e) => Error::OAuth(e),
-            None => Error::InvalidResponse {
-                url: auth_core::http::without_query(&url),
-                status,
-                problem: "the revocation endpoint refused the request".into(),
-                excerpt: auth_core::redact::excerpt(response.body()),
-            },
-        },
-    )
+    Err(refused(
+        &url,
+        status,
+        response.body(),
+        "the revocation endpoint refused the request",
+    ))
 }
 
 /// What an introspection endpoint (RFC 7662) says about a token.

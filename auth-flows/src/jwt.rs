@@ -34,7 +34,7 @@ pub async fn exchange_jwt(
 ) -> Result<Token, Error> {
     let url = provider.endpoint(Endpoint::Jwt)?.clone();
     provider.validate()?;
-    let mut request = http::Request::get(url.as_str())
+    let request = http::Request::get(url.as_str())
         .header(
             http::header::AUTHORIZATION,
             oauth_token.authorization_header().expose(),
@@ -42,31 +42,22 @@ pub async fn exchange_jwt(
         .header(http::header::ACCEPT, "application/json")
         .body(Vec::new())
         .map_err(|e| Error::config(format!("jwt_url {url} cannot be requested: {e}")))?;
-    request
-        .extensions_mut()
-        .insert(auth_core::RequestKind::TokenEndpoint);
-    provider.mark_request(&mut request);
-    let response = http.send(request).await?;
+    let response = crate::client::send_to_token_endpoint(provider, http, request).await?;
     let status = response.status().as_u16();
     let body = response.body();
-    let invalid = |problem: &str| Error::InvalidResponse {
-        url: auth_core::http::without_query(&url),
-        status,
-        problem: problem.to_owned(),
-        excerpt: auth_core::redact::excerpt(body),
-    };
+    let invalid = |problem: &str| crate::client::invalid_response(&url, status, body, problem);
     if status == 401 {
         return Err(Error::LoginRequired {
             profile: provider.name.clone(),
         });
     }
     if !(200..300).contains(&status) {
-        return Err(
-            match crate::token_response::parse_error_response(status, body) {
-                Some(e) => Error::OAuth(e),
-                None => invalid("the JWT exchange failed"),
-            },
-        );
+        return Err(crate::client::refused(
+            &url,
+            status,
+            body,
+            "the JWT exchange failed",
+        ));
     }
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|_| invalid("the body is not JSON"))?;

@@ -1,14 +1,13 @@
 //! The async backend on reqwest 0.13.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_core::{Error, HttpBackend, HttpConfig, HttpRequest, HttpResponse, TransportErrorKind};
+use auth_core::{Error, HttpConfig, HttpResponse, TransportErrorKind};
 
 use crate::policy::{self, Exchange, PolicyBackend, SendOnce};
 
-/// An async [`HttpBackend`] on [reqwest](https://docs.rs/reqwest) 0.13, for programs that
+/// An async [`HttpBackend`](auth_core::HttpBackend) on [reqwest](https://docs.rs/reqwest) 0.13, for programs that
 /// run on tokio. TLS is rustls with the *ring* provider, handed to this client only (no
 /// process-wide default provider is installed), verifying certificates with the
 /// operating system's trust store (`rustls-platform-verifier`), as reqwest does by default.
@@ -202,20 +201,7 @@ impl SendOnce for ReqwestTransport {
     }
 }
 
-#[auth_core::async_trait]
-impl HttpBackend for ReqwestBackend {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        self.policy.send(request).await
-    }
-}
-
-impl fmt::Debug for ReqwestBackend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReqwestBackend")
-            .field("config", self.config())
-            .finish_non_exhaustive()
-    }
-}
+policy::policy_backend_impls!(ReqwestBackend);
 
 /// Maps a reqwest error to the toolkit's error, naming the host and never the URL's
 /// query (the policy scrubs the message).
@@ -271,6 +257,7 @@ fn has_incomplete_message(error: &(dyn std::error::Error + 'static)) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use auth_core::HttpBackend;
 
     #[test]
     fn builds_without_a_process_wide_crypto_provider() {

@@ -1,6 +1,5 @@
 //! The blocking backend on ureq 3.
 
-use std::fmt;
 use std::io::Read;
 use std::time::Duration;
 
@@ -189,20 +188,7 @@ impl SendOnce for UreqTransport {
     }
 }
 
-#[auth_core::async_trait]
-impl HttpBackend for UreqBackend {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        self.policy.send(request).await
-    }
-}
-
-impl fmt::Debug for UreqBackend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UreqBackend")
-            .field("config", self.config())
-            .finish_non_exhaustive()
-    }
-}
+policy::policy_backend_impls!(UreqBackend);
 
 /// Maps a ureq error to the toolkit's error, naming the host and never the query.
 fn map_error(error: ureq::Error, ex: &Exchange<'_>) -> Error {

@@ -5,8 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use auth_core::{
-    CredentialField, CredentialNames, CredentialSource, Credentials, Error, Provider, Secret,
-    async_trait,
+    CredentialField, CredentialNames, CredentialSource, Credentials, Error, Provider, async_trait,
 };
 
 type LookupFn = dyn Fn(&str) -> Option<String> + Send + Sync;
@@ -273,18 +272,14 @@ impl CredentialSource for EnvSource {
     }
 
     async fn credentials(&self, _provider: &Provider) -> Result<Credentials, Error> {
-        Ok(Credentials {
-            username: self.field(CredentialField::Username)?,
-            password: self.field(CredentialField::Password)?.map(Secret::new),
-            client_id: self.field(CredentialField::ClientId)?,
-            client_secret: self.field(CredentialField::ClientSecret)?.map(Secret::new),
-        })
+        Credentials::try_from_fields(|field| self.field(field))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use auth_core::Secret;
 
     fn creds(env: &EnvSource) -> Credentials {
         pollster::block_on(env.credentials(&Provider::new("p"))).unwrap()

@@ -381,11 +381,9 @@ enum Verification {
 #[derive(Clone)]
 pub struct OAuth1Flow {
     verification: Verification,
-    method: SignatureMethod,
-    placement: Placement,
-    realm: Option<String>,
-    include_version: bool,
-    rsa_key: Option<RsaKey>,
+    /// The signing settings (method, RSA key, placement, realm, version), kept in a
+    /// signer without consumer credentials: [`OAuth1Flow::signer`] adds them.
+    settings: Signer,
 }
 
 impl fmt::Debug for OAuth1Flow {
@@ -398,11 +396,7 @@ impl fmt::Debug for OAuth1Flow {
                     Verification::Callback(source) => display_url(&source.callback_url()),
                 },
             )
-            .field("method", &self.method)
-            .field("placement", &self.placement)
-            .field("realm", &self.realm)
-            .field("include_version", &self.include_version)
-            .field("rsa_key", &self.rsa_key)
+            .field("settings", &self.settings)
             .finish()
     }
 }
@@ -411,11 +405,7 @@ impl OAuth1Flow {
     fn with_verification(verification: Verification) -> Self {
         OAuth1Flow {
             verification,
-            method: SignatureMethod::default(),
-            placement: Placement::default(),
-            realm: None,
-            include_version: true,
-            rsa_key: None,
+            settings: Signer::new("", ""),
         }
     }
 
@@ -447,31 +437,31 @@ impl OAuth1Flow {
 
     /// Sets the signature method (default HMAC-SHA1).
     pub fn with_method(mut self, method: SignatureMethod) -> Self {
-        self.method = method;
+        self.settings = self.settings.with_method(method);
         self
     }
 
     /// Sets the RSA private key for the `RSA-*` methods.
     pub fn with_rsa_key(mut self, key: RsaKey) -> Self {
-        self.rsa_key = Some(key);
+        self.settings = self.settings.with_rsa_key(key);
         self
     }
 
     /// Sets where the protocol parameters go (default the `Authorization` header).
     pub fn with_placement(mut self, placement: Placement) -> Self {
-        self.placement = placement;
+        self.settings = self.settings.with_placement(placement);
         self
     }
 
     /// Sets the `realm` of the `Authorization` header.
     pub fn with_realm(mut self, realm: impl Into<String>) -> Self {
-        self.realm = Some(realm.into());
+        self.settings = self.settings.with_realm(realm);
         self
     }
 
     /// Whether `oauth_version="1.0"` is sent (default true).
     pub fn with_oauth_version(mut self, include: bool) -> Self {
-        self.include_version = include;
+        self.settings = self.settings.with_oauth_version(include);
         self
     }
 
@@ -491,7 +481,8 @@ impl OAuth1Flow {
     /// ```
     pub fn signer(&self, credentials: &Credentials, provider: &Provider) -> Result<Signer, Error> {
         let mut needed = vec![CredentialField::ClientId];
-        if !self.method.is_rsa() {
+        let method = self.settings.method();
+        if !method.is_rsa() {
             needed.push(CredentialField::ClientSecret);
         }
         let missing = credentials.missing(&needed);
@@ -504,27 +495,17 @@ impl OAuth1Flow {
                     .into(),
             });
         }
-        if self.method.is_rsa() && self.rsa_key.is_none() {
+        if method.is_rsa() && !self.settings.has_rsa_key() {
             return Err(Error::config(format!(
                 "signature_method {} of {} needs the consumer's RSA private key: set \
                  rsa_key_file",
-                self.method, provider.name
+                method, provider.name
             )));
         }
-        let mut signer = Signer::new(
+        Ok(self.settings.clone().with_consumer(
             credentials.client_id.clone().unwrap_or_default(),
             credentials.client_secret.clone().unwrap_or_default(),
-        )
-        .with_method(self.method)
-        .with_placement(self.placement)
-        .with_oauth_version(self.include_version);
-        if let Some(realm) = &self.realm {
-            signer = signer.with_realm(realm.clone());
-        }
-        if let Some(key) = &self.rsa_key {
-            signer = signer.with_rsa_key(key.clone());
-        }
-        Ok(signer)
+        ))
     }
 }
 
@@ -547,11 +528,7 @@ impl AuthFlow for OAuth1Flow {
         for url in [request_url, authorize_url, access_url] {
             check_url_security(url, provider.insecure_http)?;
         }
-        if !ctx.interaction.can_prompt() {
-            return Err(Error::LoginRequired {
-                profile: provider.name.clone(),
-            });
-        }
+        ctx.require_person()?;
 
         let callback = match &self.verification {
             Verification::Oob => Callback::Oob,

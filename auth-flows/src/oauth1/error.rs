@@ -102,24 +102,12 @@ pub(crate) fn display_url(raw: &str) -> String {
             shown.replace_range(authority_start..authority_start + at + 1, "");
         }
     }
-    shorten(&shown, 120)
+    auth_core::redact::shorten(&shown, 120)
 }
 
 /// A parameter name for messages: at most 40 characters, control characters replaced.
 pub(crate) fn display_name(raw: &str) -> String {
-    shorten(raw, 40)
-}
-
-fn shorten(text: &str, max: usize) -> String {
-    let mut out: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(max)
-        .collect();
-    if text.chars().count() > max {
-        out.push('…');
-    }
-    out
+    auth_core::redact::shorten(raw, 40)
 }
 
 #[cfg(test)]

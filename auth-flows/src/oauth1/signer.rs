@@ -267,6 +267,23 @@ impl Signer {
         self
     }
 
+    /// The same settings with other consumer credentials (the OAuth 1 flow keeps its
+    /// settings in a signer without them).
+    pub(crate) fn with_consumer(
+        mut self,
+        consumer_key: impl Into<String>,
+        consumer_secret: impl Into<Secret>,
+    ) -> Self {
+        self.consumer_key = consumer_key.into();
+        self.consumer_secret = consumer_secret.into();
+        self
+    }
+
+    /// True when an RSA private key is set.
+    pub(crate) fn has_rsa_key(&self) -> bool {
+        self.rsa_key.is_some()
+    }
+
     /// The consumer key.
     pub fn consumer_key(&self) -> &str {
         &self.consumer_key

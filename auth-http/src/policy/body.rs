@@ -78,9 +78,7 @@ mod tests {
     use super::*;
     use http::HeaderValue;
 
-    fn url(s: &str) -> Url {
-        s.parse().unwrap()
-    }
+    use crate::policy::tests::url;
 
     #[test]
     fn body_collector_caps() {

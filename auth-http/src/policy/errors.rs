@@ -165,9 +165,7 @@ mod tests {
     use http::HeaderValue;
     use http::header;
 
-    fn url(s: &str) -> Url {
-        s.parse().unwrap()
-    }
+    use crate::policy::tests::url;
 
     #[test]
     fn scrub_removes_query_password_and_header_values() {

@@ -372,6 +372,33 @@ impl<T: fmt::Debug> fmt::Debug for PolicyBackend<T> {
     }
 }
 
+/// The impls a built-in backend (a newtype over a `policy: PolicyBackend<_>` field)
+/// shares: [`HttpBackend`] runs the policy, and `Debug` shows only the settings.
+#[cfg(any(feature = "ureq", feature = "reqwest"))]
+macro_rules! policy_backend_impls {
+    ($backend:ident) => {
+        #[auth_core::async_trait]
+        impl auth_core::HttpBackend for $backend {
+            async fn send(
+                &self,
+                request: auth_core::HttpRequest,
+            ) -> Result<auth_core::HttpResponse, auth_core::Error> {
+                self.policy.send(request).await
+            }
+        }
+
+        impl std::fmt::Debug for $backend {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($backend))
+                    .field("config", self.config())
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+#[cfg(any(feature = "ureq", feature = "reqwest"))]
+pub(crate) use policy_backend_impls;
+
 /// Checks the settings a backend is built with, so that a mistake shows up when the
 /// backend is created rather than on the first request.
 pub(crate) fn validate_config(config: &HttpConfig) -> Result<(), Error> {

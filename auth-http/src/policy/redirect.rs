@@ -91,9 +91,7 @@ pub(crate) fn next_hop(
 mod tests {
     use super::*;
 
-    fn url(s: &str) -> Url {
-        s.parse().unwrap()
-    }
+    use crate::policy::tests::url;
 
     #[test]
     fn redirect_resolution() {

@@ -79,21 +79,10 @@ mod tests {
     use super::*;
     use auth_core::TransportErrorKind;
     use http::HeaderMap;
-    use url::Url;
 
     use crate::policy::transport_error;
 
-    fn url(s: &str) -> Url {
-        s.parse().unwrap()
-    }
-
-    fn response(status: u16, headers: &[(&str, &str)]) -> HttpResponse {
-        let mut builder = http::Response::builder().status(status);
-        for (k, v) in headers {
-            builder = builder.header(*k, *v);
-        }
-        builder.body(Vec::new()).unwrap()
-    }
+    use crate::policy::tests::{response, url};
 
     #[test]
     fn retry_after_delta_seconds() {

@@ -10,11 +10,13 @@ use url::Url;
 
 use super::{Exchange, SendOnce, execute, transport_error, validate_config};
 
-fn url(s: &str) -> Url {
+/// A URL from a literal (shared by the policy's unit tests).
+pub(super) fn url(s: &str) -> Url {
     s.parse().unwrap()
 }
 
-fn response(status: u16, headers: &[(&str, &str)]) -> HttpResponse {
+/// A response with a status, headers and no body (shared by the policy's unit tests).
+pub(super) fn response(status: u16, headers: &[(&str, &str)]) -> HttpResponse {
     let mut builder = http::Response::builder().status(status);
     for (k, v) in headers {
         builder = builder.header(*k, *v);

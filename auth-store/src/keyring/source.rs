@@ -249,12 +249,7 @@ impl CredentialSource for KeyringSource {
     }
 
     async fn credentials(&self, _provider: &Provider) -> Result<Credentials, Error> {
-        Ok(Credentials {
-            username: self.get(CredentialField::Username)?,
-            password: self.get(CredentialField::Password)?.map(Secret::new),
-            client_id: self.get(CredentialField::ClientId)?,
-            client_secret: self.get(CredentialField::ClientSecret)?.map(Secret::new),
-        })
+        Credentials::try_from_fields(|field| self.get(field))
     }
 }
 
