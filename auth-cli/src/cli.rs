@@ -26,9 +26,11 @@ pub(crate) struct Cli {
     /// Print data as JSON.
     #[arg(long, global = true)]
     pub(crate) json: bool,
-    /// Say more on stderr (where credentials came from, which store).
-    #[arg(short, long, global = true)]
-    pub(crate) verbose: bool,
+    /// Say more on stderr (where credentials came from, which store); repeat for more of
+    /// what happens: -v token requests and renewals, -vv each HTTP hop and store access,
+    /// -vvv everything. RUST_LOG, when set, replaces that filter.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
     /// Say nothing on stderr but errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub(crate) quiet: bool,

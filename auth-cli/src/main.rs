@@ -4,10 +4,12 @@
 //! The command line is in `cli`, each command in `commands`, the profile in
 //! `config` and its objects in `app`.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use auth_core::Error;
 use clap::Parser;
+use tracing_subscriber::EnvFilter;
 
 mod app;
 mod cli;
@@ -23,10 +25,38 @@ const EXIT_LOGIN: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    trace_to_stderr(cli.verbose);
     match commands::run(&cli) {
         Ok(code) => code,
         Err(e) => report(&e),
     }
+}
+
+/// Shows the libraries' `tracing` spans and events on stderr: `-v` info, `-vv` debug,
+/// `-vvv` trace, for the toolkit's crates only; `RUST_LOG`, when set, is the filter
+/// instead. Colours only when stderr is a terminal. Nothing without `-v`.
+fn trace_to_stderr(verbose: u8) {
+    let level = match verbose {
+        0 => return,
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        let crates = [
+            "authctl",
+            "auth_core",
+            "auth_http",
+            "auth_store",
+            "auth_flows",
+        ];
+        EnvFilter::new(crates.map(|c| format!("{c}={level}")).join(","))
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
 }
 
 /// Prints an error on stderr and picks its exit code.

@@ -572,3 +572,101 @@ fn oauth1_profile_logs_in_through_the_loopback_and_signs_api_requests() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn verbose_shows_the_library_trace_on_stderr_without_a_secret() {
+    let mut server = mockito::Server::new();
+    let token = server
+        .mock("POST", "/token")
+        .match_query(mockito::Matcher::Any)
+        .match_body(mockito::Matcher::UrlEncoded(
+            "grant_type".into(),
+            "client_credentials".into(),
+        ))
+        .with_body(
+            r#"{"access_token":"ACCESS-cli-tr4ce","refresh_token":"REFRESH-cli-tr4ce","expires_in":3600}"#,
+        )
+        .expect(1)
+        .create();
+    let refresh = server
+        .mock("POST", "/token")
+        .match_query(mockito::Matcher::Any)
+        .match_body(mockito::Matcher::AllOf(vec![
+            mockito::Matcher::UrlEncoded("grant_type".into(), "refresh_token".into()),
+            mockito::Matcher::UrlEncoded("refresh_token".into(), "REFRESH-cli-tr4ce".into()),
+        ]))
+        .with_body(
+            r#"{"access_token":"ACCESS2-cli-tr4ce","refresh_token":"REFRESH2-cli-tr4ce","expires_in":3600}"#,
+        )
+        .expect(1)
+        .create();
+    let url = server.url();
+    let home = home_with(&format!(
+        "[profiles.robot]\ntoken_url = \"{url}/token?tenant=q-cli-tr4ce\"\nflow = \"client-credentials\"\nstore = \"file\"\n"
+    ));
+    let token_cmd = |verbosity: &str, refresh: bool| {
+        let mut cmd = authctl(home.path());
+        cmd.args([verbosity, "token", "--profile", "robot"])
+            .env_remove("RUST_LOG")
+            .env("ROBOT_CLIENT_ID", "robot")
+            .env("ROBOT_CLIENT_SECRET", "SECRET-cli-tr4ce");
+        if refresh {
+            cmd.arg("--refresh");
+        }
+        cmd.output().unwrap()
+    };
+
+    let out = token_cmd("-vv", false);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "ACCESS-cli-tr4ce\n",
+        "stdout holds only the token"
+    );
+    let stderr = text(&out.stderr);
+    for line in [
+        "credentials: ",
+        "token_request{grant_type=\"client_credentials\"",
+        "token endpoint answered status=200",
+        "http hop method=POST",
+        "token store op=\"save\"",
+    ] {
+        assert!(stderr.contains(line), "no {line:?} in:\n{stderr}");
+    }
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no colours when stderr is a pipe"
+    );
+
+    // -v: the token requests and renewals, not each hop.
+    let info = token_cmd("-v", true);
+    assert!(info.status.success(), "{}", text(&info.stderr));
+    assert_eq!(text(&info.stdout), "ACCESS2-cli-tr4ce\n");
+    let info_err = text(&info.stderr);
+    assert!(
+        info_err.contains("token_request{grant_type=\"refresh_token\"")
+            && info_err.contains("token endpoint answered")
+            && !info_err.contains("http hop"),
+        "{info_err}"
+    );
+    token.assert();
+    refresh.assert();
+
+    let basic = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode("robot:SECRET-cli-tr4ce")
+    };
+    for secret in [
+        "SECRET-cli-tr4ce",
+        basic.as_str(),
+        "ACCESS-cli-tr4ce",
+        "REFRESH-cli-tr4ce",
+        "ACCESS2-cli-tr4ce",
+        "REFRESH2-cli-tr4ce",
+        "q-cli-tr4ce",
+    ] {
+        for stderr in [&stderr, &info_err] {
+            assert!(!stderr.contains(secret), "{secret} on stderr:\n{stderr}");
+        }
+    }
+}

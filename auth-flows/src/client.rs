@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use auth_core::{
     BodyFormat, ClientAuth, CredentialField, Credentials, Endpoint, Error, HttpBackend, Provider,
@@ -18,6 +18,7 @@ use oauth2::basic::{
 use oauth2::{AccessToken, EndpointMaybeSet, EndpointNotSet, StandardRevocableToken};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use tracing::Instrument;
 
 use crate::token_response::parse_token_response;
 
@@ -214,7 +215,8 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
         Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, AdapterError>> + Send + 'c>>;
 
     fn call(&'c self, mut request: oauth2::HttpRequest) -> Self::Future {
-        Box::pin(async move {
+        let span = token_request_span(&request);
+        let exchange = async move {
             request.extensions_mut().insert(RequestKind::TokenEndpoint);
             let mut form: Vec<(String, String)> = form_urlencoded::parse(request.body())
                 .filter(|(k, _)| k != "client_id")
@@ -245,7 +247,18 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
             }
             let url = request.uri().to_string();
             let url = url.split('?').next().unwrap_or_default().to_owned();
-            let response = self.http.send(request).await.map_err(AdapterError)?;
+            let started = Instant::now();
+            let response = self.http.send(request).await;
+            let duration_ms = started.elapsed().as_millis() as u64;
+            let response = response.map_err(|e| {
+                tracing::info!(duration_ms, error = %e, "token request failed");
+                AdapterError(e)
+            })?;
+            tracing::info!(
+                status = response.status().as_u16(),
+                duration_ms,
+                "token endpoint answered"
+            );
             let (mut parts, body) = response.into_parts();
             let normalised = normalise_body(&body);
             *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(RawResponse {
@@ -261,8 +274,22 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
             }
             let body = normalised.unwrap_or_default();
             Ok(http::Response::from_parts(parts, body))
-        })
+        };
+        Box::pin(exchange.instrument(span))
     }
+}
+
+/// The span of one request to a token-like endpoint (info): the `grant_type` when the form
+/// has one, and the endpoint without query. Never the body or a header.
+fn token_request_span(request: &oauth2::HttpRequest) -> tracing::Span {
+    let grant_type = form_urlencoded::parse(request.body())
+        .find(|(name, _)| name == "grant_type")
+        .map(|(_, value)| value.into_owned());
+    let endpoint = url::Url::parse(&request.uri().to_string()).map_or_else(
+        |_| "(not a URL)".to_owned(),
+        |u| auth_core::http::without_query(&u),
+    );
+    tracing::info_span!("token_request", grant_type = grant_type.as_deref(), endpoint = %endpoint)
 }
 
 /// The body as a JSON object `oauth2` can read: JSON objects pass (with numeric strings

@@ -30,6 +30,50 @@
 //! # #[cfg(feature = "password")]
 //! let flow = auth_flows::PasswordFlow;
 //! ```
+//!
+//! # Tracing
+//!
+//! The crates report what they do through [`tracing`]: install any subscriber (for
+//! example `tracing-subscriber`'s `fmt`) to see it. Targets are the module paths
+//! (`auth_flows::manager`, `auth_http::policy::trace`, ...). Spans:
+//!
+//! | span | level | fields |
+//! |---|---|---|
+//! | `token` | info | `op` (`token`, `force_refresh`, `login`), `profile`, `account`, `client_id` (from the [`auth_core::TokenKey`]), `flow` (login) |
+//! | `renewal` | info | `stored` (whether a token was stored) |
+//! | `token_request` | info | `grant_type` (when the form has one), `endpoint` (without query) |
+//! | `http_request` | debug | `method`, `url` (without query) |
+//! | `loopback` | info | `redirect_uri` |
+//!
+//! Events, by message:
+//!
+//! | event | level | fields |
+//! |---|---|---|
+//! | `token endpoint answered` | info | `status`, `duration_ms` |
+//! | `token request failed` | info | `duration_ms`, `error` (a transport error, without URL query) |
+//! | `renewing the token` | debug | `how` (`refresh`, `exchange`, `login`, `keep`) |
+//! | `renewal runs the flow` | info | `flow` (a flow that needs no person) |
+//! | `token renewed` | info | `expires_in_s` |
+//! | `waiting for another caller's renewal`, `the other caller's renewal is over` | debug | (single flight) |
+//! | `got the token another caller renewed` | debug | `waited` |
+//! | `cached token is valid` | trace | |
+//! | `stored token is valid` | debug | |
+//! | `token store` | debug | `op` (`load`, `save`, `delete`), `store` (its description), `key` (the storage id), `found` (load and delete: whether a token was there) |
+//! | `token store failed` | warn | `op`, `store`, `key`, `error` |
+//! | `http hop` | debug | `method`, `url` (without query), `hop` (redirects so far), `attempt` (retries so far), `same_origin`, `status` or `error`, `duration_ms` |
+//! | `http retry after wait` | debug | `next_attempt`, `wait_ms` |
+//! | `http redirect followed` | debug | `status`, `to` (without query), `hop`, `same_origin` |
+//! | `authorization callback` | debug | `state_matched`, `error` (the callback's error code, if any) |
+//! | `loopback callback accepted` | info | `path` |
+//! | `loopback callback failed the flow` | info | `path`, `error` |
+//! | `loopback callback without an answer; still waiting` | debug | `path` |
+//! | `loopback request for another path` | debug | `path` |
+//! | `loopback callback with a method other than GET` | debug | `method` |
+//!
+//! No field ever carries a secret: no token, refresh token, password, client secret,
+//! authorization code, `state`, PKCE verifier, `Authorization` header, request or
+//! response body, or URL query. A test records every event of a whole flow and searches
+//! them for each secret in play.
 
 #[cfg(feature = "authorization-code")]
 mod authcode;

@@ -156,20 +156,24 @@ impl TokenManager {
     }
 
     /// A token valid for at least `min_valid`.
+    #[tracing::instrument(name = "token", skip_all, fields(op = "token", profile = %self.key.provider, account = %self.key.account, client_id = %self.key.client_id))]
     pub async fn token_valid_for(&self, min_valid: Duration) -> Result<Token, Error> {
         if let Some(token) = self.cached(min_valid) {
+            tracing::trace!("cached token is valid");
             return Ok(token);
         }
-        let _guard = self.renewal.lock().await;
+        let (_guard, waited) = self.lock_renewal().await;
         // Another caller may have renewed it while we waited; another process may have
         // saved a newer one.
         if let Some(token) = self.cached(min_valid) {
+            tracing::debug!(waited, "got the token another caller renewed");
             return Ok(token);
         }
-        let stored = self.store.load(&self.key).await?;
+        let stored = self.load().await?;
         if let Some(token) = &stored
             && !token.is_expired(SystemTime::now(), min_valid)
         {
+            tracing::debug!("stored token is valid");
             self.remember(token.clone());
             return Ok(token.clone());
         }
@@ -179,13 +183,15 @@ impl TokenManager {
     /// Renews now, whatever the expiry says: after a 401, or when a person asks for a fresh token.
     /// When `stale` is given and the stored token is already a different one (another
     /// caller renewed it), that one is returned instead of renewing twice.
+    #[tracing::instrument(name = "token", skip_all, fields(op = "force_refresh", profile = %self.key.provider, account = %self.key.account, client_id = %self.key.client_id))]
     pub async fn force_refresh(&self, stale: Option<Token>) -> Result<Token, Error> {
-        let _guard = self.renewal.lock().await;
-        let stored = self.store.load(&self.key).await?;
+        let (_guard, waited) = self.lock_renewal().await;
+        let stored = self.load().await?;
         if let (Some(stale), Some(current)) = (&stale, &stored)
             && current.access_token != stale.access_token
             && !current.is_expired(SystemTime::now(), self.leeway)
         {
+            tracing::debug!(waited, "got the token another caller renewed");
             self.remember(current.clone());
             return Ok(current.clone());
         }
@@ -194,8 +200,9 @@ impl TokenManager {
 
     /// Runs `flow` (which may need a person), exchanges for a JWT when configured, saves
     /// and returns the token.
+    #[tracing::instrument(name = "token", skip_all, fields(op = "login", flow = flow.name(), profile = %self.key.provider, account = %self.key.account, client_id = %self.key.client_id))]
     pub async fn login(&self, flow: &dyn AuthFlow) -> Result<Token, Error> {
-        let _guard = self.renewal.lock().await;
+        let (_guard, _) = self.lock_renewal().await;
         let token = self.finish(flow.authenticate(&self.ctx).await?).await?;
         self.save(&token).await?;
         Ok(token)
@@ -203,13 +210,57 @@ impl TokenManager {
 
     /// The stored token, without renewing it.
     pub async fn stored(&self) -> Result<Option<Token>, Error> {
-        self.store.load(&self.key).await
+        self.load().await
     }
 
     /// Deletes the stored token; true when there was one.
     pub async fn logout(&self) -> Result<bool, Error> {
         *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        self.store.delete(&self.key).await
+        let result = self.store.delete(&self.key).await;
+        self.trace_store("delete", result.as_ref().map(|deleted| Some(*deleted)));
+        result
+    }
+
+    /// The renewal lock, and whether this caller had to wait for another caller's renewal
+    /// (single flight: the waiter then finds the fresh token).
+    async fn lock_renewal(&self) -> (futures_util::lock::MutexGuard<'_, ()>, bool) {
+        if let Some(guard) = self.renewal.try_lock() {
+            return (guard, false);
+        }
+        tracing::debug!("waiting for another caller's renewal");
+        let guard = self.renewal.lock().await;
+        tracing::debug!("the other caller's renewal is over");
+        (guard, true)
+    }
+
+    /// The stored token, traced: every store access of the manager goes through `load`,
+    /// `save` or `logout`.
+    async fn load(&self) -> Result<Option<Token>, Error> {
+        let result = self.store.load(&self.key).await;
+        self.trace_store("load", result.as_ref().map(|token| Some(token.is_some())));
+        result
+    }
+
+    /// One event per store access (debug; a failure at warn): the store's description,
+    /// the key's storage id, whether a token was there (load, delete), the error. Never
+    /// the token.
+    fn trace_store(&self, op: &'static str, found: Result<Option<bool>, &Error>) {
+        match found {
+            Ok(found) => tracing::debug!(
+                op,
+                store = %self.store.describe(),
+                key = %self.key.storage_id(),
+                found,
+                "token store"
+            ),
+            Err(error) => tracing::warn!(
+                op,
+                store = %self.store.describe(),
+                key = %self.key.storage_id(),
+                error = %error,
+                "token store failed"
+            ),
+        }
     }
 
     fn cached(&self, min_valid: Duration) -> Option<Token> {
@@ -225,12 +276,15 @@ impl TokenManager {
     }
 
     async fn save(&self, token: &Token) -> Result<(), Error> {
-        self.store.save(&self.key, token).await?;
+        let result = self.store.save(&self.key, token).await;
+        self.trace_store("save", result.as_ref().map(|()| None));
+        result?;
         self.remember(token.clone());
         Ok(())
     }
 
     /// Called with the renewal lock held.
+    #[tracing::instrument(name = "renewal", skip_all, fields(stored = stored.is_some()))]
     async fn renew_locked(&self, stored: Option<Token>) -> Result<Token, Error> {
         let renewed = match &stored {
             Some(token) => self.renew(token).await,
@@ -241,15 +295,25 @@ impl TokenManager {
         let token = match renewed {
             Ok(token) => token,
             Err(e) if e.needs_login() => match self.unattended_flow() {
-                Some(flow) => match flow.authenticate(&self.ctx).await {
-                    Ok(token) => self.finish(token).await?,
-                    Err(Error::MissingCredentials { .. }) => return Err(e),
-                    Err(other) => return Err(other),
-                },
+                Some(flow) => {
+                    tracing::info!(flow = flow.name(), "renewal runs the flow");
+                    match flow.authenticate(&self.ctx).await {
+                        Ok(token) => self.finish(token).await?,
+                        Err(Error::MissingCredentials { .. }) => return Err(e),
+                        Err(other) => return Err(other),
+                    }
+                }
                 None => return Err(e),
             },
             Err(e) => return Err(e),
         };
+        tracing::info!(
+            expires_in_s = token
+                .expires_at
+                .and_then(|at| at.duration_since(SystemTime::now()).ok())
+                .map(|d| d.as_secs()),
+            "token renewed"
+        );
         self.save(&token).await?;
         Ok(token)
     }
@@ -261,7 +325,9 @@ impl TokenManager {
     /// Renews a token without a person, as [`renewal`] says.
     async fn renew(&self, token: &Token) -> Result<Token, Error> {
         let ctx = &self.ctx;
-        match renewal(token, SystemTime::now(), self.leeway) {
+        let how = renewal(token, SystemTime::now(), self.leeway);
+        tracing::debug!(how = how.name(), "renewing the token");
+        match how {
             Renewal::Keep => Ok(token.clone()),
             Renewal::Refresh => {
                 crate::refresh(&ctx.provider, &ctx.credentials, &ctx.http, token).await
@@ -314,6 +380,18 @@ enum Renewal<'a> {
     },
     /// Only a person can get a new token.
     Login,
+}
+
+impl Renewal<'_> {
+    /// The name recorded in tracing.
+    fn name(&self) -> &'static str {
+        match self {
+            Renewal::Keep => "keep",
+            Renewal::Refresh => "refresh",
+            Renewal::Exchange { .. } => "exchange",
+            Renewal::Login => "login",
+        }
+    }
 }
 
 fn renewal(token: &Token, now: SystemTime, leeway: Duration) -> Renewal<'_> {

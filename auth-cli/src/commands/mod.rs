@@ -46,7 +46,7 @@ fn app(cli: &Cli, explicit: Credentials) -> Result<App, Error> {
         options: Options {
             store: cli.store,
             quiet: cli.quiet,
-            verbose: cli.verbose,
+            verbose: cli.verbose > 0,
             explicit,
         },
     })

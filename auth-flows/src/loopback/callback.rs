@@ -264,6 +264,11 @@ pub fn authorization_code_verdict(
         (Some(state), None) => !expected_state.is_empty() && expected_state.constant_time_eq(state),
         _ => false,
     };
+    tracing::debug!(
+        state_matched = state_ok,
+        error = query.get("error").map(clean_error_field),
+        "authorization callback"
+    );
     if !state_ok {
         return CallbackVerdict::Fail(Error::StateMismatch);
     }

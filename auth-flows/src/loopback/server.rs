@@ -39,10 +39,15 @@ where
     F: FnMut(&CallbackQuery) -> CallbackVerdict<T> + Send + 'static,
 {
     let (sender, receiver) = oneshot::channel();
+    // The server thread reports to the caller's subscriber, inside the caller's span.
+    let dispatch = tracing::dispatcher::get_default(Clone::clone);
+    let span = tracing::info_span!("loopback", redirect_uri = %server.redirect_uri());
     let spawned = thread::Builder::new()
         .name("loopback-redirect".into())
         .spawn(move || {
             let _live = LiveThread::start();
+            let _dispatch = tracing::dispatcher::set_default(&dispatch);
+            let _span = span.entered();
             if let Some(result) = serve(server, check, &sender) {
                 sender.send(result);
             }
@@ -250,23 +255,31 @@ where
     let head_only = head.is_head();
     let query = parse_callback_query(&head.target);
     if query.path() != path {
+        tracing::debug!(path = query.path(), "loopback request for another path");
         Page::not_found(path).write(&mut stream, head_only);
         return None;
     }
     if head.method != "GET" {
+        tracing::debug!(
+            method = head.method.as_str(),
+            "loopback callback with a method other than GET"
+        );
         Page::method_not_allowed().write(&mut stream, head_only);
         return None;
     }
     match check(&query) {
         CallbackVerdict::Accept(value) => {
+            tracing::info!(path, "loopback callback accepted");
             Page::success().write(&mut stream, false);
             Some(Ok(value))
         }
         CallbackVerdict::Ignore => {
+            tracing::debug!(path, "loopback callback without an answer; still waiting");
             Page::waiting().write(&mut stream, false);
             None
         }
         CallbackVerdict::Fail(error) => {
+            tracing::info!(path, error = %error, "loopback callback failed the flow");
             Page::failure(&error).write(&mut stream, false);
             Some(Err(error))
         }

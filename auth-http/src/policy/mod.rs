@@ -9,7 +9,8 @@
 //! implementing the same trait (see the crate docs for an example).
 //!
 //! The parts: [`redirect`](self) (the redirect rule), `retry` (when and how long to wait),
-//! `body` (the size cap), `errors` (scrubbed transport errors and error classification).
+//! `body` (the size cap), `errors` (scrubbed transport errors and error classification),
+//! `trace` (the `tracing` events of each hop, retry wait and redirect).
 
 mod body;
 mod errors;
@@ -17,10 +18,11 @@ mod redirect;
 mod retry;
 #[cfg(test)]
 mod tests;
+mod trace;
 
 use std::fmt;
 use std::future::Future;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use auth_core::http::{AllowInsecureHttp, Hop, HopHooks, check_url_security, same_origin};
 use auth_core::{
@@ -439,6 +441,7 @@ struct Place {
 /// Sends `request` through `transport` following the rules of the crate docs: URL
 /// security for every hop, redirects per [`RequestKind`], bounded retries for idempotent
 /// API requests, the request's hooks on every attempt, the default `User-Agent`.
+#[tracing::instrument(level = "debug", name = "http_request", skip_all, fields(method = %request.method(), url = %trace::uri(request.uri())))]
 pub(crate) async fn execute<T: SendOnce>(
     transport: &T,
     config: &HttpConfig,
@@ -505,6 +508,7 @@ pub(crate) async fn execute<T: SendOnce>(
         check_url_security(&target, call.allow_insecure)?;
         place.redirects += 1;
         place.same_origin = place.same_origin && same_origin(&origin, &target);
+        trace::redirect(response.status(), &target, place);
 
         if !same_origin(&url, &target) {
             for name in CROSS_ORIGIN_DROPPED {
@@ -594,7 +598,9 @@ async fn send_with_retries<T: SendOnce>(
             Some(hop) => Exchange::new(method, &hop.url, &hop.headers, &hop.body, call.config),
             None => Exchange::new(method, url, headers, body, call.config),
         };
+        let started = Instant::now();
         let outcome = transport.send_once(exchange).await;
+        trace::attempt(method, exchange.url(), place, attempt, &outcome, started);
         match retry_wait(
             call.kind,
             method,
@@ -604,6 +610,7 @@ async fn send_with_retries<T: SendOnce>(
             SystemTime::now(),
         ) {
             Some(wait) => {
+                trace::retry(attempt, wait);
                 transport.sleep(wait).await;
                 attempt += 1;
             }
