@@ -217,7 +217,6 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
     fn call(&'c self, mut request: oauth2::HttpRequest) -> Self::Future {
         let span = token_request_span(&request);
         let exchange = async move {
-            request.extensions_mut().insert(RequestKind::TokenEndpoint);
             let mut form: Vec<(String, String)> = form_urlencoded::parse(request.body())
                 .filter(|(k, _)| k != "client_id")
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -241,14 +240,14 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
                 .extend_pairs(&form)
                 .finish()
                 .into_bytes();
-            self.provider.mark_request(&mut request);
             if self.body_format == BodyFormat::Json {
                 form_to_json(&mut request);
             }
             let url = request.uri().to_string();
             let url = url.split('?').next().unwrap_or_default().to_owned();
             let started = Instant::now();
-            let response = self.http.send(request).await;
+            let response =
+                send_to_token_endpoint(&self.provider, self.http.as_ref(), request).await;
             let duration_ms = started.elapsed().as_millis() as u64;
             let response = response.map_err(|e| {
                 tracing::info!(duration_ms, error = %e, "token request failed");
