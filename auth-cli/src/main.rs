@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use auth_core::Error;
 use clap::Parser;
 
+mod accounts;
 mod app;
 mod cli;
 mod commands;
