@@ -22,6 +22,10 @@ use serde_json::Value;
 use crate::BearerHook;
 
 /// The claims that name an account, most readable first.
+///
+/// ```
+/// assert_eq!(auth_flows::account::NAME_CLAIMS[0], "preferred_username");
+/// ```
 pub const NAME_CLAIMS: [&str; 3] = ["preferred_username", "email", "sub"];
 
 /// A provider's own "who am I" call: a path joined to the provider's API base URL, and
