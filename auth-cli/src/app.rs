@@ -1,6 +1,6 @@
 //! Putting the pieces together for one profile: store, credentials, transport, flow.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use auth_core::{
@@ -14,6 +14,7 @@ use auth_flows::{
 };
 use auth_store::{ChainSource, EnvSource, ResolvedCredentials, StaticSource};
 
+use crate::accounts::{Chosen, DEFAULT_ACCOUNT};
 use crate::config::{ENDPOINTS, FlowKind, Home, Profile, StoreKind};
 
 /// Options of one invocation that shape the profile's objects.
@@ -22,6 +23,8 @@ pub(crate) struct Options {
     pub(crate) store: Option<StoreKind>,
     pub(crate) quiet: bool,
     pub(crate) verbose: bool,
+    /// `--account` or `AUTHCTL_ACCOUNT`.
+    pub(crate) account: Option<String>,
     /// Credentials from flags and stdin.
     pub(crate) explicit: Credentials,
 }
@@ -31,6 +34,8 @@ pub(crate) struct App {
     pub(crate) home: Home,
     pub(crate) profile: Profile,
     pub(crate) options: Options,
+    /// Set when `store = "auto"` could not reach the keyring and turned to the file: why.
+    pub(crate) keyring_missed: Arc<OnceLock<String>>,
 }
 
 impl App {
@@ -50,28 +55,71 @@ impl App {
             StoreKind::File => Ok(Arc::new(file())),
             StoreKind::Memory => Ok(Arc::new(auth_store::MemoryStore::new())),
             StoreKind::Keyring => keyring_store(),
-            StoreKind::Auto => Ok(auto_store(file(), self.options.quiet)),
+            StoreKind::Auto => Ok(auto_store(file(), Arc::clone(&self.keyring_missed))),
         }
     }
 
-    /// The key of the profile's token: profile name, account (the username from flags,
-    /// environment or config, else `default`), client id (likewise, else empty). The
-    /// keyring is not asked here, so reading a cached token never touches it.
-    pub(crate) fn key(&self) -> Result<TokenKey, Error> {
-        let cheap =
-            pollster::block_on(self.chain(false).resolve(&self.profile.provider))?.credentials;
+    /// The account a command uses, and how it was chosen: `--account` or
+    /// `AUTHCTL_ACCOUNT`; else the username from flags or the environment; else the
+    /// store's active account (the latest login); else the username of the config file
+    /// (for a password profile on first use, of the keyring too); else `default`.
+    /// The keyring is asked only in that last case, so reading a cached token never
+    /// touches it.
+    pub(crate) fn account(&self, store: &dyn TokenStore) -> Result<(String, Chosen), Error> {
+        if let Some(account) = self.named_account()? {
+            return Ok((account, Chosen::Named));
+        }
+        if let Some(active) = pollster::block_on(store.active_account(&self.profile.name))? {
+            return Ok((active, Chosen::Active));
+        }
+        let with_keyring = self.profile.flow == FlowKind::Password;
+        let configured = self.resolve(self.chain(with_keyring))?.username;
+        Ok(match configured {
+            Some(user) => (user, Chosen::Configured),
+            None => (DEFAULT_ACCOUNT.to_owned(), Chosen::Default),
+        })
+    }
+
+    /// The account named by `--account`, `AUTHCTL_ACCOUNT`, or a username from flags or
+    /// the environment.
+    pub(crate) fn named_account(&self) -> Result<Option<String>, Error> {
+        if let Some(account) = self.options.account.clone().filter(|a| !a.is_empty()) {
+            return Ok(Some(account));
+        }
+        Ok(self.resolve(self.direct_chain())?.username)
+    }
+
+    /// The key of the token of `account`: profile name, account, client id (from flags,
+    /// environment or config, else empty).
+    pub(crate) fn key_of(&self, account: &str) -> Result<TokenKey, Error> {
+        let cheap = self.resolve(self.chain(false))?;
         Ok(TokenKey::new(
             &self.profile.name,
-            cheap.username.unwrap_or_else(|| "default".into()),
+            account,
             cheap.client_id.unwrap_or_default(),
         ))
     }
 
+    /// The key of the command's token ([`App::account`]) and how its account was chosen.
+    pub(crate) fn key(&self, store: &dyn TokenStore) -> Result<(TokenKey, Chosen), Error> {
+        let (account, chosen) = self.account(store)?;
+        Ok((self.key_of(&account)?, chosen))
+    }
+
+    fn resolve(&self, chain: ChainSource) -> Result<Credentials, Error> {
+        Ok(pollster::block_on(chain.resolve(&self.profile.provider))?.credentials)
+    }
+
+    /// Arguments > environment: the sources a person sets for one command.
+    fn direct_chain(&self) -> ChainSource {
+        ChainSource::new()
+            .with(StaticSource::new(self.options.explicit.clone()).named("arguments"))
+            .with(env_source(&self.profile.name).with_prefix(self.profile.env_prefix.clone()))
+    }
+
     /// The credential sources in order: arguments > environment > keyring > config file.
     pub(crate) fn chain(&self, with_keyring: bool) -> ChainSource {
-        let mut chain = ChainSource::new()
-            .with(StaticSource::new(self.options.explicit.clone()).named("arguments"))
-            .with(env_source(&self.profile.name).with_prefix(self.profile.env_prefix.clone()));
+        let mut chain = self.direct_chain();
         if with_keyring {
             chain = add_keyring_source(chain, &self.profile.name);
         }
@@ -113,22 +161,27 @@ impl App {
         Ok(discovered)
     }
 
-    /// The token manager with the profile's flow and the given person.
-    pub(crate) fn manager(
-        &self,
-        interaction: Arc<dyn Interaction>,
-        flow: Option<Arc<dyn AuthFlow>>,
-    ) -> Result<TokenManager, Error> {
+    /// What a flow is given: the provider, the credentials, the transport and the person.
+    pub(crate) fn context(&self, interaction: Arc<dyn Interaction>) -> Result<FlowContext, Error> {
         let http = self.http()?;
         let provider = self.provider(&http)?;
         let resolved = self.credentials()?;
         if self.options.verbose {
             eprintln!("credentials: {}", resolved.summary());
         }
-        let ctx =
-            FlowContext::new(provider, resolved.credentials, http).with_interaction(interaction);
-        let mut manager =
-            TokenManager::new(self.key()?, self.store()?, ctx).with_jwt(self.profile.jwt);
+        Ok(FlowContext::new(provider, resolved.credentials, http).with_interaction(interaction))
+    }
+
+    /// The token manager of `key` in `store`, with the profile's flow and the given person.
+    pub(crate) fn manager(
+        &self,
+        key: TokenKey,
+        store: Arc<dyn TokenStore>,
+        interaction: Arc<dyn Interaction>,
+        flow: Option<Arc<dyn AuthFlow>>,
+    ) -> Result<TokenManager, Error> {
+        let ctx = self.context(interaction)?;
+        let mut manager = TokenManager::new(key, store, ctx).with_jwt(self.profile.jwt);
         if let Some(flow) = flow {
             manager = manager.with_flow(flow);
         }
@@ -325,35 +378,35 @@ fn keyring_store() -> Result<Arc<dyn TokenStore>, Error> {
     Err(no_keyring())
 }
 
+/// The warning that tokens are kept in a plaintext file, shown even with `-q`: a person
+/// must know where their tokens are.
+fn plaintext_warning(what: &str, reason: &str, file: &str) {
+    eprintln!(
+        "warning: {what} ({reason}); keeping tokens in the plaintext {file} \
+         (set store = \"file\" in the profile to choose it and silence this)"
+    );
+}
+
 /// `store = "auto"`: the keyring while it answers, else the file, with a one-line
-/// warning when it turns to the file (unless quiet).
+/// warning when it turns to the file; `missed` records why, for `logout`.
 #[cfg(feature = "keyring")]
-fn auto_store(file: auth_store::FileStore, quiet: bool) -> Arc<dyn TokenStore> {
+fn auto_store(file: auth_store::FileStore, missed: Arc<OnceLock<String>>) -> Arc<dyn TokenStore> {
     let store = auth_store::KeyringOrFileStore::new(auth_store::KeyringStore::new(), file);
-    if quiet {
-        return Arc::new(store);
-    }
-    Arc::new(store.on_fall_back(|event| {
+    Arc::new(store.on_fall_back(move |event| {
         let what = match event.cause {
             auth_store::FallBackCause::NoKeyring => "no system keyring",
             auth_store::FallBackCause::Refused => "the system keyring refused",
         };
-        eprintln!(
-            "warning: {what} ({}); keeping tokens in {}",
-            event.reason, event.file
-        );
+        let _ = missed.set(event.reason.clone());
+        plaintext_warning(what, &event.reason, &event.file);
     }))
 }
 
-/// `store = "auto"` in a build without the keyring: the file, with a warning.
+/// `store = "auto"` in a build without the keyring: the file, with a warning. (No
+/// keyring can hold this build's tokens, so nothing is recorded as missed.)
 #[cfg(not(feature = "keyring"))]
-fn auto_store(file: auth_store::FileStore, quiet: bool) -> Arc<dyn TokenStore> {
-    if !quiet {
-        eprintln!(
-            "warning: no system keyring ({NO_KEYRING}); keeping tokens in {}",
-            file.describe()
-        );
-    }
+fn auto_store(file: auth_store::FileStore, _missed: Arc<OnceLock<String>>) -> Arc<dyn TokenStore> {
+    plaintext_warning("no system keyring", NO_KEYRING, &file.describe());
     Arc::new(file)
 }
 

@@ -20,6 +20,10 @@ pub(crate) struct Cli {
     /// The config file (default: $AUTHCTL_HOME/config.toml or the platform config folder).
     #[arg(long, global = true, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+    /// The account: one of the profile's logins (default: the username from flags or the
+    /// environment, else the profile's active account, the one of the latest login).
+    #[arg(long, global = true, env = "AUTHCTL_ACCOUNT", value_name = "NAME")]
+    pub(crate) account: Option<String>,
     /// Where tokens are kept, overriding the profile's `store`.
     #[arg(long, global = true, value_enum)]
     pub(crate) store: Option<StoreKind>,
@@ -50,14 +54,17 @@ pub(crate) enum Command {
         after_help = "Never opens a browser: exits 3 when a person must log in.\n\nExamples:\n  TOKEN=$(authctl token --profile inaturalist)\n  authctl token --min-valid 600"
     )]
     Token(TokenArgs),
-    /// Show the profile, its token and where its credentials come from (never a secret).
+    /// Show the profile, its accounts (the active one marked), its token and where its
+    /// credentials come from (never a secret).
     #[command(
-        after_help = "Examples:\n  authctl status --profile inaturalist\n  authctl status --json | jq .token.expires_at"
+        after_help = "Examples:\n  authctl status --profile inaturalist\n  authctl status --json | jq .token.expires_at\n  authctl status --json | jq '.accounts[] | select(.active) | .name'"
     )]
     Status,
-    /// Delete the profile's stored token.
+    /// Delete the stored token of the profile's active account (or of --account); with
+    /// --all, of every account. When the active account logs out, the most recently
+    /// logged-in remaining account becomes active.
     #[command(
-        after_help = "Examples:\n  authctl logout --profile github\n  authctl logout --revoke"
+        after_help = "Examples:\n  authctl logout --profile github\n  authctl logout --revoke\n  authctl logout --account ana\n  authctl logout --all"
     )]
     Logout(LogoutArgs),
     /// Send an authorized request; the body goes to stdout.
@@ -130,6 +137,9 @@ pub(crate) struct LogoutArgs {
     /// Revoke the token at the provider first (when it has a revocation endpoint).
     #[arg(long)]
     pub(crate) revoke: bool,
+    /// Log out every account of the profile (whatever --account says).
+    #[arg(long)]
+    pub(crate) all: bool,
 }
 
 #[derive(Args, Debug)]

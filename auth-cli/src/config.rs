@@ -346,6 +346,8 @@ pub(crate) struct Profile {
     pub(crate) issuer: Option<String>,
     /// The credentials of the profile's table: the last source of the chain.
     pub(crate) credentials: ConfigFileSource,
+    /// The provider's own "who am I" call, from its preset (names the account at login).
+    pub(crate) who_am_i: Option<auth_flows::WhoAmI>,
 }
 
 /// Picks the profile: the flag, else `$AUTHCTL_PROFILE`, else `default`.
@@ -450,6 +452,7 @@ pub(crate) fn resolve(file: &ConfigFile, name: &str) -> Result<Profile, Error> {
         config_path: config_path.clone(),
         issuer,
         credentials,
+        who_am_i: preset.and_then(|p| p.who_am_i),
     })
 }
 

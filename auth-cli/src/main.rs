@@ -11,6 +11,7 @@ use auth_core::Error;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+mod accounts;
 mod app;
 mod cli;
 mod commands;

@@ -23,6 +23,8 @@
 //! every request, the hand-built revocation included; responses are parsed by
 //! `token_response`, which is lenient where providers differ and strict where it protects
 //! the user. `jwt_claims` reads a JWT's `exp` (unverified, only to schedule renewal).
+//! `account` names the account a token belongs to (ID token, userinfo, the provider's
+//! "who am I" call).
 //! "Can this token be renewed without a person?" is answered once, by `renewable`.
 //!
 //! ```
@@ -75,6 +77,8 @@
 //! response body, or URL query. A test records every event of a whole flow and searches
 //! them for each secret in play.
 
+#[cfg(feature = "oauth2")]
+pub mod account;
 #[cfg(feature = "authorization-code")]
 mod authcode;
 #[cfg(feature = "oauth2")]
@@ -106,6 +110,8 @@ mod terminal;
 #[cfg(feature = "oauth2")]
 pub mod token_response;
 
+#[cfg(feature = "oauth2")]
+pub use account::{WhoAmI, account_name};
 #[cfg(feature = "authorization-code")]
 pub use authcode::{AuthorizationCodeFlow, OOB_REDIRECT_URI, Redirect, token_from_fragment};
 #[cfg(feature = "oauth2")]

@@ -27,6 +27,9 @@ pub struct Preset {
     pub jwt: bool,
     /// One line describing the provider, for a list of providers.
     pub description: &'static str,
+    /// The provider's own "who am I" call, which names the account when neither the ID
+    /// token nor the userinfo endpoint does (see [`crate::account_name`]).
+    pub who_am_i: Option<crate::WhoAmI>,
 }
 
 /// The names of the built-in providers.
@@ -197,11 +200,15 @@ pub fn preset(name: &str) -> Option<Preset> {
     if name == "inaturalist" {
         provider.credential_names = Some(inaturalist_credential_names());
     }
+    // iNaturalist's GET /users/me answers {"results": [{"login": ...}]}
+    let who_am_i =
+        (name == "inaturalist").then(|| crate::WhoAmI::new("users/me", "/results/0/login"));
     Some(Preset {
         provider,
         default_flow,
         jwt,
         description,
+        who_am_i,
     })
 }
 

@@ -4,7 +4,9 @@
 //! - [`http_backend_tests!`] emits the `HttpBackend` suite ([`http`]) as one named
 //!   `#[test]` per case;
 //! - [`token_store`] runs the `TokenStore` suite;
-//! - [`LoopbackHttp`] is a recording test transport running the real HTTP policy.
+//! - [`LoopbackHttp`] is a recording test transport running the real HTTP policy;
+//! - [`StrictTokenServer`] is a token endpoint that rotates refresh tokens and revokes a
+//!   grant whose refresh token is used twice.
 //!
 //! The suites panic with a message naming the broken rule, like `assert!`, so they run
 //! inside `#[test]` functions.
@@ -12,10 +14,12 @@
 pub mod http;
 mod loopback_http;
 mod store;
+mod strict_server;
 mod trace;
 
 pub use loopback_http::{LoopbackHttp, SentRequest};
 pub use store::token_store;
+pub use strict_server::{StrictConfig, StrictTokenServer};
 pub use trace::TraceCapture;
 
 /// What [`token_store_tests!`] expands to needs; not an API.

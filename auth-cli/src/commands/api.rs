@@ -5,9 +5,9 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use auth_core::{Credentials, Error, NoInteraction};
+use auth_core::{Credentials, Error};
 
-use super::{app, login_hint};
+use super::{app, login_hint, ran, settle, unattended_manager};
 use crate::app::App;
 use crate::cli::{ApiArgs, Cli};
 use crate::config::FlowKind;
@@ -75,10 +75,10 @@ pub(super) fn run(cli: &Cli, args: &ApiArgs) -> Result<ExitCode, Error> {
         .body(body)
         .map_err(|e| Error::config(format!("bad request: {e}")))?;
     let response = if app.profile.flow == FlowKind::Oauth1 {
-        let token = pollster::block_on(app.store()?.load(&app.key()?))?.ok_or_else(|| {
-            Error::LoginRequired {
-                profile: app.profile.name.clone(),
-            }
+        let store = app.store()?;
+        let (key, _) = app.key(store.as_ref())?;
+        let token = pollster::block_on(store.load(&key))?.ok_or_else(|| Error::LoginRequired {
+            profile: app.profile.name.clone(),
         })?;
         let client = app.oauth1_client(&token)?;
         pollster::block_on(client.send(request))?
@@ -94,14 +94,14 @@ fn oauth2_send(
     app: &App,
     request: auth_core::HttpRequest,
 ) -> Result<auth_core::HttpResponse, Error> {
-    let unattended = app.unattended_flow()?;
-    let hooks = Arc::new(NoInteraction {
-        profile: app.profile.name.clone(),
-    });
-    let manager = Arc::new(app.manager(hooks, unattended).map_err(|e| app.explain(e))?);
-    let client = auth_flows::AuthorizedClient::new(app.http()?, manager);
-    pollster::block_on(auth_core::HttpBackend::send(&client, request))
-        .map_err(|e| login_hint(app, e))
+    let store = app.store()?;
+    let (key, chosen) = app.key(store.as_ref())?;
+    let (manager, logged_in) = unattended_manager(app, store.clone(), &key)?;
+    let client = auth_flows::AuthorizedClient::new(app.http()?, Arc::new(manager));
+    let response = pollster::block_on(auth_core::HttpBackend::send(&client, request))
+        .map_err(|e| login_hint(app, e))?;
+    settle(app, store.as_ref(), &key.account, chosen, ran(&logged_in))?;
+    Ok(response)
 }
 
 /// Writes the answer of `api`: the body on stdout, the status on stderr (or, with

@@ -1,12 +1,14 @@
-//! `authctl login`: run the profile's flow and store the token.
+//! `authctl login`: run the profile's flow, name the account, store the token and make
+//! the account active.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_core::{Credentials, Error, Secret};
+use auth_core::{AuthFlow, Credentials, Error, Secret};
 
-use super::{app, expiry_phrase};
+use super::{app, expiry_phrase, make_active};
+use crate::accounts::{DEFAULT_ACCOUNT, Recorded};
 use crate::cli::{Cli, LoginArgs};
 use crate::config::FlowKind;
 use crate::ui;
@@ -41,18 +43,39 @@ pub(super) fn run(cli: &Cli, args: &LoginArgs) -> Result<ExitCode, Error> {
     } else {
         app.flow(kind, args.port, args.timeout.map(Duration::from_secs))?
     };
-    let manager = app
-        .manager(terminal.clone(), None)
-        .map_err(|e| app.explain(e))?;
-    let token = pollster::block_on(manager.login(flow.as_ref())).map_err(|e| app.explain(e));
+    let store = app.store()?;
+    let named = app.named_account()?;
+    let ctx = app.context(terminal.clone()).map_err(|e| app.explain(e))?;
+    let person = flow.needs_person();
+    let flow = Recorded::new(flow, named.clone());
+    let token = pollster::block_on(async {
+        let token = if app.profile.jwt {
+            auth_flows::WithJwt(flow).authenticate(&ctx).await?
+        } else {
+            flow.authenticate(&ctx).await?
+        };
+        // The account: as named by the person; else the user the password flow logged
+        // in; else (a browser or device login) as the provider names it.
+        let account = match named {
+            Some(account) => Some(account),
+            None if person => {
+                auth_flows::account_name(&ctx, &token, app.profile.who_am_i.as_ref()).await
+            }
+            None => ctx.credentials.username.clone(),
+        };
+        Ok((token, account.unwrap_or_else(|| DEFAULT_ACCOUNT.to_owned())))
+    })
+    .map_err(|e| app.explain(e));
     terminal.finish();
-    let token = token?;
+    let (token, account) = token?;
+    let key = app.key_of(&account)?;
+    pollster::block_on(store.save(&key, &token))?;
+    make_active(&app, store.as_ref(), &account)?;
     if !cli.quiet {
         eprintln!(
-            "Logged in: profile {} ({}), token stored in {}{}",
+            "Logged in: profile {} (account {account}), token stored in {}{}",
             app.profile.name,
-            manager.key().account,
-            manager.store().describe(),
+            store.describe(),
             expiry_phrase(&token)
                 .map(|p| format!(", {p}"))
                 .unwrap_or_default()

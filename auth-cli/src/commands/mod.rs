@@ -2,10 +2,14 @@
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use auth_core::{Credentials, Error, Token};
+use auth_core::{AuthFlow, Credentials, Error, NoInteraction, Token, TokenKey, TokenStore};
+use auth_flows::TokenManager;
 
+use crate::accounts::{Chosen, History, Recorded};
 use crate::app::{App, Options};
 use crate::cli::{Cli, Command};
 use crate::config::{self, Home};
@@ -47,9 +51,70 @@ fn app(cli: &Cli, explicit: Credentials) -> Result<App, Error> {
             store: cli.store,
             quiet: cli.quiet,
             verbose: cli.verbose > 0,
+            account: cli.account.clone(),
             explicit,
         },
+        keyring_missed: Default::default(),
     })
+}
+
+/// The token manager of a command that runs without a person (`token`, `api`), with the
+/// profile's unattended flow (if any), and the flag that flow sets when it logs in.
+fn unattended_manager(
+    app: &App,
+    store: Arc<dyn TokenStore>,
+    key: &TokenKey,
+) -> Result<(TokenManager, Arc<AtomicBool>), Error> {
+    let flow = app
+        .unattended_flow()?
+        .map(|f| Recorded::new(f, Some(key.account.clone())));
+    let ran = flow
+        .as_ref()
+        .map_or_else(|| Arc::new(AtomicBool::new(false)), Recorded::ran);
+    let hooks = Arc::new(NoInteraction {
+        profile: app.profile.name.clone(),
+    });
+    let manager = app
+        .manager(
+            key.clone(),
+            store,
+            hooks,
+            flow.map(|f| Arc::new(f) as Arc<dyn AuthFlow>),
+        )
+        .map_err(|e| app.explain(e))?;
+    Ok((manager, ran))
+}
+
+/// After a command got a token for `account`: a login (by a person, or by the profile's
+/// flow on its own) makes the account active; so does any use while the profile has no
+/// active account yet.
+fn settle(
+    app: &App,
+    store: &dyn TokenStore,
+    account: &str,
+    chosen: Chosen,
+    logged_in: bool,
+) -> Result<(), Error> {
+    if logged_in || matches!(chosen, Chosen::Configured | Chosen::Default) {
+        make_active(app, store, account)?;
+    }
+    Ok(())
+}
+
+/// Marks `account` active for the profile and records its login in the history.
+fn make_active(app: &App, store: &dyn TokenStore, account: &str) -> Result<(), Error> {
+    pollster::block_on(store.set_active_account(&app.profile.name, Some(account)))?;
+    if let Err(e) = History::in_folder(&app.home.data).record_login(&app.profile.name, account)
+        && !app.options.quiet
+    {
+        eprintln!("warning: {e}");
+    }
+    Ok(())
+}
+
+/// Whether the flag of [`unattended_manager`] was set.
+fn ran(flag: &AtomicBool) -> bool {
+    flag.load(Ordering::SeqCst)
 }
 
 fn login_hint(app: &App, e: Error) -> Error {

@@ -1,5 +1,5 @@
-//! `authctl status`: the profile, its token and where its credentials come from (never a
-//! secret).
+//! `authctl status`: the profile, its accounts (the active one marked), the token of the
+//! account in use and where its credentials come from (never a secret).
 
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
@@ -12,8 +12,19 @@ use crate::cli::Cli;
 pub(super) fn run(cli: &Cli) -> Result<ExitCode, Error> {
     let app = app(cli, Credentials::default())?;
     let store = app.store()?;
-    let key = app.key()?;
+    let (key, _) = app.key(store.as_ref())?;
     let token = pollster::block_on(store.load(&key))?;
+    let active = pollster::block_on(store.active_account(&app.profile.name))?;
+    let mut accounts: Vec<String> = pollster::block_on(store.keys(&app.profile.name))?
+        .into_iter()
+        .map(|k| k.account)
+        .collect();
+    accounts.sort();
+    accounts.dedup();
+    let accounts_json: Vec<serde_json::Value> = accounts
+        .iter()
+        .map(|a| serde_json::json!({"name": a, "active": active.as_deref() == Some(a.as_str())}))
+        .collect();
     let resolved = app.credentials()?;
     let now = SystemTime::now();
     let origin = |f| resolved.origin(f).map(str::to_owned);
@@ -34,6 +45,8 @@ pub(super) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         "profile": p.name,
         "provider": p.config.provider.clone().unwrap_or_else(|| p.name.clone()),
         "account": key.account,
+        "active_account": active,
+        "accounts": accounts_json,
         "client_id": key.client_id,
         "store": store.describe(),
         "flow": p.flow.name(),
@@ -57,6 +70,24 @@ pub(super) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         report["provider"].as_str().unwrap_or_default()
     );
     println!("account:    {}", key.account);
+    let listed: Vec<String> = accounts
+        .iter()
+        .map(|a| {
+            if active.as_deref() == Some(a.as_str()) {
+                format!("{a} (active)")
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    println!(
+        "accounts:   {}",
+        if listed.is_empty() {
+            "none".to_owned()
+        } else {
+            listed.join(", ")
+        }
+    );
     println!(
         "flow:       {}{}",
         p.flow.name(),
