@@ -91,12 +91,12 @@ impl App {
         let Some(issuer) = &self.profile.issuer else {
             return Ok(self.profile.provider.clone());
         };
-        let mut discovered = pollster::block_on(auth_flows::discover(
-            http.as_ref(),
-            &self.profile.name,
-            issuer,
-        ))?;
         let configured = &self.profile.provider;
+        // the profile's one insecure-http switch reaches the discovery requests too
+        let mut template = auth_core::Provider::new(&self.profile.name);
+        template.insecure_http = configured.insecure_http;
+        let mut discovered =
+            pollster::block_on(auth_flows::discover(http.as_ref(), template, issuer))?;
         // explicit endpoints of the profile win over discovered ones
         for slot in ENDPOINTS {
             if let Some(mine) = slot.get(configured) {
@@ -109,7 +109,6 @@ impl App {
         discovered
             .default_scopes
             .clone_from(&configured.default_scopes);
-        discovered.insecure_http = configured.insecure_http;
         Ok(discovered)
     }
 
