@@ -34,6 +34,8 @@
 //! let flow = auth_flows::PasswordFlow;
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[cfg(feature = "authorization-code")]
 mod authcode;
 
