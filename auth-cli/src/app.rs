@@ -139,12 +139,12 @@ impl App {
         let Some(issuer) = &self.profile.issuer else {
             return Ok(self.profile.provider.clone());
         };
-        let mut discovered = pollster::block_on(auth_flows::discover(
-            http.as_ref(),
-            &self.profile.name,
-            issuer,
-        ))?;
         let configured = &self.profile.provider;
+        // the profile's one insecure-http switch reaches the discovery requests too
+        let mut template = auth_core::Provider::new(&self.profile.name);
+        template.insecure_http = configured.insecure_http;
+        let mut discovered =
+            pollster::block_on(auth_flows::discover(http.as_ref(), template, issuer))?;
         // explicit endpoints of the profile win over discovered ones
         for slot in ENDPOINTS {
             if let Some(mine) = slot.get(configured) {
@@ -157,7 +157,6 @@ impl App {
         discovered
             .default_scopes
             .clone_from(&configured.default_scopes);
-        discovered.insecure_http = configured.insecure_http;
         Ok(discovered)
     }
 
@@ -475,6 +474,60 @@ pub(crate) fn secret_from(stdin: bool, prompt: &str) -> Result<Option<Secret>, E
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Answers every request with the discovery document of `http://idp.intranet.example`,
+    /// behind the real HTTP policy, which alone decides whether plain http goes out.
+    struct IntranetIdp;
+
+    impl auth_http::policy::SendOnce for IntranetIdp {
+        async fn send_once(
+            &self,
+            _: auth_http::policy::Exchange<'_>,
+        ) -> Result<auth_core::HttpResponse, Error> {
+            let document = r#"{"issuer":"http://idp.intranet.example","token_endpoint":"http://idp.intranet.example/token"}"#;
+            Ok(http::Response::builder()
+                .status(200)
+                .body(document.as_bytes().to_vec())
+                .unwrap())
+        }
+
+        async fn sleep(&self, _: std::time::Duration) {}
+    }
+
+    fn intranet_app(insecure_http: bool) -> App {
+        let text = format!(
+            "[profiles.intranet]\nissuer = \"http://idp.intranet.example\"\ninsecure_http = {insecure_http}\n"
+        );
+        let file = crate::config::parse(text, std::path::Path::new("config.toml")).unwrap();
+        App {
+            home: Home {
+                config: "config.toml".into(),
+                data: std::env::temp_dir(),
+            },
+            profile: crate::config::resolve(&file, "intranet").unwrap(),
+            options: Options::default(),
+            keyring_missed: Arc::default(),
+        }
+    }
+
+    #[test]
+    fn discovery_follows_the_profiles_insecure_http() {
+        let http: Arc<dyn HttpBackend> = Arc::new(
+            auth_http::policy::PolicyBackend::with_transport(IntranetIdp, HttpConfig::default())
+                .unwrap(),
+        );
+        let err = intranet_app(false).provider(&http).unwrap_err();
+        assert!(
+            matches!(err, Error::InsecureTransport { .. }),
+            "without insecure_http discovery sends nothing: {err}"
+        );
+        let provider = intranet_app(true).provider(&http).unwrap();
+        assert!(provider.insecure_http);
+        assert_eq!(
+            provider.endpoints.token.unwrap().as_str(),
+            "http://idp.intranet.example/token"
+        );
+    }
 
     #[test]
     fn profiles_keep_their_variable_and_keyring_names() {

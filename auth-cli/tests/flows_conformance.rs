@@ -8,7 +8,8 @@ use std::time::Duration;
 mod common;
 
 use auth_core::{
-    AuthFlow, Credentials, Error, FlowContext, HttpBackend, HttpConfig, Interaction, async_trait,
+    AuthFlow, Credentials, Error, FlowContext, HttpBackend, HttpConfig, Interaction, Provider,
+    async_trait,
 };
 use auth_flows::{
     AuthorizationCodeFlow, ClientCredentialsFlow, LoopbackConfig, PasswordFlow, Redirect,
@@ -47,7 +48,7 @@ fn transports() -> Vec<(&'static str, Arc<dyn HttpBackend>)> {
 }
 
 async fn context(http: Arc<dyn HttpBackend>) -> FlowContext {
-    let provider = auth_flows::discover(http.as_ref(), "mock", &issuer())
+    let provider = auth_flows::discover(http.as_ref(), Provider::new("mock"), &issuer())
         .await
         .expect("discovery");
     let credentials = Credentials {

@@ -116,10 +116,22 @@ impl RequestKind {
 
 /// Settings shared by every backend.
 ///
+/// The struct is `#[non_exhaustive]` (new settings may come), so it is built from
+/// [`HttpConfig::default`] and changed with the `with_*` setters, one per field; the
+/// fields stay public to read.
+///
 /// ```
+/// use std::time::Duration;
+///
 /// let c = auth_core::HttpConfig::default();
 /// assert_eq!(c.max_response_bytes, 1024 * 1024);
 /// assert!(c.user_agent.starts_with("authctl/"));
+///
+/// let c = auth_core::HttpConfig::default()
+///     .with_connect_timeout(Duration::from_secs(3))
+///     .with_max_redirects(0)
+///     .with_user_agent("my-app/1.0");
+/// assert_eq!((c.max_redirects, c.user_agent.as_str()), (0, "my-app/1.0"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

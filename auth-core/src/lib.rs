@@ -30,6 +30,8 @@
 //! assert_eq!(err.hint(), Some(Hint::LoginRequired { profile: "work".into() }));
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod credentials;
 pub mod error;
 pub mod flow;

@@ -27,6 +27,9 @@
 //! "who am I" call).
 //! "Can this token be renewed without a person?" is answered once, by `renewable`.
 //!
+//! To put the toolkit in a program, start with [`embedding`]: the four dependency stacks
+//! (sync, async, a custom store, a custom transport) and a complete program for each.
+//!
 //! ```
 //! // With no feature at all the crate is empty; each feature adds its module or flow.
 //! # #[cfg(feature = "password")]
@@ -77,10 +80,27 @@
 //! response body, or URL query. A test records every event of a whole flow and searches
 //! them for each secret in play.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[cfg(feature = "oauth2")]
 pub mod account;
 #[cfg(feature = "authorization-code")]
 mod authcode;
+
+/// The "Embedding" page: four dependency stacks and a complete program for each.
+#[doc = include_str!("../docs/embedding.md")]
+#[doc = "\n# Sync: ureq and a file store\n\n`examples/sync_ureq_file.rs`:\n\n```rust,ignore"]
+#[doc = include_str!("../examples/sync_ureq_file.rs")]
+#[doc = "```\n\n# Async: reqwest and a memory store, on tokio\n\n`examples/async_reqwest_memory.rs`:\n\n```rust,ignore"]
+#[doc = include_str!("../examples/async_reqwest_memory.rs")]
+#[doc = "```\n\n# A custom store\n\n`examples/custom_store.rs`:\n\n```rust,ignore"]
+#[doc = include_str!("../examples/custom_store.rs")]
+#[doc = "```\n\n# A custom transport\n\n`examples/custom_transport.rs`:\n\n```rust,ignore"]
+#[doc = include_str!("../examples/custom_transport.rs")]
+#[doc = "```\n\n# The demo server the programs share\n\n`examples/support/mod.rs`:\n\n```rust,ignore"]
+#[doc = include_str!("../examples/support/mod.rs")]
+#[doc = "```"]
+pub mod embedding {}
 #[cfg(feature = "oauth2")]
 mod authorized;
 #[cfg(feature = "blocking")]

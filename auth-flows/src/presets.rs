@@ -2,7 +2,7 @@
 
 use auth_core::{ClientAuth, CredentialField, CredentialNames, Endpoint, Provider, Url};
 #[cfg(feature = "discovery")]
-use auth_core::{Error, HttpBackend};
+use auth_core::{Endpoints, Error, HttpBackend};
 
 /// A built-in provider and how it is normally used.
 ///
@@ -251,14 +251,33 @@ fn inaturalist_credential_names() -> CredentialNames {
 /// falling back to RFC 8414's `/.well-known/oauth-authorization-server` (inserted before
 /// the issuer's path). The document's `issuer` must match the one asked for.
 ///
+/// `template` gives what discovery does not: the name, [`Provider::insecure_http`],
+/// the default scopes and the credential names. Its `insecure_http` also governs the
+/// discovery requests themselves, so an issuer on plain `http://` that is not loopback is
+/// reached only when the template allows it. The template's endpoints are replaced by the
+/// discovered ones; its client authentication stays, unless the document allows only
+/// `client_secret_post` (then [`ClientAuth::Body`]).
+///
 /// ```no_run
 /// # async fn run(http: std::sync::Arc<dyn auth_core::HttpBackend>) -> Result<(), auth_core::Error> {
-/// let provider = auth_flows::discover(http.as_ref(), "my-idp", "https://idp.example.com").await?;
+/// use auth_core::Provider;
+///
+/// let provider = auth_flows::discover(http.as_ref(), Provider::new("my-idp"), "https://idp.example.com").await?;
 /// println!("{:?}", provider.endpoints.token);
+///
+/// // An intranet issuer without TLS: the one switch, on the template.
+/// let mut intranet = Provider::new("intranet");
+/// intranet.insecure_http = true;
+/// let provider = auth_flows::discover(http.as_ref(), intranet, "http://idp.intranet.example").await?;
+/// assert!(provider.insecure_http);
 /// # Ok(()) }
 /// ```
 #[cfg(feature = "discovery")]
-pub async fn discover(http: &dyn HttpBackend, name: &str, issuer: &str) -> Result<Provider, Error> {
+pub async fn discover(
+    http: &dyn HttpBackend,
+    template: Provider,
+    issuer: &str,
+) -> Result<Provider, Error> {
     let issuer_url = Url::parse(issuer)
         .map_err(|e| Error::config(format!("issuer {issuer:?} is not a URL: {e}")))?;
     let trimmed = issuer.trim_end_matches('/');
@@ -271,10 +290,11 @@ pub async fn discover(http: &dyn HttpBackend, name: &str, issuer: &str) -> Resul
     let mut last_error = None;
     for candidate in candidates {
         let url = Url::parse(&candidate).map_err(|e| Error::config(e.to_string()))?;
-        let request = http::Request::get(url.as_str())
+        let mut request = http::Request::get(url.as_str())
             .header(http::header::ACCEPT, "application/json")
             .body(Vec::new())
             .map_err(|e| Error::config(e.to_string()))?;
+        template.mark_request(&mut request);
         let response = match http.send(request).await {
             Ok(r) => r,
             Err(e) => {
@@ -292,7 +312,7 @@ pub async fn discover(http: &dyn HttpBackend, name: &str, issuer: &str) -> Resul
             });
             continue;
         }
-        return provider_from_document(name, issuer, &candidate, status, response.body());
+        return provider_from_document(template, issuer, &candidate, status, response.body());
     }
     Err(last_error
         .unwrap_or_else(|| Error::config(format!("no discovery document found for {issuer}"))))
@@ -300,7 +320,7 @@ pub async fn discover(http: &dyn HttpBackend, name: &str, issuer: &str) -> Resul
 
 #[cfg(feature = "discovery")]
 fn provider_from_document(
-    name: &str,
+    template: Provider,
     issuer: &str,
     url: &str,
     status: u16,
@@ -323,7 +343,8 @@ fn provider_from_document(
             "the document names issuer {declared:?}, not {issuer:?}"
         )));
     }
-    let mut provider = Provider::new(name);
+    let mut provider = template;
+    provider.endpoints = Endpoints::default();
     for (key, which) in [
         ("authorization_endpoint", Endpoint::Authorize),
         ("token_endpoint", Endpoint::Token),

@@ -403,3 +403,35 @@ fn the_blocking_facade_needs_no_runtime() {
     m.assert();
     assert!(mgr.logout().unwrap());
 }
+
+#[test]
+fn the_blocking_facade_reads_the_store_and_takes_the_stale_token() {
+    let mut server = mockito::Server::new();
+    let m = server
+        .mock("POST", "/token")
+        .with_body(r#"{"access_token":"renewed","expires_in":3600}"#)
+        .expect(1)
+        .create();
+    let store = Arc::new(MapStore::default());
+    let replaced = Token::bearer("replaced")
+        .expiring_at(SystemTime::now() + Duration::from_secs(3600))
+        .with_refresh_token("rt");
+    pollster::block_on(store.save(&key(), &replaced)).unwrap();
+    let http: Arc<dyn HttpBackend> = Arc::new(LoopbackHttp::default());
+    let mgr = auth_flows::blocking::TokenManager::new(TokenManager::new(
+        key(),
+        store,
+        FlowContext::new(provider(&server), creds(false), http),
+    ));
+    assert_eq!(mgr.key(), &key());
+    let stored = mgr.stored().unwrap().expect("the saved token");
+    assert_eq!(stored.access_token.expose(), "replaced");
+    assert!(mgr.can_renew(&stored));
+    // Another caller already replaced the refused token: no second renewal.
+    let fresh = mgr.force_refresh(Some(expired("refused"))).unwrap();
+    assert_eq!(fresh.access_token.expose(), "replaced");
+    // Without a stale token it renews whatever the expiry says.
+    let fresh = mgr.force_refresh(None).unwrap();
+    assert_eq!(fresh.access_token.expose(), "renewed");
+    m.assert();
+}

@@ -25,7 +25,7 @@ async fn discovery_reads_openid_configuration() {
         ))
         .create_async()
         .await;
-    let p = auth_flows::discover(http().as_ref(), "idp", &issuer)
+    let p = auth_flows::discover(http().as_ref(), Provider::new("idp"), &issuer)
         .await
         .unwrap();
     assert_eq!(
@@ -60,7 +60,7 @@ async fn discovery_falls_back_to_rfc8414_and_checks_the_issuer() {
         ))
         .create_async()
         .await;
-    let p = auth_flows::discover(http().as_ref(), "idp", &issuer)
+    let p = auth_flows::discover(http().as_ref(), Provider::new("idp"), &issuer)
         .await
         .unwrap();
     assert_eq!(
@@ -76,13 +76,65 @@ async fn discovery_falls_back_to_rfc8414_and_checks_the_issuer() {
         )
         .create_async()
         .await;
-    let err = auth_flows::discover(http().as_ref(), "idp", &other.url())
+    let err = auth_flows::discover(http().as_ref(), Provider::new("idp"), &other.url())
         .await
         .unwrap_err();
     assert!(
         err.to_string().contains("evil.example"),
         "a document for another issuer is refused: {err}"
     );
+}
+
+/// Answers every request with one discovery document for `http://idp.intranet.example`,
+/// behind the real HTTP policy: only the policy decides whether plain `http://` goes out.
+struct IntranetIdp;
+
+impl auth_http::policy::SendOnce for IntranetIdp {
+    async fn send_once(
+        &self,
+        _: auth_http::policy::Exchange<'_>,
+    ) -> Result<auth_core::HttpResponse, Error> {
+        let document = r#"{"issuer":"http://idp.intranet.example","token_endpoint":"http://idp.intranet.example/token"}"#;
+        Ok(http::Response::builder()
+            .status(200)
+            .body(document.as_bytes().to_vec())
+            .unwrap())
+    }
+
+    async fn sleep(&self, _: std::time::Duration) {}
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn discovery_of_a_plain_http_issuer_follows_the_templates_insecure_http() {
+    let http = auth_http::policy::PolicyBackend::with_transport(
+        IntranetIdp,
+        auth_core::HttpConfig::default(),
+    )
+    .unwrap();
+    let issuer = "http://idp.intranet.example";
+
+    let err = auth_flows::discover(&http, Provider::new("intranet"), issuer)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InsecureTransport { .. }),
+        "without the switch nothing goes out: {err}"
+    );
+
+    let mut template = Provider::new("intranet");
+    template.insecure_http = true;
+    template.default_scopes = vec!["openid".into()];
+    let p = auth_flows::discover(&http, template, issuer).await.unwrap();
+    assert_eq!(
+        p.endpoint(Endpoint::Token).unwrap().as_str(),
+        "http://idp.intranet.example/token"
+    );
+    assert!(
+        p.insecure_http,
+        "the switch stays on the discovered provider"
+    );
+    assert_eq!(p.default_scopes, ["openid"], "the template's settings stay");
+    assert!(p.validate().is_ok());
 }
 
 fn userinfo_provider(server: &mockito::ServerGuard) -> Provider {

@@ -158,6 +158,8 @@
 //! # Ok::<(), Error>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod policy;
 
 #[cfg(feature = "reqwest")]

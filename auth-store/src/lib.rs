@@ -34,6 +34,8 @@
 //! assert_eq!(resolved.origin(CredentialField::ClientId), Some("config"));
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod chain;
 #[cfg(feature = "config")]
 mod config;

@@ -11,6 +11,8 @@
 //! The suites panic with a message naming the broken rule, like `assert!`, so they run
 //! inside `#[test]` functions.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod http;
 mod loopback_http;
 mod store;

@@ -152,10 +152,28 @@ fn unit_matrix(ws: &Workspace) -> Vec<Step<'_>> {
     steps
 }
 
-/// Formatting, lints, the docs and the examples.
+/// The programs of auth-flows' "Embedding" page. Each runs offline against a demo
+/// server it starts on 127.0.0.1 (with no `OAUTH_TOKEN_URL` set), in well under a second.
+/// They run as the examples step built them (`cargo run -p auth-flows` would resolve
+/// other features and build them again).
+const EMBEDDING_EXAMPLES: [&str; 4] = [
+    "sync_ureq_file",
+    "async_reqwest_memory",
+    "custom_store",
+    "custom_transport",
+];
+
+/// Formatting, lints, the docs and the examples (built, then the embedding ones run).
 fn static_checks(ws: &Workspace) -> Vec<Step<'_>> {
     let (sh, cargo) = (&ws.sh, &ws.cargo);
-    vec![
+    let run_examples = EMBEDDING_EXAMPLES.map(|example| {
+        let program = ws.binary("debug", &format!("examples/{example}"));
+        Step::run(
+            format!("example {example} (runs offline)"),
+            cmd!(sh, "{program}").env_remove("OAUTH_TOKEN_URL"),
+        )
+    });
+    let mut steps = vec![
         Step::run("rustfmt", cmd!(sh, "{cargo} fmt --all -- --check")),
         Step::run(
             "clippy (all features, all targets)",
@@ -180,7 +198,9 @@ fn static_checks(ws: &Workspace) -> Vec<Step<'_>> {
             cmd!(sh, "{cargo} doc --workspace --all-features --no-deps")
                 .env("RUSTDOCFLAGS", "-D warnings"),
         ),
-    ]
+    ];
+    steps.extend(run_examples);
+    steps
 }
 
 /// The whole CI run: static checks, the test matrix, then the conformance run.

@@ -1,24 +1,23 @@
 //! The server: the accept loop on the bound port, one reader thread per connection, the
 //! deadlines, and the hand-back of the result to the waiting future.
 //!
-//! The server runs on its own std thread and hands its result back through a small
-//! channel future, so the wait works under `pollster::block_on` as well as inside tokio
+//! The server runs on its own std thread and hands its result back through a `futures-channel`
+//! oneshot, so the wait works under `pollster::block_on` as well as inside tokio
 //! and never blocks an executor thread. When the flow ends (a callback, the timeout, or
 //! the future dropped) the port is closed and every connection still being read is shut
 //! down, so no thread outlives the flow for more than a few milliseconds.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::io;
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(test)]
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
-use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use auth_core::Error;
+use futures_channel::oneshot;
 
 use super::LoopbackServer;
 use super::callback::{CallbackQuery, CallbackVerdict, Page, parse_callback_query};
@@ -49,7 +48,8 @@ where
             let _dispatch = tracing::dispatcher::set_default(&dispatch);
             let _span = span.entered();
             if let Some(result) = serve(server, check, &sender) {
-                sender.send(result);
+                // An error only when the waiting future is gone: nobody to tell.
+                let _ = sender.send(result);
             }
         });
     if let Err(e) = spawned {
@@ -58,8 +58,8 @@ where
         )));
     }
     match receiver.await {
-        Some(result) => result,
-        None => Err(Error::Interaction(
+        Ok(result) => result,
+        Err(oneshot::Canceled) => Err(Error::Interaction(
             "the redirect server stopped unexpectedly; run the login again".into(),
         )),
     }
@@ -163,7 +163,7 @@ where
     let deadline = Instant::now().checked_add(timeout);
 
     let outcome = loop {
-        if sender.is_cancelled() {
+        if sender.is_canceled() {
             break None;
         }
         accept_pending(&listener, &tx, &readers);
@@ -286,108 +286,11 @@ where
     }
 }
 
-/// A one-shot channel whose receiver is a future, with std only.
-mod oneshot {
-    use super::*;
-
-    enum Slot<T> {
-        Waiting(Option<Waker>),
-        Ready(T),
-        Taken,
-        SenderGone,
-    }
-
-    struct Shared<T> {
-        slot: Mutex<Slot<T>>,
-        receiver_gone: AtomicBool,
-    }
-
-    impl<T> Shared<T> {
-        fn lock(&self) -> MutexGuard<'_, Slot<T>> {
-            self.slot.lock().unwrap_or_else(PoisonError::into_inner)
-        }
-
-        /// Puts `next` in the slot if nothing was sent yet, and wakes the receiver.
-        fn complete(&self, next: Slot<T>) {
-            let waker = {
-                let mut slot = self.lock();
-                match &mut *slot {
-                    Slot::Waiting(waker) => {
-                        let waker = waker.take();
-                        *slot = next;
-                        waker
-                    }
-                    _ => None,
-                }
-            };
-            if let Some(waker) = waker {
-                waker.wake();
-            }
-        }
-    }
-
-    /// Sends the one value.
-    pub(super) struct Sender<T>(Arc<Shared<T>>);
-
-    /// Resolves to the value, or `None` when the sender was dropped without sending.
-    /// Dropping it tells the sender to stop ([`Sender::is_cancelled`]).
-    pub(super) struct Receiver<T>(Arc<Shared<T>>);
-
-    pub(super) fn channel<T>() -> (Sender<T>, Receiver<T>) {
-        let shared = Arc::new(Shared {
-            slot: Mutex::new(Slot::Waiting(None)),
-            receiver_gone: AtomicBool::new(false),
-        });
-        (Sender(shared.clone()), Receiver(shared))
-    }
-
-    impl<T> Sender<T> {
-        pub(super) fn send(&self, value: T) {
-            self.0.complete(Slot::Ready(value));
-        }
-
-        pub(super) fn is_cancelled(&self) -> bool {
-            self.0.receiver_gone.load(Ordering::Acquire)
-        }
-    }
-
-    impl<T> Drop for Sender<T> {
-        fn drop(&mut self) {
-            // No effect when a value was sent.
-            self.0.complete(Slot::SenderGone);
-        }
-    }
-
-    impl<T> Future for Receiver<T> {
-        type Output = Option<T>;
-
-        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-            let mut slot = self.0.lock();
-            match std::mem::replace(&mut *slot, Slot::Taken) {
-                Slot::Ready(value) => Poll::Ready(Some(value)),
-                Slot::SenderGone | Slot::Taken => Poll::Ready(None),
-                Slot::Waiting(waker) => {
-                    let waker = match waker {
-                        Some(w) if w.will_wake(cx.waker()) => w,
-                        _ => cx.waker().clone(),
-                    };
-                    *slot = Slot::Waiting(Some(waker));
-                    Poll::Pending
-                }
-            }
-        }
-    }
-
-    impl<T> Drop for Receiver<T> {
-        fn drop(&mut self) {
-            self.0.receiver_gone.store(true, Ordering::Release);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::future::Future;
     use std::io::{Read, Write};
+    use std::task::{Context, Waker};
 
     use auth_core::Secret;
 
@@ -397,22 +300,21 @@ mod tests {
     #[test]
     fn oneshot_delivers_reports_drops_and_cancels() {
         let (tx, rx) = oneshot::channel();
-        tx.send(5);
-        drop(tx);
-        assert_eq!(pollster::block_on(rx), Some(5));
+        tx.send(5).unwrap();
+        assert_eq!(pollster::block_on(rx).ok(), Some(5));
 
         let (tx, rx) = oneshot::channel::<u8>();
         let t = thread::spawn(move || {
             thread::sleep(Duration::from_millis(20));
             drop(tx);
         });
-        assert_eq!(pollster::block_on(rx), None);
+        assert_eq!(pollster::block_on(rx).ok(), None);
         t.join().unwrap();
 
         let (tx, rx) = oneshot::channel::<u8>();
-        assert!(!tx.is_cancelled());
+        assert!(!tx.is_canceled());
         drop(rx);
-        assert!(tx.is_cancelled());
+        assert!(tx.is_canceled());
     }
 
     /// Waits up to 2 s for every server thread to end.
