@@ -97,8 +97,17 @@ pub fn is_unsupported(e: &Error) -> bool {
 /// equal; saving again overwrites; keys that differ in any part never see each other's
 /// token; concurrent saves of different keys all survive; neither `Debug` nor
 /// [`describe`](TokenStore::describe) shows a secret; a store that cannot read its data
-/// says so and never silently replaces it. The suite needs the store to be
-/// `Debug + 'static`, as the example is.
+/// says so and never silently replaces it; [`keys`](TokenStore::keys) lists one
+/// provider's keys; the active account is remembered; [`save_if`](TokenStore::save_if)
+/// refuses a stale revision; a held [`lock`](TokenStore::lock) excludes a second
+/// instance on the same storage until dropped, and waiting for it is bounded. The suite
+/// needs the store to be `Debug + 'static`, as the example is; `second: EXPR` gives it a
+/// second instance on the same storage.
+///
+/// Every built-in store implements the whole contract. The methods after
+/// [`delete`](TokenStore::delete) have refusing defaults so a store of one's own can
+/// start small; [`is_unsupported`] recognises such a refusal, and a token manager then
+/// makes do without it.
 ///
 /// ```
 /// use std::collections::HashMap;
