@@ -286,14 +286,24 @@ pub(crate) fn conformance(ws: &Workspace) -> Vec<(String, bool, f64)> {
     }
     match SecretService::start(ws) {
         Ok(service) => {
-            results.extend(run_steps(vec![Step::run(
-                "conformance: keyring store and source, real Secret Service",
-                cmd!(
-                    sh,
-                    "{cargo} test -p auth-store --no-default-features --features keyring --test secret_service -- --ignored"
-                )
-                .envs(service.env()),
-            )]));
+            results.extend(run_steps(vec![
+                Step::run(
+                    "conformance: keyring store and source, real Secret Service",
+                    cmd!(
+                        sh,
+                        "{cargo} test -p auth-store --no-default-features --features keyring --test secret_service -- --ignored"
+                    )
+                    .envs(service.env()),
+                ),
+                Step::run(
+                    "conformance: 8 authctl processes refresh once, keyring store",
+                    cmd!(
+                        sh,
+                        "{cargo} test -p auth-cli --test shared_refresh -- --ignored"
+                    )
+                    .envs(service.env()),
+                ),
+            ]));
             drop(service);
         }
         Err(e) => {
