@@ -4,17 +4,20 @@
 //! - [`http_backend_tests!`] emits the `HttpBackend` suite ([`http`]) as one named
 //!   `#[test]` per case;
 //! - [`token_store`] runs the `TokenStore` suite;
-//! - [`LoopbackHttp`] is a recording test transport running the real HTTP policy.
+//! - [`LoopbackHttp`] is a recording test transport running the real HTTP policy;
+//! - [`RedisServer`] is a private `redis-server` that a test can stop and restart.
 //!
 //! The suites panic with a message naming the broken rule, like `assert!`, so they run
 //! inside `#[test]` functions.
 
 pub mod http;
 mod loopback_http;
+mod redis_server;
 mod store;
 mod trace;
 
 pub use loopback_http::{LoopbackHttp, SentRequest};
+pub use redis_server::RedisServer;
 pub use store::token_store;
 pub use trace::TraceCapture;
 
