@@ -6,8 +6,11 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::time::Duration;
+
+use auth_core::store::{StoreLock, Versioned};
 use auth_core::{Error, Token, TokenFormatError, TokenKey, TokenStore, async_trait};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::error::Category;
 use serde_json::value::RawValue;
@@ -18,8 +21,14 @@ use crate::sanitize::{shell_quote, without_quoted_values};
 /// The version of the token file format this crate writes and reads.
 ///
 /// ```text
-/// {"version": 1, "tokens": {"<TokenKey::storage_id()>": <Token::to_json_value()>, ...}}
+/// {"version": 1, "tokens": {"<TokenKey::storage_id()>": <Token::to_json_value()>, ...},
+///  "revision": 7, "revisions": {"<storage_id>": 7, ...}, "active": {"<provider>": "<account>"}}
 /// ```
+///
+/// `revision` is the last revision given out (it only grows), `revisions` the revision of
+/// each entry (for compare-and-set), `active` the active account of each provider. All
+/// three are optional (`active` is left out when empty): a file without them (written by an older program) reads as
+/// revision 0 for every entry and no active account.
 ///
 /// A file with a higher version is refused (never rewritten), so an older program
 /// cannot destroy what a newer one wrote.
@@ -40,6 +49,11 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// - **Cross-process lock.** Every read-modify-write holds an exclusive advisory lock on
 ///   `tokens.json.lock` (`flock` / `LockFileEx`), so two programs saving different keys at
 ///   once never lose each other's entry. Loads take no lock: a rename is atomic.
+/// - **Renewal lock per key.** [`TokenStore::lock`] takes an OS lock on
+///   `tokens.json.<hash of the key>.lock` in the same folder; the OS releases it when the
+///   holder drops it or dies (even by SIGKILL). Lock files are left in place.
+/// - **Revisions.** Every write of an entry gives it a new revision, kept in the document,
+///   so [`TokenStore::save_if`] refuses a writer that read an older one.
 /// - **Private.** The folder is created with mode 0700 and the file with 0600. A token
 ///   file that its group or other users may open is refused with the `chmod` to run.
 /// - **Never overwrites what it cannot read.** A corrupt or truncated file, or one of a
@@ -78,8 +92,32 @@ pub struct FileStore {
 type Entries = BTreeMap<String, Box<RawValue>>;
 
 /// The parsed document.
+#[derive(Default, Deserialize)]
 struct Document {
     tokens: Entries,
+    #[serde(default)]
+    revision: u64,
+    #[serde(default)]
+    revisions: BTreeMap<String, u64>,
+    #[serde(default)]
+    active: BTreeMap<String, String>,
+}
+
+impl Document {
+    /// Sets the entry `id` to `raw` with a new revision, which it returns.
+    fn put(&mut self, id: String, raw: Box<RawValue>) -> u64 {
+        self.revision += 1;
+        self.revisions.insert(id.clone(), self.revision);
+        self.tokens.insert(id, raw);
+        self.revision
+    }
+
+    /// The revision of the entry `id`, when there is one.
+    fn revision_of(&self, id: &str) -> Option<u64> {
+        self.tokens
+            .contains_key(id)
+            .then(|| self.revisions.get(id).copied().unwrap_or(0))
+    }
 }
 
 impl FileStore {
@@ -147,20 +185,19 @@ impl FileStore {
         &self.path
     }
 
-    /// The keys that have an entry, sorted (entries whose name is not a
-    /// [`TokenKey::storage_id`] are skipped). For `logout`, which removes every token of
-    /// a profile.
+    /// Every key that has an entry, of every provider, sorted (entries whose name is not
+    /// a [`TokenKey::storage_id`] are skipped). [`TokenStore::keys`] gives one provider's.
     ///
     /// ```
     /// use auth_core::{Token, TokenKey, TokenStore};
     /// let dir = tempfile::tempdir().unwrap();
     /// let store = auth_store::FileStore::new(dir.path());
-    /// assert!(store.keys().unwrap().is_empty());
+    /// assert!(store.all_keys().unwrap().is_empty());
     /// let key = TokenKey::new("p", "a", "c");
     /// pollster::block_on(store.save(&key, &Token::bearer("t"))).unwrap();
-    /// assert_eq!(store.keys().unwrap(), vec![key]);
+    /// assert_eq!(store.all_keys().unwrap(), vec![key]);
     /// ```
-    pub fn keys(&self) -> Result<Vec<TokenKey>, Error> {
+    pub fn all_keys(&self) -> Result<Vec<TokenKey>, Error> {
         let mut keys: Vec<TokenKey> = match self.read_document()? {
             Some(doc) => doc
                 .tokens
@@ -251,10 +288,11 @@ impl FileStore {
         #[derive(Deserialize)]
         struct Current {
             version: u64,
-            tokens: Entries,
+            #[serde(flatten)]
+            doc: Document,
         }
         match serde_json::from_slice::<Current>(bytes) {
-            Ok(doc) if doc.version <= FILE_FORMAT_VERSION => Ok(Document { tokens: doc.tokens }),
+            Ok(current) if current.version <= FILE_FORMAT_VERSION => Ok(current.doc),
             _ => self.parse_step_by_step(bytes),
         }
     }
@@ -289,9 +327,29 @@ impl FileStore {
         let Some(tokens) = root.remove("tokens") else {
             return Err(self.corrupt("it has no `tokens` field"));
         };
-        serde_json::from_str(tokens.get())
-            .map(|tokens| Document { tokens })
-            .map_err(|e| shape_or_syntax(e, "its `tokens` field is not a JSON object"))
+        let tokens = serde_json::from_str(tokens.get())
+            .map_err(|e| shape_or_syntax(e, "its `tokens` field is not a JSON object"))?;
+        let revision = match root.remove("revision") {
+            Some(raw) => serde_json::from_str(raw.get())
+                .map_err(|e| shape_or_syntax(e, "its `revision` field is not a number"))?,
+            None => 0,
+        };
+        let revisions = match root.remove("revisions") {
+            Some(raw) => serde_json::from_str(raw.get())
+                .map_err(|e| shape_or_syntax(e, "its `revisions` field is not a map of numbers"))?,
+            None => BTreeMap::new(),
+        };
+        let active = match root.remove("active") {
+            Some(raw) => serde_json::from_str(raw.get())
+                .map_err(|e| shape_or_syntax(e, "its `active` field is not a map of names"))?,
+            None => BTreeMap::new(),
+        };
+        Ok(Document {
+            tokens,
+            revision,
+            revisions,
+            active,
+        })
     }
 
     fn ensure_dir(&self) -> Result<(), Error> {
@@ -308,7 +366,7 @@ impl FileStore {
     }
 
     /// Holds the exclusive lock until the returned file is dropped.
-    fn lock(&self) -> Result<File, Error> {
+    fn lock_document(&self) -> Result<File, Error> {
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
@@ -324,15 +382,13 @@ impl FileStore {
         Ok(file)
     }
 
-    /// Runs `change` on the entries under the lock and writes the result when it says
+    /// Runs `change` on the document under the lock and writes the result when it says
     /// something changed. Nothing is written when the current file cannot be read.
-    fn update<R>(&self, change: impl FnOnce(&mut Entries) -> (R, bool)) -> Result<R, Error> {
+    fn update<R>(&self, change: impl FnOnce(&mut Document) -> (R, bool)) -> Result<R, Error> {
         self.ensure_dir()?;
-        let _lock = self.lock()?;
-        let mut doc = self.read_document()?.unwrap_or(Document {
-            tokens: Entries::new(),
-        });
-        let (result, changed) = change(&mut doc.tokens);
+        let _lock = self.lock_document()?;
+        let mut doc = self.read_document()?.unwrap_or_default();
+        let (result, changed) = change(&mut doc);
         if changed {
             self.remove_stale_temp_files();
             self.write_document(&doc)?;
@@ -356,16 +412,30 @@ impl FileStore {
     }
 
     fn write_document(&self, doc: &Document) -> Result<(), Error> {
-        let tokens = serde_json::to_vec(&doc.tokens).map_err(|e| {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            version: u64,
+            tokens: &'a Entries,
+            revision: u64,
+            revisions: &'a BTreeMap<String, u64>,
+            #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+            active: &'a BTreeMap<String, String>,
+        }
+        let out = Out {
+            version: FILE_FORMAT_VERSION,
+            tokens: &doc.tokens,
+            revision: doc.revision,
+            revisions: &doc.revisions,
+            active: &doc.active,
+        };
+        let mut bytes = serde_json::to_vec(&out).map_err(|e| {
             self.error(
                 &self.path,
                 format!("could not encode the tokens: {e}"),
                 "this is a bug; please report it",
             )
         })?;
-        let mut bytes = format!("{{\"version\":{FILE_FORMAT_VERSION},\"tokens\":").into_bytes();
-        bytes.extend_from_slice(&tokens);
-        bytes.extend_from_slice(b"}\n");
+        bytes.push(b'\n');
 
         let temp = self.dir.join(format!(
             "{TEMP_PREFIX}{}.{}{TEMP_SUFFIX}",
@@ -442,6 +512,18 @@ fn sync_dir(dir: &Path) {
     let _ = dir;
 }
 
+impl FileStore {
+    fn encode(&self, key: &TokenKey, token: &Token) -> Result<Box<RawValue>, Error> {
+        serde_json::value::to_raw_value(&token.to_json_value()).map_err(|e| {
+            self.error(
+                &self.path,
+                format!("could not encode the token of {key}: {e}"),
+                "this is a bug; please report it",
+            )
+        })
+    }
+}
+
 #[async_trait]
 impl TokenStore for FileStore {
     fn describe(&self) -> String {
@@ -449,28 +531,16 @@ impl TokenStore for FileStore {
     }
 
     async fn load(&self, key: &TokenKey) -> Result<Option<Token>, Error> {
-        let Some(doc) = self.read_document()? else {
-            return Ok(None);
-        };
-        match doc.tokens.get(&key.storage_id()) {
-            Some(raw) => self.decode(key, raw).map(Some),
-            None => Ok(None),
-        }
+        Ok(self.load_versioned(key).await?.map(|v| v.token))
     }
 
     async fn save(&self, key: &TokenKey, token: &Token) -> Result<(), Error> {
         let id = key.storage_id();
-        let raw = serde_json::value::to_raw_value(&token.to_json_value()).map_err(|e| {
-            self.error(
-                &self.path,
-                format!("could not encode the token of {key}: {e}"),
-                "this is a bug; please report it",
-            )
-        })?;
-        self.update(|tokens| {
-            let changed = tokens.get(&id).is_none_or(|old| old.get() != raw.get());
+        let raw = self.encode(key, token)?;
+        self.update(|doc| {
+            let changed = doc.tokens.get(&id).is_none_or(|old| old.get() != raw.get());
             if changed {
-                tokens.insert(id, raw);
+                doc.put(id, raw);
             }
             ((), changed)
         })
@@ -482,9 +552,69 @@ impl TokenStore for FileStore {
             return Ok(false);
         }
         let id = key.storage_id();
-        self.update(|tokens| {
-            let removed = tokens.remove(&id).is_some();
+        self.update(|doc| {
+            doc.revisions.remove(&id);
+            let removed = doc.tokens.remove(&id).is_some();
             (removed, removed)
+        })
+    }
+
+    async fn keys(&self, provider: &str) -> Result<Vec<TokenKey>, Error> {
+        let mut keys = self.all_keys()?;
+        keys.retain(|k| k.provider == provider);
+        Ok(keys)
+    }
+
+    async fn load_versioned(&self, key: &TokenKey) -> Result<Option<Versioned>, Error> {
+        let Some(doc) = self.read_document()? else {
+            return Ok(None);
+        };
+        let id = key.storage_id();
+        match (doc.tokens.get(&id), doc.revision_of(&id)) {
+            (Some(raw), Some(revision)) => Ok(Some(Versioned {
+                token: self.decode(key, raw)?,
+                revision,
+            })),
+            _ => Ok(None),
+        }
+    }
+
+    async fn save_if(
+        &self,
+        key: &TokenKey,
+        token: &Token,
+        expected: Option<u64>,
+    ) -> Result<Option<u64>, Error> {
+        let id = key.storage_id();
+        let raw = self.encode(key, token)?;
+        self.update(|doc| {
+            if doc.revision_of(&id) != expected {
+                return (None, false);
+            }
+            (Some(doc.put(id, raw)), true)
+        })
+    }
+
+    async fn lock(&self, key: &TokenKey, wait: Duration) -> Result<StoreLock, Error> {
+        crate::lock::lock_file("file", &self.dir, key, wait).await
+    }
+
+    async fn active_account(&self, provider: &str) -> Result<Option<String>, Error> {
+        Ok(self
+            .read_document()?
+            .and_then(|mut doc| doc.active.remove(provider)))
+    }
+
+    async fn set_active_account(&self, provider: &str, account: Option<&str>) -> Result<(), Error> {
+        if account.is_none() && !self.dir.is_dir() {
+            return Ok(());
+        }
+        self.update(|doc| {
+            let old = match account {
+                Some(a) => doc.active.insert(provider.to_owned(), a.to_owned()),
+                None => doc.active.remove(provider),
+            };
+            ((), old.as_deref() != account)
         })
     }
 }

@@ -46,6 +46,8 @@ mod file;
 pub mod keyring;
 #[cfg(all(feature = "keyring", feature = "file"))]
 mod keyring_or_file;
+#[cfg(any(feature = "memory", feature = "file", feature = "keyring"))]
+mod lock;
 #[cfg(feature = "memory")]
 mod memory;
 #[cfg(any(feature = "file", feature = "config"))]

@@ -1,14 +1,21 @@
 //! [`MemoryStore`]: tokens kept for the life of the process.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
+use auth_core::store::{StoreLock, Versioned};
 use auth_core::{Error, Token, TokenKey, TokenStore, async_trait};
 
 /// A token store in memory: nothing survives the process. For tests, for programs that
 /// log in on every start, and as the store of last resort a person asks for explicitly
 /// (it is never a silent fallback).
+///
+/// The whole [`TokenStore`] contract holds within the process: revisions for
+/// compare-and-set, a renewal lock per key (held by whoever holds the [`StoreLock`]; it
+/// spans clones of nothing, so two `MemoryStore`s never share tokens or locks), and the
+/// active account per provider.
 ///
 /// `Debug` shows how many tokens it holds, never a token.
 ///
@@ -26,45 +33,72 @@ use auth_core::{Error, Token, TokenKey, TokenStore, async_trait};
 /// ```
 #[derive(Default)]
 pub struct MemoryStore {
-    tokens: Mutex<HashMap<TokenKey, Token>>,
+    inner: Mutex<Inner>,
+    /// Keys whose renewal lock is held; shared with the [`StoreLock`]s handed out.
+    held: Arc<Mutex<HashSet<TokenKey>>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    tokens: HashMap<TokenKey, (Token, u64)>,
+    active: HashMap<String, String>,
+    /// The last revision given out; revisions only grow, so a deleted and re-saved key
+    /// never repeats one.
+    revision: u64,
+}
+
+/// Releases a memory lock when dropped.
+struct Held {
+    key: TokenKey,
+    held: Arc<Mutex<HashSet<TokenKey>>>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        lock_ignoring_poison(&self.held).remove(&self.key);
+    }
+}
+
+// A panic while holding a mutex here cannot leave the data half-updated (every operation
+// is one map call), so a poisoned lock is still safe to use.
+fn lock_ignoring_poison<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl MemoryStore {
     /// An empty store.
     ///
     /// ```
-    /// assert!(auth_store::MemoryStore::new().keys().is_empty());
+    /// assert!(auth_store::MemoryStore::new().all_keys().is_empty());
     /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The keys that have a token, sorted.
+    /// Every key that has a token, of every provider, sorted.
     ///
     /// ```
     /// use auth_core::{Token, TokenKey, TokenStore};
     /// let store = auth_store::MemoryStore::new();
     /// let key = TokenKey::new("p", "a", "c");
     /// pollster::block_on(store.save(&key, &Token::bearer("t"))).unwrap();
-    /// assert_eq!(store.keys(), vec![key]);
+    /// assert_eq!(store.all_keys(), vec![key]);
     /// ```
-    pub fn keys(&self) -> Vec<TokenKey> {
-        let mut keys: Vec<TokenKey> = self.map().keys().cloned().collect();
+    pub fn all_keys(&self) -> Vec<TokenKey> {
+        let mut keys: Vec<TokenKey> = self.inner().tokens.keys().cloned().collect();
         keys.sort();
         keys
     }
 
-    // A panic while holding the lock cannot leave the map half-updated (every
-    // operation is one map call), so a poisoned lock is still safe to use.
-    fn map(&self) -> MutexGuard<'_, HashMap<TokenKey, Token>> {
-        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        lock_ignoring_poison(&self.inner)
     }
 }
 
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryStore")
-            .field("tokens", &self.map().len())
+            .field("tokens", &self.inner().tokens.len())
             .finish()
     }
 }
@@ -76,15 +110,79 @@ impl TokenStore for MemoryStore {
     }
 
     async fn load(&self, key: &TokenKey) -> Result<Option<Token>, Error> {
-        Ok(self.map().get(key).cloned())
+        Ok(self.inner().tokens.get(key).map(|(t, _)| t.clone()))
     }
 
     async fn save(&self, key: &TokenKey, token: &Token) -> Result<(), Error> {
-        self.map().insert(key.clone(), token.clone());
+        let mut inner = self.inner();
+        inner.revision += 1;
+        let revision = inner.revision;
+        inner.tokens.insert(key.clone(), (token.clone(), revision));
         Ok(())
     }
 
     async fn delete(&self, key: &TokenKey) -> Result<bool, Error> {
-        Ok(self.map().remove(key).is_some())
+        Ok(self.inner().tokens.remove(key).is_some())
+    }
+
+    async fn keys(&self, provider: &str) -> Result<Vec<TokenKey>, Error> {
+        Ok(self
+            .all_keys()
+            .into_iter()
+            .filter(|k| k.provider == provider)
+            .collect())
+    }
+
+    async fn load_versioned(&self, key: &TokenKey) -> Result<Option<Versioned>, Error> {
+        Ok(self
+            .inner()
+            .tokens
+            .get(key)
+            .map(|(token, revision)| Versioned {
+                token: token.clone(),
+                revision: *revision,
+            }))
+    }
+
+    async fn save_if(
+        &self,
+        key: &TokenKey,
+        token: &Token,
+        expected: Option<u64>,
+    ) -> Result<Option<u64>, Error> {
+        let mut inner = self.inner();
+        if inner.tokens.get(key).map(|(_, r)| *r) != expected {
+            return Ok(None);
+        }
+        inner.revision += 1;
+        let revision = inner.revision;
+        inner.tokens.insert(key.clone(), (token.clone(), revision));
+        Ok(Some(revision))
+    }
+
+    async fn lock(&self, key: &TokenKey, wait: Duration) -> Result<StoreLock, Error> {
+        let held = crate::lock::acquire("memory", key, wait, "in this process", || {
+            Ok(lock_ignoring_poison(&self.held)
+                .insert(key.clone())
+                .then(|| Held {
+                    key: key.clone(),
+                    held: Arc::clone(&self.held),
+                }))
+        })
+        .await?;
+        Ok(StoreLock::new("memory lock", held))
+    }
+
+    async fn active_account(&self, provider: &str) -> Result<Option<String>, Error> {
+        Ok(self.inner().active.get(provider).cloned())
+    }
+
+    async fn set_active_account(&self, provider: &str, account: Option<&str>) -> Result<(), Error> {
+        let mut inner = self.inner();
+        match account {
+            Some(a) => inner.active.insert(provider.to_owned(), a.to_owned()),
+            None => inner.active.remove(provider),
+        };
+        Ok(())
     }
 }

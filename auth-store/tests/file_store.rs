@@ -62,7 +62,7 @@ fn a_missing_folder_loads_nothing_and_is_not_created_by_reads_or_deletes() {
     let store = FileStore::new(dir.path().join("a/b/authctl"));
     assert_eq!(load(&store, &key("ana")).unwrap(), None);
     assert!(!delete(&store, &key("ana")).unwrap());
-    assert!(store.keys().unwrap().is_empty());
+    assert!(store.all_keys().unwrap().is_empty());
     assert!(
         !store.dir().exists(),
         "reads and deletes must not create the folder"
@@ -83,9 +83,10 @@ fn the_file_is_one_versioned_json_document_keyed_by_storage_id() {
         serde_json::from_slice(&std::fs::read(store.path()).unwrap()).unwrap();
     assert_eq!(
         doc,
-        serde_json::json!({"version": 1, "tokens": {"inaturalist:ana%3A1:app": token.to_json_value()}})
+        serde_json::json!({"version": 1, "tokens": {"inaturalist:ana%3A1:app": token.to_json_value()},
+            "revision": 1, "revisions": {"inaturalist:ana%3A1:app": 1}})
     );
-    assert_eq!(store.keys().unwrap(), vec![k]);
+    assert_eq!(store.all_keys().unwrap(), vec![k]);
 }
 
 #[cfg(unix)]
@@ -183,7 +184,7 @@ fn corrupt_truncated_and_newer_files_are_refused_and_never_overwritten() {
         );
         assert!(text.contains(expected), "{name}: {text}");
         assert!(delete(&store, &key("bob")).is_err(), "{name}");
-        assert!(store.keys().is_err(), "{name}");
+        assert!(store.all_keys().is_err(), "{name}");
         assert_eq!(
             std::fs::read(store.path()).unwrap(),
             bytes,
@@ -376,7 +377,10 @@ fn eight_processes_saving_their_own_keys_lose_nothing() {
         );
     }
     let store = FileStore::new(dir.path());
-    assert_eq!(store.keys().unwrap().len(), PROCESSES * SAVES_PER_PROCESS);
+    assert_eq!(
+        store.all_keys().unwrap().len(),
+        PROCESSES * SAVES_PER_PROCESS
+    );
     for p in 0..PROCESSES {
         for i in 0..SAVES_PER_PROCESS {
             assert_eq!(
@@ -397,7 +401,7 @@ fn eight_processes_saving_their_own_keys_lose_nothing() {
 fn assert_committed_document(dir: &Path, rounds: usize) -> usize {
     let store = FileStore::new(dir);
     let keys: Vec<TokenKey> = store
-        .keys()
+        .all_keys()
         .unwrap_or_else(|e| panic!("the file no longer parses: {e}"))
         .into_iter()
         .filter(|k| k.provider == "crash")

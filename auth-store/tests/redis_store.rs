@@ -99,6 +99,7 @@ mod conformance {
     auth_testkit::token_store_tests!(
         #[ignore = "needs redis-server: set AUTHCTL_TEST_REDIS_URL (cargo xtask conformance does)"]
         store: store(),
+        second: store(),
     );
 }
 

@@ -25,7 +25,19 @@ use auth_core::{Secret, Token, TokenKey, TokenKind, TokenStore};
 /// - `concurrent_saves_all_survive`: 16 saves of different keys from 16 threads;
 /// - `no_secret_in_debug_or_describe`: neither `Debug` of the store nor `describe()`
 ///   shows a secret;
-/// - `delete_removes`: delete returns `true`, and the key then loads as `None`.
+/// - `delete_removes`: delete returns `true`, and the key then loads as `None`;
+/// - `keys_lists_a_providers_keys`: [`keys`](TokenStore::keys) lists every account and
+///   client id of one provider, and no other provider's, as seen by a second instance;
+/// - `active_account_is_remembered`: the active account of a provider is set, changed,
+///   cleared, seen by a second instance, and independent of other providers;
+/// - `save_if_refuses_a_stale_revision`: compare-and-set writes only over the revision
+///   it was given (`None`: only when nothing is stored), and a late writer holding an
+///   older revision writes nothing;
+/// - `a_lock_excludes_a_second_instance`: while one instance holds a key's lock, another
+///   instance on the same storage waits for it, gives up at the bound with an error
+///   naming the key, and may still lock other keys;
+/// - `a_dropped_lock_is_free_again`: dropping the lock lets a waiter in, at once or
+///   while it waits.
 ///
 /// Invoke it inside a module (the tests are named by case, so two stores need two
 /// modules) with an expression building the store under test
@@ -35,7 +47,14 @@ use auth_core::{Secret, Token, TokenKey, TokenKind, TokenStore};
 /// - attributes put on every test, such as `#[ignore = "needs a keyring"]` for a store
 ///   that needs a real service;
 /// - `let` statements run at the start of every test, for what the store needs to outlive
-///   it (a temporary directory).
+///   it (a temporary directory);
+/// - after the store, `second: EXPR` builds a second instance on the same storage (the
+///   same folder, the same server) for the cases that check what two processes see.
+///   Without it those cases use the first instance twice, which is right only for a store
+///   whose storage is its own memory.
+///
+/// A store that needs a running server builds it in the `let` statements (or checks an
+/// environment variable there and returns early), and marks the tests `#[ignore]`.
 ///
 /// ```no_run
 /// # #[derive(Debug, Default)] struct MyStore;
@@ -66,9 +85,29 @@ use auth_core::{Secret, Token, TokenKey, TokenKind, TokenStore};
 ///         store: MyStore::default(),
 ///     );
 /// }
+///
+/// mod two_instances_on_one_folder {
+///     use super::*;
+///     auth_testkit::token_store_tests!(
+///         let dir = std::env::temp_dir();
+///         store: open_in(&dir),
+///         second: open_in(&dir),
+///     );
+/// }
 /// ```
 #[macro_export]
 macro_rules! token_store_tests {
+    (
+        $(#[$attr:meta])*
+        $(let $guard:pat = $init:expr;)*
+        store: $make:expr,
+        second: $second:expr $(,)?
+    ) => {
+        $crate::__token_store_cases!(
+            $crate::__token_store_test,
+            [$(#[$attr])*] [$(let $guard = $init;)*] [$make] [::std::sync::Arc::new($second)]
+        );
+    };
     (
         $(#[$attr:meta])*
         $(let $guard:pat = $init:expr;)*
@@ -76,7 +115,7 @@ macro_rules! token_store_tests {
     ) => {
         $crate::__token_store_cases!(
             $crate::__token_store_test,
-            [$(#[$attr])*] [$(let $guard = $init;)*] [$make]
+            [$(#[$attr])*] [$(let $guard = $init;)*] [$make] []
         );
     };
     ($make:expr $(,)?) => {
@@ -98,6 +137,11 @@ macro_rules! __token_store_cases {
         $($each)::+!($($args)* concurrent_saves_all_survive);
         $($each)::+!($($args)* no_secret_in_debug_or_describe);
         $($each)::+!($($args)* delete_removes);
+        $($each)::+!($($args)* pair keys_lists_a_providers_keys);
+        $($each)::+!($($args)* pair active_account_is_remembered);
+        $($each)::+!($($args)* pair save_if_refuses_a_stale_revision);
+        $($each)::+!($($args)* pair a_lock_excludes_a_second_instance);
+        $($each)::+!($($args)* pair a_dropped_lock_is_free_again);
     };
 }
 
@@ -105,7 +149,17 @@ macro_rules! __token_store_cases {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __token_store_test {
-    ([$(#[$attr:meta])*] [$($setup:tt)*] [$make:expr] $case:ident) => {
+    ([$(#[$attr:meta])*] [$($setup:tt)*] [$make:expr] [$($second:tt)*] pair $case:ident) => {
+        #[test]
+        $(#[$attr])*
+        fn $case() {
+            $($setup)*
+            let first = ::std::sync::Arc::new($make);
+            let second = $crate::__token_store_second!(first, $($second)*);
+            $crate::__store::block_on($crate::__store::cases::$case(first, second));
+        }
+    };
+    ([$(#[$attr:meta])*] [$($setup:tt)*] [$make:expr] [$($second:tt)*] $case:ident) => {
         #[test]
         $(#[$attr])*
         fn $case() {
@@ -114,6 +168,18 @@ macro_rules! __token_store_test {
                 ::std::sync::Arc::new($make),
             ));
         }
+    };
+}
+
+/// The second instance of a pair case: the one given, or the first again.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __token_store_second {
+    ($first:ident,) => {
+        ::std::sync::Arc::clone(&$first)
+    };
+    ($first:ident, $second:expr) => {
+        $second
     };
 }
 
@@ -136,6 +202,9 @@ macro_rules! __token_store_test {
 /// ```
 pub async fn token_store<S: TokenStore + Debug + 'static>(store: Arc<S>) {
     macro_rules! run {
+        (pair $case:ident) => {
+            cases::$case(Arc::clone(&store), Arc::clone(&store)).await
+        };
         ($case:ident) => {
             cases::$case(Arc::clone(&store)).await
         };
@@ -349,6 +418,254 @@ pub mod cases {
             None,
             "a deleted key must load as None"
         );
+    }
+
+    /// `keys` lists every account and client id of one provider, and no other's.
+    pub async fn keys_lists_a_providers_keys<S: TokenStore + Debug + 'static>(
+        store: Arc<S>,
+        second: Arc<S>,
+    ) {
+        let run = Run::new("keys");
+        let mut mine = vec![
+            run.key("ana", "client-1"),
+            run.key("bob", "client-1"),
+            run.key("ana", "client-2"),
+        ];
+        let other = TokenKey::new(format!("{}-other", run.0), "ana", "client-1");
+        for k in mine.iter().chain([&other]) {
+            store
+                .save(k, &Token::bearer("AT-keys"))
+                .await
+                .expect("save");
+        }
+        let mut listed = second.keys(&run.0).await.expect("keys");
+        listed.sort();
+        mine.sort();
+        assert_eq!(
+            listed, mine,
+            "keys(provider) must list exactly that provider's keys"
+        );
+        assert!(store.delete(&mine[0]).await.expect("delete"));
+        let listed = second.keys(&run.0).await.expect("keys after delete");
+        assert_eq!(listed.len(), 2, "a deleted key must no longer be listed");
+        for k in mine.iter().skip(1).chain([&other]) {
+            store.delete(k).await.expect("cleanup delete");
+        }
+        assert!(
+            store.keys(&run.0).await.expect("keys").is_empty(),
+            "no keys must be listed once all are deleted"
+        );
+    }
+
+    /// The active account of a provider is remembered, changed, cleared, and seen by a
+    /// second instance.
+    pub async fn active_account_is_remembered<S: TokenStore + Debug + 'static>(
+        store: Arc<S>,
+        second: Arc<S>,
+    ) {
+        let run = Run::new("active");
+        let other = format!("{}-other", run.0);
+        assert_eq!(store.active_account(&run.0).await.expect("active"), None);
+        store
+            .set_active_account(&run.0, Some("ana"))
+            .await
+            .expect("set active");
+        store
+            .set_active_account(&other, Some("zoe"))
+            .await
+            .expect("set active");
+        assert_eq!(
+            second
+                .active_account(&run.0)
+                .await
+                .expect("active")
+                .as_deref(),
+            Some("ana"),
+            "the active account must be seen by a second instance"
+        );
+        second
+            .set_active_account(&run.0, Some("bob"))
+            .await
+            .expect("change active");
+        assert_eq!(
+            store
+                .active_account(&run.0)
+                .await
+                .expect("active")
+                .as_deref(),
+            Some("bob")
+        );
+        store
+            .set_active_account(&run.0, None)
+            .await
+            .expect("clear active");
+        assert_eq!(second.active_account(&run.0).await.expect("active"), None);
+        assert_eq!(
+            second
+                .active_account(&other)
+                .await
+                .expect("active")
+                .as_deref(),
+            Some("zoe"),
+            "providers' active accounts are independent"
+        );
+        store
+            .set_active_account(&other, None)
+            .await
+            .expect("cleanup");
+    }
+
+    /// Compare-and-set writes only over the revision it was given.
+    pub async fn save_if_refuses_a_stale_revision<S: TokenStore + Debug + 'static>(
+        store: Arc<S>,
+        second: Arc<S>,
+    ) {
+        let key = Run::new("cas").key("ana", "client-1");
+        assert_eq!(store.load_versioned(&key).await.expect("load"), None);
+        let first = store
+            .save_if(&key, &Token::bearer("AT-1"), None)
+            .await
+            .expect("save_if")
+            .expect("save_if(None) on an empty key must write");
+        assert_eq!(
+            store
+                .save_if(&key, &Token::bearer("AT-x"), None)
+                .await
+                .expect("save_if"),
+            None,
+            "save_if(None) must not overwrite a stored token"
+        );
+        let read = second
+            .load_versioned(&key)
+            .await
+            .expect("load_versioned")
+            .expect("a stored token");
+        assert_eq!(
+            (read.token.clone(), read.revision),
+            (Token::bearer("AT-1"), first)
+        );
+        let newer = second
+            .save_if(&key, &Token::bearer("AT-2"), Some(first))
+            .await
+            .expect("save_if")
+            .expect("save_if over the current revision must write");
+        assert_ne!(newer, first, "a write must change the revision");
+        assert_eq!(
+            store
+                .save_if(&key, &Token::bearer("AT-late"), Some(first))
+                .await
+                .expect("save_if"),
+            None,
+            "a writer holding a stale revision must be refused"
+        );
+        assert_eq!(
+            store.load(&key).await.expect("load"),
+            Some(Token::bearer("AT-2")),
+            "a refused save_if must write nothing"
+        );
+        store
+            .save(&key, &Token::bearer("AT-3"))
+            .await
+            .expect("save");
+        let after_save = store
+            .load_versioned(&key)
+            .await
+            .expect("load")
+            .expect("a stored token");
+        assert_ne!(
+            after_save.revision, newer,
+            "a plain save must change the revision"
+        );
+        assert_eq!(
+            store
+                .save_if(&key, &Token::bearer("AT-late"), Some(newer))
+                .await
+                .expect("save_if"),
+            None
+        );
+        assert!(store.delete(&key).await.expect("delete"));
+        assert_eq!(
+            store
+                .save_if(&key, &Token::bearer("AT-late"), Some(after_save.revision))
+                .await
+                .expect("save_if"),
+            None,
+            "save_if over a deleted token must be refused"
+        );
+        assert_eq!(store.load(&key).await.expect("load"), None);
+    }
+
+    /// While one instance holds a key's lock, another waits, gives up at the bound with
+    /// an error naming the key, and may still lock other keys.
+    pub async fn a_lock_excludes_a_second_instance<S: TokenStore + Debug + 'static>(
+        store: Arc<S>,
+        second: Arc<S>,
+    ) {
+        let run = Run::new("lock");
+        let key = run.key("ana", "client-1");
+        let held = store
+            .lock(&key, Duration::from_secs(5))
+            .await
+            .expect("lock a free key");
+        let started = std::time::Instant::now();
+        let err = second
+            .lock(&key, Duration::from_millis(300))
+            .await
+            .expect_err("a held lock must not be taken by a second instance");
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(250),
+            "the waiter must wait up to its bound, waited {waited:?}"
+        );
+        assert!(
+            waited < Duration::from_secs(5),
+            "the waiter must give up near its bound, waited {waited:?}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("ana") && message.contains("lock"),
+            "the error at the bound must name the key and the lock: {message}"
+        );
+        let other = second
+            .lock(&run.key("bob", "client-1"), Duration::from_secs(5))
+            .await
+            .expect("another key's lock must be free");
+        drop(other);
+        drop(held);
+    }
+
+    /// Dropping the lock lets a waiter in, at once or while it waits.
+    pub async fn a_dropped_lock_is_free_again<S: TokenStore + Debug + 'static>(
+        store: Arc<S>,
+        second: Arc<S>,
+    ) {
+        let key = Run::new("relock").key("ana", "client-1");
+        let held = store
+            .lock(&key, Duration::from_secs(5))
+            .await
+            .expect("lock");
+        drop(held);
+        let again = second
+            .lock(&key, Duration::from_secs(5))
+            .await
+            .expect("a dropped lock must be free again");
+        // Release from another thread while the first instance waits.
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            drop(again);
+        });
+        let started = std::time::Instant::now();
+        let relocked = store
+            .lock(&key, Duration::from_secs(10))
+            .await
+            .expect("a waiter must get the lock once it is dropped");
+        assert!(started.elapsed() >= Duration::from_millis(150));
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the waiter must get the lock soon after it is dropped"
+        );
+        releaser.join().expect("releaser thread");
+        drop(relocked);
     }
 
     fn second_token() -> Token {
