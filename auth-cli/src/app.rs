@@ -51,6 +51,7 @@ impl App {
             StoreKind::Memory => Ok(Arc::new(auth_store::MemoryStore::new())),
             StoreKind::Keyring => keyring_store(),
             StoreKind::Auto => Ok(auto_store(file(), self.options.quiet)),
+            StoreKind::Redis => crate::redis_store::open(&self.profile),
         }
     }
 

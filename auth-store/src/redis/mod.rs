@@ -103,6 +103,7 @@ pub struct RedisStore {
     names: Names,
     key: Option<StoreKey>,
     lease: Duration,
+    missing_key_hint: String,
 }
 
 /// Builds a [`RedisStore`]: [`RedisStore::builder`].
@@ -118,6 +119,7 @@ pub struct RedisStoreBuilder {
     prefix: String,
     lease: Duration,
     timeout: Duration,
+    missing_key_hint: String,
 }
 
 impl std::fmt::Debug for RedisStoreBuilder {
@@ -164,6 +166,19 @@ impl RedisStoreBuilder {
     /// ```
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
+        self
+    }
+
+    /// How a person gives this program the key, added to the error of a store without
+    /// one (the default says to pass it to [`key`](RedisStoreBuilder::key)).
+    ///
+    /// ```
+    /// let b = auth_store::RedisStore::builder("redis://127.0.0.1/")
+    ///     .missing_key_hint("put it in MYAPP_STORE_KEY");
+    /// # drop(b);
+    /// ```
+    pub fn missing_key_hint(mut self, hint: impl Into<String>) -> Self {
+        self.missing_key_hint = hint.into();
         self
     }
 
@@ -227,6 +242,7 @@ impl RedisStoreBuilder {
             },
             key: self.key,
             lease: self.lease,
+            missing_key_hint: self.missing_key_hint,
         })
     }
 }
@@ -272,6 +288,7 @@ impl RedisStore {
             prefix: "authctl".into(),
             lease: Duration::from_secs(10),
             timeout: Duration::from_secs(5),
+            missing_key_hint: "then give it to the store (`RedisStoreBuilder::key`)".into(),
         }
     }
 
@@ -318,7 +335,11 @@ impl RedisStore {
                      shared server are kept encrypted",
                     self.conn.place.shown
                 ),
-                format!("the key is 32 random bytes in base64; {}", seal::MAKE_A_KEY),
+                format!(
+                    "the key is 32 random bytes in base64; {}; {}",
+                    seal::MAKE_A_KEY,
+                    self.missing_key_hint
+                ),
             )
         })
     }
