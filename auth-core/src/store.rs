@@ -58,12 +58,36 @@ impl std::fmt::Debug for StoreLock {
     }
 }
 
+const UNSUPPORTED: &str = "this store does not support ";
+
 fn unsupported(store: String, what: &str) -> Error {
     Error::store(
         store,
-        format!("this store does not support {what}"),
+        format!("{UNSUPPORTED}{what}"),
         "use a store that implements the whole TokenStore contract",
     )
+}
+
+/// True when `e` is the refusal of a [`TokenStore`] method the store does not implement
+/// (the trait's default), so a caller can do without it (a token manager then renews
+/// with in-process single flight only) instead of failing.
+///
+/// ```
+/// use auth_core::{Token, TokenKey, TokenStore};
+/// # #[derive(Default)] struct Minimal;
+/// # #[auth_core::async_trait] impl TokenStore for Minimal {
+/// #   fn describe(&self) -> String { "minimal".into() }
+/// #   async fn load(&self, _: &TokenKey) -> auth_core::Result<Option<Token>> { Ok(None) }
+/// #   async fn save(&self, _: &TokenKey, _: &Token) -> auth_core::Result<()> { Ok(()) }
+/// #   async fn delete(&self, _: &TokenKey) -> auth_core::Result<bool> { Ok(false) }
+/// # }
+/// let key = TokenKey::new("p", "a", "c");
+/// let refused = pollster::block_on(Minimal.lock(&key, std::time::Duration::ZERO)).unwrap_err();
+/// assert!(auth_core::store::is_unsupported(&refused));
+/// assert!(!auth_core::store::is_unsupported(&auth_core::Error::store("file", "disk full", "")));
+/// ```
+pub fn is_unsupported(e: &Error) -> bool {
+    matches!(e, Error::Store { message, .. } if message.starts_with(UNSUPPORTED))
 }
 
 /// Keeps tokens by [`TokenKey`]: memory, a file, the system keyring, a shared server.

@@ -79,7 +79,7 @@ pub use jwt::{DEFAULT_JWT_LIFETIME, Validation, WithJwt, exchange_jwt, validate}
 #[cfg(feature = "authorization-code")]
 pub use loopback::LoopbackConfig;
 #[cfg(feature = "oauth2")]
-pub use manager::{DEFAULT_LEEWAY, TokenManager, renewable};
+pub use manager::{DEFAULT_LEEWAY, DEFAULT_LOCK_WAIT, TokenManager, renewable};
 #[cfg(feature = "discovery")]
 pub use presets::discover;
 #[cfg(feature = "oauth2")]

@@ -1,12 +1,18 @@
 //! [`TokenManager`]: the token lifecycle. Load, check, refresh or re-run a flow, save.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use auth_core::store::{StoreLock, Versioned, is_unsupported};
 use auth_core::{AuthFlow, Error, FlowContext, Token, TokenKey, TokenKind, TokenStore};
 
 /// The default leeway: a token that expires within a minute is renewed first.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+
+/// How long a renewal waits by default for another process's renewal of the same key
+/// ([`TokenManager::with_lock_wait`]): 30 s, longer than a slow token endpoint takes.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(30);
 
 /// Answers "give me a valid token" for one [`TokenKey`].
 ///
@@ -19,9 +25,21 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 /// 4. otherwise fails with [`Error::LoginRequired`] (or the server's `invalid_grant`),
 ///    for which [`Error::needs_login`] is true.
 ///
-/// Every new token is saved. Concurrent callers share one renewal: the first takes a lock,
-/// the others wait and then find the fresh token, so 1,000 callers on an expired token
-/// make one token request.
+/// Every new token is saved before it is handed out. Concurrent callers share one
+/// renewal: the first takes a lock, the others wait and then find the fresh token, so
+/// 1,000 callers on an expired token make one token request.
+///
+/// **Across processes.** A renewal (a refresh, a JWT exchange, an unattended re-login)
+/// also holds the store's renewal lock for the key ([`TokenStore::lock`], waiting at most
+/// [`DEFAULT_LOCK_WAIT`], see [`with_lock_wait`](TokenManager::with_lock_wait)). Having
+/// it, the manager reads the store again: when another process has already renewed the
+/// token, that token is used and no request is sent. Otherwise it renews and saves with
+/// compare-and-set against the revision it read ([`TokenStore::save_if`]); if another
+/// writer got in first, the newer stored token is used. When the server answers
+/// `invalid_grant`, the store is read again before a login is asked for, since another
+/// process may have rotated the refresh token meanwhile. A store that implements neither
+/// locking nor revisions (the trait's defaults) gets in-process single flight only, with
+/// a tracing warning.
 ///
 /// The whole picture, for a service using client credentials:
 ///
@@ -64,8 +82,14 @@ pub struct TokenManager {
     flow: Option<Arc<dyn AuthFlow>>,
     jwt: bool,
     leeway: Duration,
+    lock_wait: Duration,
     cache: Mutex<Option<Token>>,
     renewal: futures_util::lock::Mutex<()>,
+    /// How long the last token this manager obtained lived when it arrived: the server's
+    /// token lifetime, as far as known.
+    lifetime: Mutex<Option<Duration>>,
+    /// Whether the "store cannot lock" warning was given.
+    warned_no_lock: AtomicBool,
 }
 
 impl std::fmt::Debug for TokenManager {
@@ -90,8 +114,11 @@ impl TokenManager {
             flow: None,
             jwt: false,
             leeway: DEFAULT_LEEWAY,
+            lock_wait: DEFAULT_LOCK_WAIT,
             cache: Mutex::new(None),
             renewal: futures_util::lock::Mutex::new(()),
+            lifetime: Mutex::new(None),
+            warned_no_lock: AtomicBool::new(false),
         }
     }
 
@@ -118,6 +145,22 @@ impl TokenManager {
     /// How long before expiry a token is renewed (default 60 s).
     pub fn with_leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
+        self
+    }
+
+    /// How long a renewal waits for the store's renewal lock, held by another process
+    /// renewing the same key, before failing with an error that says the lock is busy
+    /// (default [`DEFAULT_LOCK_WAIT`]). A holder that dies releases the lock at once
+    /// (file and keyring stores) or when its lease ends (a shared store).
+    ///
+    /// ```
+    /// # fn run(key: auth_core::TokenKey, store: std::sync::Arc<dyn auth_core::TokenStore>, ctx: auth_core::FlowContext) {
+    /// let manager = auth_flows::TokenManager::new(key, store, ctx)
+    ///     .with_lock_wait(std::time::Duration::from_secs(5));
+    /// # let _ = manager; }
+    /// ```
+    pub fn with_lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
         self
     }
 
@@ -156,24 +199,56 @@ impl TokenManager {
     }
 
     /// A token valid for at least `min_valid`.
+    ///
+    /// When `min_valid` is longer than the server lets its tokens live (asking for an
+    /// hour of a server that issues 10-minute tokens), no token can ever satisfy it. The
+    /// manager then renews **once** for all concurrent callers, in this process and,
+    /// through the store's lock, in others, and returns the fresh token, valid for less
+    /// than asked, with a tracing warning that the server's tokens live shorter than
+    /// `min_valid`. From then on it asks at most for the lifetime the server gives, less
+    /// the leeway, so later callers get that token too (with the same warning) until it is
+    /// within the leeway of that lifetime: never one request per caller.
     pub async fn token_valid_for(&self, min_valid: Duration) -> Result<Token, Error> {
-        if let Some(token) = self.cached(min_valid) {
+        if let Some(token) = self.cached(self.within_lifetime(min_valid, false)) {
             return Ok(token);
         }
         let _guard = self.renewal.lock().await;
-        // Another caller may have renewed it while we waited; another process may have
-        // saved a newer one.
+        // Another caller may have renewed it while we waited (and learned how long the
+        // server's tokens live); another process may have saved a newer one.
+        let asked = min_valid;
+        let min_valid = self.within_lifetime(asked, true);
         if let Some(token) = self.cached(min_valid) {
             return Ok(token);
         }
-        let stored = self.store.load(&self.key).await?;
-        if let Some(token) = &stored
-            && !token.is_expired(SystemTime::now(), min_valid)
+        let stored = self.load_versioned().await?;
+        if let Some(stored) = &stored
+            && !stored.token.is_expired(SystemTime::now(), min_valid)
         {
-            self.remember(token.clone());
-            return Ok(token.clone());
+            self.remember(stored.token.clone());
+            return Ok(stored.token.clone());
         }
-        self.renew_locked(stored).await
+        let stale = stored.map(|v| v.token);
+        let token = self.renew_shared(stale).await?;
+        warn_if_short(&token, asked);
+        Ok(token)
+    }
+
+    /// `min_valid`, capped at the server's token lifetime less the leeway once a renewal
+    /// showed it to be shorter; `warn`s when it caps.
+    fn within_lifetime(&self, min_valid: Duration, warn: bool) -> Duration {
+        let lifetime = *self.lifetime.lock().unwrap_or_else(|p| p.into_inner());
+        match lifetime {
+            Some(lifetime) if lifetime < min_valid => {
+                let cap = lifetime
+                    .saturating_sub(self.leeway)
+                    .max(self.leeway.min(lifetime));
+                if warn {
+                    warn_short(min_valid, lifetime);
+                }
+                cap
+            }
+            _ => min_valid,
+        }
     }
 
     /// Renews now, whatever the expiry says: after a 401, or when a person asks for a fresh token.
@@ -181,15 +256,12 @@ impl TokenManager {
     /// caller renewed it), that one is returned instead of renewing twice.
     pub async fn force_refresh(&self, stale: Option<Token>) -> Result<Token, Error> {
         let _guard = self.renewal.lock().await;
-        let stored = self.store.load(&self.key).await?;
-        if let (Some(stale), Some(current)) = (&stale, &stored)
-            && current.access_token != stale.access_token
-            && !current.is_expired(SystemTime::now(), self.leeway)
-        {
-            self.remember(current.clone());
-            return Ok(current.clone());
-        }
-        self.renew_locked(stored).await
+        let stale = match stale {
+            Some(stale) => Some(stale),
+            // Without a token to compare against, the stored one is the stale one.
+            None => self.store.load(&self.key).await?,
+        };
+        self.renew_shared(stale).await
     }
 
     /// Runs `flow` (which may need a person), exchanges for a JWT when configured, saves
@@ -230,7 +302,102 @@ impl TokenManager {
         Ok(())
     }
 
-    /// Called with the renewal lock held.
+    /// The stored token with its revision; a store without revisions gives revision 0
+    /// (and is then saved to without compare-and-set).
+    async fn load_versioned(&self) -> Result<Option<Versioned>, Error> {
+        match self.store.load_versioned(&self.key).await {
+            Err(e) if is_unsupported(&e) => Ok(self
+                .store
+                .load(&self.key)
+                .await?
+                .map(|token| Versioned { token, revision: 0 })),
+            other => other,
+        }
+    }
+
+    /// The store's renewal lock, or `None` for a store that cannot lock.
+    async fn store_lock(&self) -> Result<Option<StoreLock>, Error> {
+        match self.store.lock(&self.key, self.lock_wait).await {
+            Ok(lock) => Ok(Some(lock)),
+            Err(e) if is_unsupported(&e) => {
+                if !self.warned_no_lock.swap(true, Ordering::SeqCst) {
+                    tracing::warn!(
+                        store = %self.store.describe(),
+                        "this token store cannot lock, so renewals are single-flight only \
+                         within this process; programs sharing the store may refresh at once"
+                    );
+                }
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `current` when it is a token other than `stale`, valid beyond the leeway: another
+    /// process renewed it.
+    fn renewed_elsewhere(
+        &self,
+        stale: Option<&Token>,
+        current: Option<&Versioned>,
+    ) -> Option<Token> {
+        let current = &current?.token;
+        let differs = stale.is_none_or(|s| s.access_token != current.access_token);
+        (differs && !current.is_expired(SystemTime::now(), self.leeway)).then(|| current.clone())
+    }
+
+    /// Renews the token after `stale`, called with the in-process renewal lock held:
+    /// takes the store's lock, reads again, renews only when nobody else did, saves with
+    /// compare-and-set, then hands the token out.
+    async fn renew_shared(&self, stale: Option<Token>) -> Result<Token, Error> {
+        let _store_lock = self.store_lock().await?;
+        let current = self.load_versioned().await?;
+        if let Some(token) = self.renewed_elsewhere(stale.as_ref(), current.as_ref()) {
+            tracing::debug!(key = %self.key, "another holder renewed the token; no request sent");
+            self.remember(token.clone());
+            return Ok(token);
+        }
+        let revision = current.as_ref().map(|v| v.revision);
+        let token = match self.renew_locked(current.map(|v| v.token)).await {
+            Ok(token) => token,
+            Err(e) if e.needs_login() => {
+                // Another process may have rotated the refresh token meanwhile.
+                let again = self.load_versioned().await?;
+                return match self.renewed_elsewhere(stale.as_ref(), again.as_ref()) {
+                    Some(token) => {
+                        self.remember(token.clone());
+                        Ok(token)
+                    }
+                    None => Err(e),
+                };
+            }
+            Err(e) => return Err(e),
+        };
+        let saved = match self.store.save_if(&self.key, &token, revision).await {
+            Err(e) if is_unsupported(&e) => {
+                self.store.save(&self.key, &token).await?;
+                true
+            }
+            other => other?.is_some(),
+        };
+        if let Some(lifetime) = token.remaining(SystemTime::now()) {
+            *self.lifetime.lock().unwrap_or_else(|p| p.into_inner()) = Some(lifetime);
+        }
+        if !saved {
+            // A late writer never overwrites a newer token: use the one stored.
+            if let Some(newer) = self.load_versioned().await?
+                && !newer.token.is_expired(SystemTime::now(), self.leeway)
+            {
+                self.remember(newer.token.clone());
+                return Ok(newer.token);
+            }
+            self.store.save(&self.key, &token).await?;
+        }
+        self.remember(token.clone());
+        Ok(token)
+    }
+
+    /// Renews (or re-runs an unattended flow) without saving. Called with the renewal
+    /// locks held.
     async fn renew_locked(&self, stored: Option<Token>) -> Result<Token, Error> {
         let renewed = match &stored {
             Some(token) => self.renew(token).await,
@@ -250,7 +417,6 @@ impl TokenManager {
             },
             Err(e) => return Err(e),
         };
-        self.save(&token).await?;
         Ok(token)
     }
 
@@ -292,6 +458,26 @@ impl TokenManager {
             _ => Err(no_jwt_feature()),
         }
     }
+}
+
+/// Warns when `token`, just renewed, lives shorter than `min_valid`.
+fn warn_if_short(token: &Token, min_valid: Duration) {
+    if let Some(left) = token.remaining(SystemTime::now())
+        && left < min_valid
+    {
+        warn_short(min_valid, left);
+    }
+}
+
+fn warn_short(asked: Duration, lifetime: Duration) {
+    tracing::warn!(
+        asked_secs = asked.as_secs(),
+        lifetime_secs = lifetime.as_secs(),
+        "the server's tokens live shorter than asked: a fresh token is valid for {} s, {} s \
+         were asked; returning it",
+        lifetime.as_secs(),
+        asked.as_secs()
+    );
 }
 
 #[cfg(not(feature = "jwt"))]

@@ -3,6 +3,9 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
+use std::time::Duration;
+
+use auth_core::store::{StoreLock, Versioned};
 use auth_core::{Error, Token, TokenKey, TokenStore, async_trait};
 
 use crate::{FileStore, KeyringStore};
@@ -64,8 +67,15 @@ type Hook = dyn Fn(&FallBack) + Send + Sync;
 ///   ([`Error::KeyringUnavailable`], a locked collection), that operation and every
 ///   later one go to the file. Other keyring errors are returned as they are.
 /// - A token the keyring does not have is looked up in the file too, so a token kept in
-///   the file by an earlier run (when the keyring refused it) is still found; delete
-///   removes a key from both.
+///   the file by an earlier run (when the keyring refused it) is still found.
+/// - Once a token is saved in the keyring, a plaintext copy of it in the file is removed.
+/// - **Delete never lies.** It removes the key from both places. When the keyring cannot
+///   be reached, it still removes the file's copy; if the file held none, the token may
+///   be in the unreachable keyring, so delete fails with an error saying so instead of
+///   reporting "nothing stored". (A token in the file was saved there last: every save
+///   to the keyring removes the file's copy.)
+/// - Revisions, keys and the active account come from where the token is; the renewal
+///   lock is a per-key lock file in the file store's folder, whichever place is in use.
 ///
 /// The switch happens once per store; the hook given to
 /// [`KeyringOrFileStore::on_fall_back`] is called then, so a program can tell the
@@ -220,20 +230,139 @@ impl TokenStore for KeyringOrFileStore {
         }
         match self.keyring.save(key, token).await {
             Err(e) if self.refused(&e) => self.file.save(key, token).await,
-            other => other,
+            Err(e) => Err(e),
+            Ok(()) => self.remove_file_copy(key).await,
         }
     }
 
     async fn delete(&self, key: &TokenKey) -> Result<bool, Error> {
-        if self.uses_file() {
-            return self.file.delete(key).await;
-        }
-        let in_keyring = match self.keyring.delete(key).await {
-            Err(e) if self.refused(&e) => false,
-            other => other?,
+        let keyring = if self.uses_file() {
+            Err(self
+                .fell_back
+                .get()
+                .map(|f| f.reason.clone())
+                .unwrap_or_default())
+        } else {
+            match self.keyring.delete(key).await {
+                Err(e) if self.refused(&e) => Err(e.to_string()),
+                Err(e) => return Err(e),
+                Ok(found) => Ok(found),
+            }
         };
         let in_file = self.file.delete(key).await?;
-        Ok(in_keyring || in_file)
+        match keyring {
+            Ok(in_keyring) => Ok(in_keyring || in_file),
+            Err(_) if in_file => Ok(true),
+            Err(reason) => Err(Error::store(
+                "keyring",
+                format!(
+                    "could not delete the token of {key} from the keyring, which cannot be \
+                     reached ({reason}); the fallback file {} holds no copy, so the token may \
+                     still be in the keyring",
+                    self.file.path().display()
+                ),
+                "unlock the keyring (or start its service) and delete the token again",
+            )),
+        }
+    }
+
+    async fn keys(&self, provider: &str) -> Result<Vec<TokenKey>, Error> {
+        let mut keys = self.file.keys(provider).await?;
+        if !self.uses_file() {
+            match self.keyring.keys(provider).await {
+                Err(e) if self.refused(&e) => {}
+                Err(e) => return Err(e),
+                Ok(more) => keys.extend(more),
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        Ok(keys)
+    }
+
+    async fn load_versioned(&self, key: &TokenKey) -> Result<Option<Versioned>, Error> {
+        if self.uses_file() {
+            return self.file.load_versioned(key).await;
+        }
+        match self.keyring.load_versioned(key).await {
+            Err(e) if self.refused(&e) => self.file.load_versioned(key).await,
+            Ok(None) => self.file.load_versioned(key).await,
+            other => other,
+        }
+    }
+
+    async fn save_if(
+        &self,
+        key: &TokenKey,
+        token: &Token,
+        expected: Option<u64>,
+    ) -> Result<Option<u64>, Error> {
+        if self.uses_file() {
+            return self.file.save_if(key, token, expected).await;
+        }
+        let in_keyring = match self.keyring.load_versioned(key).await {
+            Err(e) if self.refused(&e) => return self.file.save_if(key, token, expected).await,
+            other => other?,
+        };
+        // The revision `expected` is of the place the token was read from: the keyring
+        // when it holds the key, else the file.
+        let saved = if in_keyring.is_some() {
+            self.keyring.save_if(key, token, expected).await
+        } else {
+            let in_file = self.file.load_versioned(key).await?.map(|v| v.revision);
+            if in_file != expected {
+                return Ok(None);
+            }
+            self.keyring.save_if(key, token, None).await
+        };
+        match saved {
+            Err(e) if self.refused(&e) => self.file.save_if(key, token, expected).await,
+            Err(e) => Err(e),
+            Ok(None) => Ok(None),
+            Ok(Some(revision)) => {
+                self.remove_file_copy(key).await?;
+                Ok(Some(revision))
+            }
+        }
+    }
+
+    async fn lock(&self, key: &TokenKey, wait: Duration) -> Result<StoreLock, Error> {
+        crate::lock::lock_file("keyring or file", self.file.dir(), key, wait).await
+    }
+
+    async fn active_account(&self, provider: &str) -> Result<Option<String>, Error> {
+        if !self.uses_file() {
+            match self.keyring.active_account(provider).await {
+                Err(e) if self.refused(&e) => {}
+                Ok(None) => {}
+                other => return other,
+            }
+        }
+        self.file.active_account(provider).await
+    }
+
+    async fn set_active_account(&self, provider: &str, account: Option<&str>) -> Result<(), Error> {
+        if !self.uses_file() {
+            match self.keyring.set_active_account(provider, account).await {
+                Err(e) if self.refused(&e) => {}
+                Err(e) => return Err(e),
+                // the file's mark, if any, must not outlive the keyring's
+                Ok(()) => return self.file.set_active_account(provider, None).await,
+            }
+        }
+        self.file.set_active_account(provider, account).await
+    }
+}
+
+impl KeyringOrFileStore {
+    /// Removes the file's plaintext copy of `key` once the keyring holds the token. A
+    /// file that cannot be read holds no copy this store could have written; it is left
+    /// for the operations that read it to report.
+    async fn remove_file_copy(&self, key: &TokenKey) -> Result<(), Error> {
+        if let Ok(Some(_)) = self.file.load(key).await {
+            self.file.delete(key).await?;
+        }
+        Ok(())
     }
 }
 
@@ -354,5 +483,53 @@ mod tests {
         fail_next(&backing, DEFAULT_TOKEN_SERVICE, &key.storage_id(), locked());
         assert!(pollster::block_on(store.delete(&key)).unwrap());
         assert_eq!(pollster::block_on(store.load(&key)).unwrap(), None);
+    }
+
+    #[test]
+    fn a_delete_the_keyring_refuses_fails_when_the_file_has_no_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let backing = mock_store();
+        let key = TokenKey::new("p", "ana", "c");
+        let store = store(&backing, dir.path());
+        pollster::block_on(store.save(&key, &Token::bearer("AT-SECRET"))).unwrap();
+        fail_next(&backing, DEFAULT_TOKEN_SERVICE, &key.storage_id(), locked());
+        let err = pollster::block_on(store.delete(&key))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("p/ana") && err.contains("may") && err.contains("unlock"),
+            "{err}"
+        );
+        assert!(!err.contains("AT-SECRET"), "{err}");
+        // the token is indeed still in the keyring; a later delete that reaches it works
+        let later = super::tests::store(&backing, dir.path());
+        assert!(pollster::block_on(later.delete(&key)).unwrap());
+    }
+
+    #[test]
+    fn a_keyring_save_removes_the_plaintext_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let backing = mock_store();
+        let key = TokenKey::new("p", "a", "c");
+        let file = FileStore::new(dir.path());
+        pollster::block_on(file.save(&key, &Token::bearer("old-plaintext"))).unwrap();
+        let store = store(&backing, dir.path());
+        pollster::block_on(store.save(&key, &Token::bearer("new"))).unwrap();
+        assert_eq!(pollster::block_on(file.load(&key)).unwrap(), None);
+        assert_eq!(
+            pollster::block_on(store.load(&key)).unwrap(),
+            Some(Token::bearer("new"))
+        );
+        // the same through compare-and-set against the file's revision
+        pollster::block_on(store.delete(&key)).unwrap();
+        pollster::block_on(file.save(&key, &Token::bearer("plain"))).unwrap();
+        let read = pollster::block_on(store.load_versioned(&key))
+            .unwrap()
+            .unwrap();
+        let saved =
+            pollster::block_on(store.save_if(&key, &Token::bearer("rotated"), Some(read.revision)))
+                .unwrap();
+        assert!(saved.is_some());
+        assert_eq!(pollster::block_on(file.load(&key)).unwrap(), None);
     }
 }

@@ -92,7 +92,7 @@ impl Future for Delay {
 /// FNV-1a, 64 bits: a hash that is the same in every build and on every platform, so two
 /// programs name the same key's lock file alike.
 #[cfg(any(feature = "file", feature = "keyring"))]
-fn stable_hash(text: &str) -> u64 {
+pub(crate) fn stable_hash(text: &str) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in text.bytes() {
         hash ^= u64::from(byte);
@@ -110,21 +110,16 @@ pub(crate) fn lock_file_path(dir: &std::path::Path, key: &TokenKey) -> std::path
     ))
 }
 
-/// Takes an exclusive OS lock (`flock` / `LockFileEx`) on the per-key lock file in `dir`,
-/// waiting at most `wait`. The OS releases it when the file is closed, which happens when
-/// the returned lock is dropped or the process dies, even by SIGKILL. Lock files are
-/// never deleted: deleting a lock file another process has open would let two holders in.
+/// Opens (creating it, 0600 in a 0700 folder) the lock file `path` in `dir`, unlocked.
 #[cfg(any(feature = "file", feature = "keyring"))]
-pub(crate) async fn lock_file(
+pub(crate) fn open_lock_file(
     backend: &str,
     dir: &std::path::Path,
-    key: &TokenKey,
-    wait: Duration,
-) -> Result<auth_core::store::StoreLock, Error> {
-    let path = lock_file_path(dir, key);
+    path: &std::path::Path,
+) -> Result<std::fs::File, Error> {
     let io_error = |doing: &str, e: std::io::Error| Error::Store {
         backend: backend.into(),
-        path: Some(path.clone()),
+        path: Some(path.to_owned()),
         message: format!("could not {doing}: {e}"),
         hint: "check that the folder exists and is yours, then try again".into(),
     };
@@ -145,11 +140,26 @@ pub(crate) async fn lock_file(
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let file = options
-        .open(&path)
-        .map_err(|e| io_error("open the lock file", e))?;
+    options
+        .open(path)
+        .map_err(|e| io_error("open the lock file", e))
+}
+
+/// Takes an exclusive OS lock (`flock` / `LockFileEx`) on the per-key lock file in `dir`,
+/// waiting at most `wait`. The OS releases it when the file is closed, which happens when
+/// the returned lock is dropped or the process dies, even by SIGKILL. Lock files are
+/// never deleted: deleting a lock file another process has open would let two holders in.
+#[cfg(any(feature = "file", feature = "keyring"))]
+pub(crate) async fn lock_file(
+    backend: &str,
+    dir: &std::path::Path,
+    key: &TokenKey,
+    wait: Duration,
+) -> Result<auth_core::store::StoreLock, Error> {
+    let path = lock_file_path(dir, key);
+    let file = open_lock_file(backend, dir, &path)?;
     let holder = format!("lock file {}", path.display());
-    let file = acquire(
+    acquire(
         backend,
         key,
         wait,
@@ -157,11 +167,15 @@ pub(crate) async fn lock_file(
         || match fs4::FileExt::try_lock(&file) {
             Ok(()) => Ok(Some(())),
             Err(fs4::TryLockError::WouldBlock) => Ok(None),
-            Err(fs4::TryLockError::Error(e)) => Err(io_error("lock the lock file", e)),
+            Err(fs4::TryLockError::Error(e)) => Err(Error::Store {
+                backend: backend.into(),
+                path: Some(path.clone()),
+                message: format!("could not lock the lock file: {e}"),
+                hint: "check that the folder exists and is yours, then try again".into(),
+            }),
         },
     )
-    .await
-    .map(|()| file)?;
+    .await?;
     Ok(auth_core::store::StoreLock::new(holder, file))
 }
 

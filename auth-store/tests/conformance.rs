@@ -108,9 +108,21 @@ mod keyring_mock {
         KeyringStore::new().with_credential_store(backing)
     }
 
+    /// A store on the mock keyring `backing`, with its lock files in `dir`.
+    fn on(backing: &Arc<CredentialStore>, dir: &std::path::Path) -> KeyringStore {
+        KeyringStore::new()
+            .with_credential_store(Arc::clone(backing))
+            .with_lock_dir(dir)
+    }
+
     mod conformance {
         use super::*;
-        auth_testkit::token_store_tests!(store());
+        auth_testkit::token_store_tests!(
+            let dir = tempfile::tempdir().unwrap();
+            let backing = mock::Store::new().unwrap() as Arc<CredentialStore>;
+            store: on(&backing, dir.path()),
+            second: on(&backing, dir.path()),
+        );
     }
 
     proptest! {
@@ -131,8 +143,14 @@ mod keyring_or_file {
 
     fn store(dir: &std::path::Path) -> KeyringOrFileStore {
         let backing: Arc<CredentialStore> = mock::Store::new().unwrap();
+        on(&backing, dir)
+    }
+
+    fn on(backing: &Arc<CredentialStore>, dir: &std::path::Path) -> KeyringOrFileStore {
         KeyringOrFileStore::new(
-            KeyringStore::new().with_credential_store(backing),
+            KeyringStore::new()
+                .with_credential_store(Arc::clone(backing))
+                .with_lock_dir(dir),
             FileStore::new(dir),
         )
     }
@@ -141,7 +159,9 @@ mod keyring_or_file {
         use super::*;
         auth_testkit::token_store_tests!(
             let dir = tempfile::tempdir().unwrap();
-            store: store(dir.path()),
+            let backing = mock::Store::new().unwrap() as Arc<CredentialStore>;
+            store: on(&backing, dir.path()),
+            second: on(&backing, dir.path()),
         );
     }
 
