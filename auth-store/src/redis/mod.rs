@@ -39,7 +39,9 @@
 //! after it broke, with a 5 s connect/read/write timeout. With the `redis-tokio` feature, a
 //! call made inside a tokio runtime uses the async multiplexed connection instead; outside
 //! one, the blocking connection. `rediss://` is TLS (rustls with ring, the system's root
-//! certificates).
+//! certificates). The redis crate builds its TLS configuration with rustls' process-wide
+//! crypto provider: when the program has not chosen one, rustls itself installs ring (the
+//! only provider this crate compiles in) on the first `rediss://` connection.
 
 mod conn;
 mod lease;
