@@ -56,6 +56,7 @@ impl App {
             StoreKind::Memory => Ok(Arc::new(auth_store::MemoryStore::new())),
             StoreKind::Keyring => keyring_store(),
             StoreKind::Auto => Ok(auto_store(file(), Arc::clone(&self.keyring_missed))),
+            StoreKind::Redis => crate::redis_store::open(&self.profile),
         }
     }
 

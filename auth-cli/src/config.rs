@@ -149,6 +149,9 @@ pub(crate) enum StoreKind {
     File,
     /// This process only (for tests).
     Memory,
+    /// A Redis server shared by many machines (`redis_url`), tokens encrypted with the key
+    /// of `AUTHCTL_STORE_KEY` or `store_key_file`.
+    Redis,
 }
 
 /// The settings of one `[profiles.NAME]` table. Every key of the table is checked so that
@@ -172,6 +175,11 @@ pub(crate) struct ProfileConfig {
     pub(crate) jwt: Option<bool>,
     pub(crate) env_prefix: Option<String>,
     pub(crate) store: Option<StoreKind>,
+    /// `store = "redis"`: the server (`AUTHCTL_REDIS_URL` overrides it).
+    pub(crate) redis_url: Option<String>,
+    /// `store = "redis"`: a file holding the base64 encryption key (`AUTHCTL_STORE_KEY`
+    /// overrides it).
+    pub(crate) store_key_file: Option<PathBuf>,
     pub(crate) insecure_http: Option<bool>,
     pub(crate) signature_method: Option<String>,
     pub(crate) signature_placement: Option<String>,

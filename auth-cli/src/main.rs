@@ -17,6 +17,7 @@ mod cli;
 mod commands;
 mod config;
 mod hints;
+mod redis_store;
 mod ui;
 
 /// Exit code of an error.

@@ -9,6 +9,7 @@
 //! | `FileStore` | `TokenStore` | `file` (default) |
 //! | `KeyringStore` | `TokenStore` | `keyring` |
 //! | `KeyringOrFileStore` (the keyring, else a file) | `TokenStore` | `keyring` + `file` |
+//! | `RedisStore` (shared, encrypted at rest; [`StoreKey`](crate::redis)) | `TokenStore` | `redis` (blocking), `redis-tokio` (async inside tokio) |
 //! | `EnvSource` | `CredentialSource` | `env` (default) |
 //! | `KeyringSource` | `CredentialSource` | `keyring` |
 //! | `ConfigFileSource` | `CredentialSource` | `config` |
@@ -53,6 +54,8 @@ mod lock;
 mod memory;
 #[cfg(any(feature = "file", feature = "config"))]
 mod perms;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod sanitize;
 
 pub use chain::{ChainSource, ResolvedCredentials, StaticSource};
@@ -68,6 +71,8 @@ pub use keyring::{KeyringSource, KeyringStore};
 pub use keyring_or_file::{FallBack, FallBackCause, KeyringOrFileStore};
 #[cfg(feature = "memory")]
 pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use redis::{RedisStore, RedisStoreBuilder, StoreKey};
 
 /// The keyring-core crate this one is built on, so a program can hand
 /// [`KeyringStore::with_credential_store`] any store of the same version

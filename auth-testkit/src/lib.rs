@@ -6,7 +6,8 @@
 //! - [`token_store`] runs the `TokenStore` suite;
 //! - [`LoopbackHttp`] is a recording test transport running the real HTTP policy;
 //! - [`StrictTokenServer`] is a token endpoint that rotates refresh tokens and revokes a
-//!   grant whose refresh token is used twice.
+//!   grant whose refresh token is used twice;
+//! - [`RedisServer`] is a private `redis-server` that a test can stop and restart.
 //!
 //! The suites panic with a message naming the broken rule, like `assert!`, so they run
 //! inside `#[test]` functions.
@@ -15,11 +16,13 @@
 
 pub mod http;
 mod loopback_http;
+mod redis_server;
 mod store;
 mod strict_server;
 mod trace;
 
 pub use loopback_http::{LoopbackHttp, SentRequest};
+pub use redis_server::RedisServer;
 pub use store::token_store;
 pub use strict_server::{StrictConfig, StrictTokenServer};
 pub use trace::TraceCapture;

@@ -1,8 +1,9 @@
 //! `cargo xtask bench`: the library benchmarks, then `authctl token` from a cached token
-//! (median wall time, peak memory), the release binary's size, and the wall time of eight
-//! `authctl token` processes refreshing one expiring token together (the file-store race
-//! test of auth-cli, against a token server that answers refreshes after 0.5 s). Medians,
-//! not timed tests: these machines are shared and noisy.
+//! in the file store and in a local Redis (median wall time, peak memory), the release
+//! binary's size, and the wall time of eight `authctl token` processes refreshing one
+//! expiring token together (the file-store race test of auth-cli, against a token server
+//! that answers refreshes after 0.5 s). Medians, not timed tests: these machines are
+//! shared and noisy.
 //!
 //! The timed `authctl token` runs are spawned with `std::process` rather than `xshell`:
 //! measuring peak memory needs the child's own `wait4`.
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use auth_core::{Token, TokenKey, TokenStore};
 use xshell::cmd;
 
+use crate::redis::RedisServer;
 use crate::util::Workspace;
 
 /// Runs every benchmark and prints one line per measurement.
@@ -40,38 +42,33 @@ pub(crate) fn bench(ws: &Workspace) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     let store = auth_store::FileStore::new(&home);
-    let token = Token::bearer("cached-access-token")
-        .expiring_at(SystemTime::now() + Duration::from_secs(3600));
-    pollster::block_on(store.save(&TokenKey::new("bench", "default", "bench-client"), &token))
-        .map_err(|e| e.to_string())?;
+    pollster::block_on(store.save(&bench_key(), &cached_token())).map_err(|e| e.to_string())?;
+    let file = time_token_from_cache(&authctl, &home, &[])?;
+    println!("authctl/token_cached: {file}");
+    let _ = std::fs::remove_dir_all(&home);
 
-    let mut walls = Vec::new();
-    let mut peak_kib = 0i64;
-    for _ in 0..200 {
-        let start = Instant::now();
-        let child = Command::new(&authctl)
-            .args(["token", "--profile", "bench"])
-            .env("AUTHCTL_HOME", &home)
-            .env_remove("AUTHCTL_PROFILE")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        let (ok, max_rss) = wait_with_rusage(child);
-        walls.push(start.elapsed().as_secs_f64() * 1000.0);
-        peak_kib = peak_kib.max(max_rss);
-        if !ok {
-            return Err("authctl token failed from a cached token".into());
-        }
-    }
-    walls.sort_by(f64::total_cmp);
-    println!(
-        "authctl/token_cached: median {:.2} ms wall, p90 {:.2} ms, over {} runs; peak RSS {:.1} MiB",
-        walls[walls.len() / 2],
-        walls[walls.len() * 9 / 10],
-        walls.len(),
-        peak_kib as f64 / 1024.0
-    );
+    // The same with the token in Redis (encrypted), on a local redis-server.
+    let redis = RedisServer::start(ws)?;
+    let home = ws.run_dir("bench-home-redis")?;
+    std::fs::write(
+        home.join("config.toml"),
+        format!(
+            "[profiles.bench]\ntoken_url = \"https://auth.example.com/token\"\nclient_id = \"bench-client\"\n\
+             store = \"redis\"\nredis_url = \"{}\"\n",
+            redis.url()
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let key = auth_core::Secret::new(BENCH_STORE_KEY);
+    let store = auth_store::RedisStore::builder(redis.url())
+        .key(auth_store::StoreKey::from_base64(&key).map_err(|e| e.to_string())?)
+        .build()
+        .map_err(|e| e.to_string())?;
+    pollster::block_on(store.save(&bench_key(), &cached_token())).map_err(|e| e.to_string())?;
+    let on_redis =
+        time_token_from_cache(&authctl, &home, &[("AUTHCTL_STORE_KEY", BENCH_STORE_KEY)])?;
+    println!("authctl/token_cached_redis: {on_redis}");
+    drop(redis);
     let _ = std::fs::remove_dir_all(&home);
     refresh_race(ws)
 }
@@ -117,6 +114,57 @@ fn refresh_race(ws: &Workspace) -> Result<(), String> {
         walls[walls.len() - 1]
     );
     Ok(())
+}
+
+/// The store key of the Redis bench (a fixed test key, never a real one).
+const BENCH_STORE_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+fn bench_key() -> TokenKey {
+    TokenKey::new("bench", "default", "bench-client")
+}
+
+fn cached_token() -> Token {
+    Token::bearer("cached-access-token").expiring_at(SystemTime::now() + Duration::from_secs(3600))
+}
+
+/// Runs `authctl token --profile bench` 200 times in `home` and describes the median and
+/// p90 wall time and the peak memory.
+fn time_token_from_cache(
+    authctl: &std::path::Path,
+    home: &std::path::Path,
+    env: &[(&str, &str)],
+) -> Result<String, String> {
+    let mut walls = Vec::new();
+    let mut peak_kib = 0i64;
+    for _ in 0..200 {
+        let start = Instant::now();
+        let child = Command::new(authctl)
+            .args(["token", "--profile", "bench"])
+            .env("AUTHCTL_HOME", home)
+            .env_remove("AUTHCTL_PROFILE")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let (ok, max_rss) = wait_with_rusage(child);
+        walls.push(start.elapsed().as_secs_f64() * 1000.0);
+        peak_kib = peak_kib.max(max_rss);
+        if !ok {
+            return Err(format!(
+                "authctl token failed from a cached token in {}",
+                home.display()
+            ));
+        }
+    }
+    walls.sort_by(f64::total_cmp);
+    Ok(format!(
+        "median {:.2} ms wall, p90 {:.2} ms, over {} runs; peak RSS {:.1} MiB",
+        walls[walls.len() / 2],
+        walls[walls.len() * 9 / 10],
+        walls.len(),
+        peak_kib as f64 / 1024.0
+    ))
 }
 
 /// Waits for the child and returns (success, its max RSS in KiB). `wait4` is the one

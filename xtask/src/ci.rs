@@ -6,6 +6,7 @@ use std::time::Instant;
 use xshell::{Cmd, cmd};
 
 use crate::oauth_server::OAuthServer;
+use crate::redis::RedisServer;
 use crate::secret_service::SecretService;
 use crate::util::Workspace;
 
@@ -86,6 +87,13 @@ fn dependency_checks(ws: &Workspace) -> Vec<Step<'_>> {
             "auth-flows/password,auth-http/ureq,auth-store/file",
             &["tokio", "reqwest", "zbus", "keyring-core"],
         ),
+        absent(
+            ws,
+            "deps: auth-store with only redis has no tokio and no aws-lc",
+            &["auth-store"],
+            "redis",
+            &["tokio", "aws-lc-rs", "aws-lc-sys"],
+        ),
     ]
 }
 
@@ -109,7 +117,7 @@ fn unit_matrix(ws: &Workspace) -> Vec<Step<'_>> {
             ),
         ));
     }
-    for store in ["memory", "file", "env", "keyring", "config"] {
+    for store in ["memory", "file", "env", "keyring", "config", "redis"] {
         steps.push(Step::run(
             format!("auth-store: {store} only"),
             cmd!(
@@ -309,6 +317,38 @@ pub(crate) fn conformance(ws: &Workspace) -> Vec<(String, bool, f64)> {
         Err(e) => {
             eprintln!("could not start a Secret Service: {e}");
             results.push(("conformance: Secret Service".into(), false, 0.0));
+        }
+    }
+    match RedisServer::start(ws) {
+        Ok(server) => {
+            results.extend(run_steps(vec![
+                Step::run(
+                    "conformance: Redis store, blocking connection, real redis-server",
+                    cmd!(
+                        sh,
+                        "{cargo} test -p auth-store --no-default-features --features redis --test redis_store -- --ignored"
+                    )
+                    .envs(server.env()),
+                ),
+                Step::run(
+                    "conformance: Redis store, tokio connection, real redis-server",
+                    cmd!(
+                        sh,
+                        "{cargo} test -p auth-store --no-default-features --features redis-tokio --test redis_store -- --ignored"
+                    )
+                    .envs(server.env()),
+                ),
+                Step::run(
+                    "conformance: authctl on one Redis from two homes",
+                    cmd!(sh, "{cargo} test -p auth-cli --test redis_store -- --ignored")
+                        .envs(server.env()),
+                ),
+            ]));
+            drop(server);
+        }
+        Err(e) => {
+            eprintln!("could not start redis-server: {e}");
+            results.push(("conformance: redis-server".into(), false, 0.0));
         }
     }
     match OAuthServer::start(ws) {

@@ -6,7 +6,7 @@
 //! - `cargo xtask deps`: only the dependency-tree checks of `ci`.
 //! - `cargo xtask conformance`: the conformance suites per backend and store feature, and
 //!   the flows and `authctl` against real services (a private Secret Service, a local
-//!   OAuth server), which it starts and stops itself.
+//!   OAuth server, a `redis-server`), which it starts and stops itself.
 //! - `cargo xtask bench`: the benchmarks (medians and ratios, not timed tests).
 //! - `cargo xtask demo`: authctl against a real OAuth server, every command shown.
 //! - `cargo xtask browse URL`: the demo's stand-in browser.
@@ -23,6 +23,7 @@ mod ci;
 mod demo;
 mod flags;
 mod oauth_server;
+mod redis;
 mod secret_service;
 mod util;
 
