@@ -14,6 +14,7 @@
 //! | `KeyringSource` | `CredentialSource` | `keyring` |
 //! | `ConfigFileSource` | `CredentialSource` | `config` |
 //! | [`StaticSource`], [`ChainSource`] | `CredentialSource` | always |
+//! | `lock_file` (the per-key renewal lock file, for a store of one's own) | | `file` or `keyring` |
 //!
 //! A build with only `file` pulls in no D-Bus and no keyring crates; enabling a feature
 //! never changes what another one does.
@@ -69,6 +70,8 @@ pub use file::{FILE_FORMAT_VERSION, FileStore};
 pub use keyring::{KeyringSource, KeyringStore};
 #[cfg(all(feature = "keyring", feature = "file"))]
 pub use keyring_or_file::{FallBack, FallBackCause, KeyringOrFileStore};
+#[cfg(any(feature = "file", feature = "keyring"))]
+pub use lock::lock_file;
 #[cfg(feature = "memory")]
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]

@@ -149,8 +149,37 @@ pub(crate) fn open_lock_file(
 /// waiting at most `wait`. The OS releases it when the file is closed, which happens when
 /// the returned lock is dropped or the process dies, even by SIGKILL. Lock files are
 /// never deleted: deleting a lock file another process has open would let two holders in.
+///
+/// This is the renewal lock ([`TokenStore::lock`](auth_core::TokenStore::lock)) of the
+/// file and keyring stores, public so a store of one's own that keeps its data in a
+/// folder can implement `lock` with it. The lock file is `tokens.json.<hash>.lock` in
+/// `dir` (created 0700, the file 0600), where the hash is a stable 64-bit hash of the
+/// key's [`TokenKey::storage_id`]: every program using the same folder locks the same
+/// file for the same key, whatever the store. `backend` names the store in errors. At the
+/// bound the error names the key and says the lock is busy.
+///
+/// The lock is held per open file, so a second `lock_file` of the same key in the same
+/// process waits for the first, too; use another lock (another folder or file) to guard
+/// short writes made while the renewal lock is held.
+///
+/// ```
+/// use std::time::Duration;
+/// use auth_core::TokenKey;
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let key = TokenKey::new("github", "octocat", "client-1");
+/// pollster::block_on(async {
+///     let held = auth_store::lock_file("mine", dir.path(), &key, Duration::ZERO).await.unwrap();
+///     let busy = auth_store::lock_file("mine", dir.path(), &key, Duration::from_millis(50))
+///         .await
+///         .unwrap_err();
+///     assert!(busy.to_string().contains("renewal lock of github/octocat"), "{busy}");
+///     drop(held);
+///     auth_store::lock_file("mine", dir.path(), &key, Duration::ZERO).await.unwrap();
+/// });
+/// ```
 #[cfg(any(feature = "file", feature = "keyring"))]
-pub(crate) async fn lock_file(
+pub async fn lock_file(
     backend: &str,
     dir: &std::path::Path,
     key: &TokenKey,
