@@ -111,12 +111,17 @@ impl DirStore {
         }
     }
 
-    /// Writes `value` to a temporary file, then renames it over `path`. Called with the
-    /// write lock of `path` held, so the temporary file is this writer's alone.
+    /// Writes `value` to a temporary file readable by its owner only (it holds tokens),
+    /// then renames it over `path`. Called with the write lock of `path` held, so the
+    /// temporary file is this writer's alone.
     fn write_json(&self, path: &Path, value: &Value) -> Result<(), Error> {
         let tmp = path.with_extension("json.tmp");
         let write = || -> std::io::Result<()> {
-            let mut file = std::fs::File::create(&tmp)?;
+            let mut options = std::fs::File::options();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(&tmp)?;
             file.write_all(value.to_string().as_bytes())?;
             file.sync_all()?;
             std::fs::rename(&tmp, path)
