@@ -445,8 +445,17 @@ fn scripts_get_tokens_without_a_person_when_credentials_allow() {
         assert!(!text(&out.stderr).contains("PASSWORD-9x"));
     }
 
-    let none = authctl(home.path())
+    // Without a username the active account (ana, the last login) answers; an account
+    // with no token and no password must log in.
+    let active = authctl(home.path())
         .args(["token", "--profile", "pw"])
+        .env("PW_APP_ID", "pw-client")
+        .output()
+        .unwrap();
+    assert!(active.status.success(), "{}", text(&active.stderr));
+    assert_eq!(text(&active.stdout), text(&ok.stdout), "the active account's token");
+    let none = authctl(home.path())
+        .args(["token", "--profile", "pw", "--account", "nobody"])
         .env("PW_APP_ID", "pw-client")
         .output()
         .unwrap();
