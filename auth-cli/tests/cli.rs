@@ -453,7 +453,11 @@ fn scripts_get_tokens_without_a_person_when_credentials_allow() {
         .output()
         .unwrap();
     assert!(active.status.success(), "{}", text(&active.stderr));
-    assert_eq!(text(&active.stdout), text(&ok.stdout), "the active account's token");
+    assert_eq!(
+        text(&active.stdout),
+        text(&ok.stdout),
+        "the active account's token"
+    );
     let none = authctl(home.path())
         .args(["token", "--profile", "pw", "--account", "nobody"])
         .env("PW_APP_ID", "pw-client")
