@@ -54,7 +54,7 @@ impl App {
         match kind {
             StoreKind::File => Ok(Arc::new(file())),
             StoreKind::Memory => Ok(Arc::new(auth_store::MemoryStore::new())),
-            StoreKind::Keyring => keyring_store(),
+            StoreKind::Keyring => keyring_store(&self.home.data),
             StoreKind::Auto => Ok(auto_store(file(), Arc::clone(&self.keyring_missed))),
             StoreKind::Redis => crate::redis_store::open(&self.profile),
         }
@@ -366,15 +366,17 @@ fn keyring_source(profile: &str) -> auth_store::KeyringSource {
     auth_store::KeyringSource::for_provider(&named(profile))
 }
 
+/// The keyring store, its renewal lock files in authctl's data folder (`AUTHCTL_HOME`
+/// when set), like the file store's.
 #[cfg(feature = "keyring")]
-fn keyring_store() -> Result<Arc<dyn TokenStore>, Error> {
-    let store = auth_store::KeyringStore::new();
+fn keyring_store(lock_dir: &std::path::Path) -> Result<Arc<dyn TokenStore>, Error> {
+    let store = auth_store::KeyringStore::new().with_lock_dir(lock_dir);
     store.probe()?;
     Ok(Arc::new(store))
 }
 
 #[cfg(not(feature = "keyring"))]
-fn keyring_store() -> Result<Arc<dyn TokenStore>, Error> {
+fn keyring_store(_lock_dir: &std::path::Path) -> Result<Arc<dyn TokenStore>, Error> {
     Err(no_keyring())
 }
 
