@@ -208,12 +208,18 @@ impl TokenManager {
     /// `min_valid`. From then on it asks at most for the lifetime the server gives, less
     /// the leeway, so later callers get that token too (with the same warning) until it is
     /// within the leeway of that lifetime: never one request per caller.
-    #[tracing::instrument(name = "token", skip_all, fields(op = "token", profile = %self.key.provider, account = %self.key.account, client_id = %self.key.client_id))]
     pub async fn token_valid_for(&self, min_valid: Duration) -> Result<Token, Error> {
+        // The hot path: a cached token costs two uncontended mutexes and no span.
         if let Some(token) = self.cached(self.within_lifetime(min_valid, false)) {
             tracing::trace!("cached token is valid");
             return Ok(token);
         }
+        self.token_past_cache(min_valid).await
+    }
+
+    /// [`token_valid_for`](TokenManager::token_valid_for) once the cache could not answer.
+    #[tracing::instrument(name = "token", skip_all, fields(op = "token", profile = %self.key.provider, account = %self.key.account, client_id = %self.key.client_id))]
+    async fn token_past_cache(&self, min_valid: Duration) -> Result<Token, Error> {
         let (_guard, waited) = self.lock_renewal().await;
         // Another caller may have renewed it while we waited (and learned how long the
         // server's tokens live); another process may have saved a newer one.
