@@ -1,5 +1,5 @@
 //! [`RedisServer`]: a private `redis-server` on 127.0.0.1 for tests that must stop and
-//! restart the server (Redis outages), started and stopped by its PID.
+//! restart the server (Redis outages) or need TLS, started and stopped by its PID.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -22,6 +22,7 @@ pub struct RedisServer {
     port: u16,
     dir: PathBuf,
     pid: Option<i32>,
+    tls: bool,
 }
 
 impl RedisServer {
@@ -32,6 +33,25 @@ impl RedisServer {
     /// # drop(server);
     /// ```
     pub fn start() -> Result<RedisServer, String> {
+        Self::start_with(false)
+    }
+
+    /// Starts a server that speaks only TLS on a free port, with a self-signed certificate
+    /// for `IP:127.0.0.1` made by `openssl` in its folder ([`ca_file`](RedisServer::ca_file)
+    /// is the certificate to trust); clients need no certificate of their own.
+    ///
+    /// Needs the `openssl` program and a `redis-server` built with TLS (Debian's is).
+    ///
+    /// ```no_run
+    /// let server = auth_testkit::RedisServer::start_tls().expect("redis-server with TLS");
+    /// assert!(server.url().starts_with("rediss://127.0.0.1:"));
+    /// assert!(server.ca_file().unwrap().exists());
+    /// ```
+    pub fn start_tls() -> Result<RedisServer, String> {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Result<RedisServer, String> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("find a free port: {e}"))?
@@ -46,19 +66,79 @@ impl RedisServer {
             port,
             dir,
             pid: None,
+            tls,
         };
+        if tls {
+            server.make_certificate()?;
+        }
         server.restart()?;
         Ok(server)
     }
 
-    /// The URL of database 0.
+    /// The URL of database 0 (`rediss://` for a server started by
+    /// [`start_tls`](RedisServer::start_tls)).
     ///
     /// ```no_run
     /// let server = auth_testkit::RedisServer::start().unwrap();
     /// assert!(server.url().starts_with("redis://127.0.0.1:"));
     /// ```
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        let scheme = if self.tls { "rediss" } else { "redis" };
+        format!("{scheme}://127.0.0.1:{}/0", self.port)
+    }
+
+    /// The PEM file of the server's self-signed certificate, for a server started by
+    /// [`start_tls`](RedisServer::start_tls) (a client trusts it as its CA).
+    ///
+    /// ```no_run
+    /// assert!(auth_testkit::RedisServer::start().unwrap().ca_file().is_none());
+    /// ```
+    pub fn ca_file(&self) -> Option<PathBuf> {
+        self.tls.then(|| self.dir.join("cert.pem"))
+    }
+
+    /// The self-signed certificate (`cert.pem`) and its key (`key.pem`) in the folder.
+    fn make_certificate(&self) -> Result<(), String> {
+        let out = Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes"])
+            .args([
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ])
+            .args(["-days", "1", "-keyout"])
+            .arg(self.dir.join("key.pem"))
+            .arg("-out")
+            .arg(self.dir.join("cert.pem"))
+            .output()
+            .map_err(|e| format!("run openssl (install the Debian package openssl): {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "openssl could not make a certificate: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The arguments that make the server listen on its port, in plain text or TLS.
+    fn listen_args(&self) -> Vec<std::ffi::OsString> {
+        let port = self.port.to_string();
+        if !self.tls {
+            return vec!["--port".into(), port.into()];
+        }
+        let cert = self.dir.join("cert.pem");
+        let mut args: Vec<std::ffi::OsString> = vec!["--port".into(), "0".into()];
+        args.extend(["--tls-port".into(), port.into()]);
+        args.extend(["--tls-cert-file".into(), cert.clone().into_os_string()]);
+        args.extend([
+            "--tls-key-file".into(),
+            self.dir.join("key.pem").into_os_string(),
+        ]);
+        args.extend(["--tls-ca-cert-file".into(), cert.into_os_string()]);
+        args.extend(["--tls-auth-clients".into(), "no".into()]);
+        args
     }
 
     /// The port it listens on.
@@ -83,7 +163,8 @@ impl RedisServer {
         let pidfile = self.dir.join("redis.pid");
         let _ = std::fs::remove_file(&pidfile);
         let status = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1"])
+            .args(self.listen_args())
             .args(["--save", "", "--appendonly", "no", "--daemonize", "yes"])
             .arg("--pidfile")
             .arg(&pidfile)
@@ -96,7 +177,14 @@ impl RedisServer {
                 format!("start redis-server (install the Debian package redis-server): {e}")
             })?;
         if !status.success() {
-            return Err(format!("redis-server exited with {status}"));
+            return Err(format!(
+                "redis-server exited with {status}{}",
+                if self.tls {
+                    " (a build without TLS refuses --tls-port)"
+                } else {
+                    ""
+                }
+            ));
         }
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {

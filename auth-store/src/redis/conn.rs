@@ -15,6 +15,10 @@ pub(crate) struct Place {
     pub(crate) shown: String,
     /// The password, to scrub it from any message that might echo it.
     pub(crate) password: Option<Secret>,
+    /// Where the CA the store trusts for TLS comes from, when it was given one.
+    pub(crate) ca: Option<String>,
+    /// How a person gives the store a CA, added to the error for an untrusted certificate.
+    pub(crate) ca_hint: String,
 }
 
 impl Place {
@@ -22,7 +26,24 @@ impl Place {
     pub(crate) fn error(&self, e: &RedisError) -> Error {
         let detail = self.scrub(&e.to_string());
         let shown = &self.shown;
-        if e.is_io_error()
+        if is_untrusted_certificate(e) {
+            let hint = match &self.ca {
+                Some(ca) => format!(
+                    "check that {ca} is the CA that signed the server's certificate, and that \
+                     the certificate is for the host of the URL"
+                ),
+                None => format!(
+                    "the store trusts the system's root certificates; if a private CA signed \
+                     the server's certificate, {}",
+                    self.ca_hint
+                ),
+            };
+            Error::store(
+                "redis",
+                format!("the TLS certificate of Redis at {shown} is not trusted: {detail}"),
+                hint,
+            )
+        } else if e.is_io_error()
             || e.is_connection_refusal()
             || e.is_timeout()
             || e.is_connection_dropped()
@@ -56,6 +77,24 @@ impl Place {
             _ => text.to_owned(),
         }
     }
+}
+
+/// Whether the TLS handshake failed on the server's certificate: rustls' error, inside the
+/// I/O error that the redis crate keeps behind an `Arc`.
+fn is_untrusted_certificate(e: &RedisError) -> bool {
+    type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+    let Some(source) = std::error::Error::source(e) else {
+        return false;
+    };
+    let inner: &(dyn std::error::Error + 'static) = match source.downcast_ref::<Shared>() {
+        Some(shared) => &**shared,
+        None => source,
+    };
+    let rustls = inner
+        .downcast_ref::<std::io::Error>()
+        .and_then(std::io::Error::get_ref)
+        .and_then(|e| e.downcast_ref::<rustls::Error>());
+    matches!(rustls, Some(rustls::Error::InvalidCertificate(_)))
 }
 
 /// One blocking connection, opened on first use and again after it broke.

@@ -38,8 +38,10 @@
 //! The blocking connection of the `redis` crate (no tokio), opened on first use and again
 //! after it broke, with a 5 s connect/read/write timeout. With the `redis-tokio` feature, a
 //! call made inside a tokio runtime uses the async multiplexed connection instead; outside
-//! one, the blocking connection. `rediss://` is TLS (rustls with ring, the system's root
-//! certificates). The redis crate builds its TLS configuration with rustls' process-wide
+//! one, the blocking connection. `rediss://` is TLS (rustls with ring): the server's
+//! certificate is checked against the system's root certificates, or, when the builder is
+//! given a CA ([`RedisStoreBuilder::ca_file`], [`RedisStoreBuilder::ca_certificate_pem`]),
+//! against that CA alone; both connections use the same configuration. The redis crate builds its TLS configuration with rustls' process-wide
 //! crypto provider: when the program has not chosen one, rustls itself installs ring (the
 //! only provider this crate compiles in) on the first `rediss://` connection.
 
@@ -49,6 +51,7 @@ mod names;
 mod seal;
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use auth_core::store::{StoreLock, Versioned};
@@ -122,6 +125,51 @@ pub struct RedisStoreBuilder {
     lease: Duration,
     timeout: Duration,
     missing_key_hint: String,
+    ca: Option<Ca>,
+    ca_hint: String,
+}
+
+/// Where the CA certificate that [`RedisStoreBuilder`] trusts for `rediss://` comes from.
+enum Ca {
+    Pem(Vec<u8>),
+    File(PathBuf),
+}
+
+impl Ca {
+    /// Where the certificate comes from, for messages.
+    fn source(&self) -> String {
+        match self {
+            Ca::Pem(_) => "the CA certificate given to the store".to_owned(),
+            Ca::File(path) => format!("the CA certificate file {}", path.display()),
+        }
+    }
+
+    /// The PEM text, checked to hold at least one certificate that parses.
+    fn pem(self) -> Result<Vec<u8>, Error> {
+        use rustls::pki_types::{CertificateDer, pem::PemObject as _};
+        let source = self.source();
+        let unusable = |why: String| {
+            Error::store(
+                "redis",
+                format!("{source} is not usable: {why}"),
+                "give the certificate (PEM, `-----BEGIN CERTIFICATE-----`) of the CA that \
+                 signed the Redis server's certificate",
+            )
+        };
+        let pem = match self {
+            Ca::Pem(pem) => pem,
+            Ca::File(path) => std::fs::read(&path).map_err(|e| unusable(e.to_string()))?,
+        };
+        let mut count = 0;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            cert.map_err(|e| unusable(format!("its PEM does not parse ({e})")))?;
+            count += 1;
+        }
+        if count == 0 {
+            return Err(unusable("it holds no PEM certificate".to_owned()));
+        }
+        Ok(pem)
+    }
 }
 
 impl std::fmt::Debug for RedisStoreBuilder {
@@ -131,6 +179,7 @@ impl std::fmt::Debug for RedisStoreBuilder {
             .field("key", &self.key.as_ref().map(|_| "***"))
             .field("prefix", &self.prefix)
             .field("lease", &self.lease)
+            .field("ca", &self.ca.as_ref().map(Ca::source))
             .finish_non_exhaustive()
     }
 }
@@ -207,6 +256,48 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// Trusts the CA certificate(s) in the PEM file at `path` for a `rediss://` server,
+    /// instead of the system's root certificates: for a server whose certificate a private
+    /// CA signed. The file is read by [`build`](RedisStoreBuilder::build), which fails
+    /// when it cannot be read, holds no certificate, or the URL is not `rediss://`.
+    ///
+    /// ```
+    /// let b = auth_store::RedisStore::builder("rediss://redis.internal:6380/0").ca_file("/etc/redis/ca.pem");
+    /// # drop(b);
+    /// ```
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca = Some(Ca::File(path.into()));
+        self
+    }
+
+    /// How a person gives this program a CA, added to the error for a server certificate
+    /// the system's roots do not trust (the default says to pass it to
+    /// [`ca_file`](RedisStoreBuilder::ca_file)).
+    ///
+    /// ```
+    /// let b = auth_store::RedisStore::builder("rediss://127.0.0.1/")
+    ///     .untrusted_certificate_hint("name its PEM file in MYAPP_REDIS_CA");
+    /// # drop(b);
+    /// ```
+    pub fn untrusted_certificate_hint(mut self, hint: impl Into<String>) -> Self {
+        self.ca_hint = hint.into();
+        self
+    }
+
+    /// Like [`ca_file`](RedisStoreBuilder::ca_file), with the PEM text itself.
+    ///
+    /// ```
+    /// let err = auth_store::RedisStore::builder("rediss://127.0.0.1:6380/0")
+    ///     .ca_certificate_pem("not a certificate")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("holds no PEM certificate"));
+    /// ```
+    pub fn ca_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca = Some(Ca::Pem(pem.into()));
+        self
+    }
+
     /// The store. Nothing is connected yet; an invalid URL is an error that does not
     /// repeat it (it may hold a password).
     ///
@@ -232,10 +323,28 @@ impl RedisStoreBuilder {
             }
             None => info,
         };
-        let client = redis::Client::open(info).map_err(|e| invalid(format!("{:?}", e.kind())))?;
+        let ca_source = self.ca.as_ref().map(Ca::source);
+        let client = match self.ca {
+            None => redis::Client::open(info),
+            Some(_) if !matches!(info.addr(), redis::ConnectionAddr::TcpTls { .. }) => {
+                return Err(invalid(
+                    "a CA certificate was given, but the URL is not rediss:// (TLS)".to_owned(),
+                ));
+            }
+            Some(ca) => {
+                let certificates = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(ca.pem()?),
+                };
+                redis::Client::build_with_tls(info, certificates)
+            }
+        }
+        .map_err(|e| invalid(format!("{:?}", e.kind())))?;
         let place = Place {
             shown,
             password: self.password.or(url_password),
+            ca: ca_source,
+            ca_hint: self.ca_hint,
         };
         Ok(RedisStore {
             conn: Conn::new(client, place, self.timeout),
@@ -291,6 +400,8 @@ impl RedisStore {
             lease: Duration::from_secs(10),
             timeout: Duration::from_secs(5),
             missing_key_hint: "then give it to the store (`RedisStoreBuilder::key`)".into(),
+            ca: None,
+            ca_hint: "give the store that CA's certificate (`RedisStoreBuilder::ca_file`)".into(),
         }
     }
 
