@@ -180,6 +180,9 @@ pub(crate) struct ProfileConfig {
     /// `store = "redis"`: a file holding the base64 encryption key (`AUTHCTL_STORE_KEY`
     /// overrides it).
     pub(crate) store_key_file: Option<PathBuf>,
+    /// `store = "redis"`: the PEM certificate of the CA to trust for `rediss://` instead of
+    /// the system's roots (`AUTHCTL_REDIS_CA_FILE` overrides it).
+    pub(crate) redis_ca_file: Option<PathBuf>,
     pub(crate) insecure_http: Option<bool>,
     pub(crate) signature_method: Option<String>,
     pub(crate) signature_placement: Option<String>,

@@ -1,8 +1,9 @@
 //! `store = "redis"`: the profile's `redis_url` (or `AUTHCTL_REDIS_URL`), the password of
-//! `AUTHCTL_REDIS_PASSWORD` (when it is not in the URL), and the encryption key of
-//! `AUTHCTL_STORE_KEY` (base64) or of the file named by `store_key_file`.
+//! `AUTHCTL_REDIS_PASSWORD` (when it is not in the URL), the encryption key of
+//! `AUTHCTL_STORE_KEY` (base64) or of the file named by `store_key_file`, and for
+//! `rediss://` the CA certificate of `AUTHCTL_REDIS_CA_FILE` or `redis_ca_file`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use auth_core::{Error, Secret, TokenStore};
@@ -13,6 +14,10 @@ use crate::config::Profile;
 /// How a person gives authctl the key.
 const GIVE_THE_KEY: &str = "put it in AUTHCTL_STORE_KEY, or in a file (mode 0600) named by \
      store_key_file in the profile";
+
+/// How a person gives authctl the CA of a Redis server.
+const GIVE_THE_CA: &str = "name its PEM file in redis_ca_file in the profile (relative to the \
+     config file's folder) or in AUTHCTL_REDIS_CA_FILE";
 
 /// Opens the profile's Redis store. A missing key is not an error here: the store then
 /// refuses to read or write tokens with a message that says how to make one, while
@@ -28,7 +33,14 @@ pub(crate) fn open(profile: &Profile) -> Result<Arc<dyn TokenStore>, Error> {
                 profile.name
             ))
         })?;
-    let mut builder = RedisStore::builder(url).missing_key_hint(GIVE_THE_KEY);
+    let mut builder = RedisStore::builder(url)
+        .missing_key_hint(GIVE_THE_KEY)
+        .untrusted_certificate_hint(GIVE_THE_CA);
+    if let Some(file) = non_empty("AUTHCTL_REDIS_CA_FILE") {
+        builder = builder.ca_file(file);
+    } else if let Some(file) = &profile.config.redis_ca_file {
+        builder = builder.ca_file(beside_config(profile, file));
+    }
     if let Some(password) = non_empty("AUTHCTL_REDIS_PASSWORD") {
         builder = builder.password(Secret::new(password));
     }
@@ -53,10 +65,7 @@ fn store_key(profile: &Profile) -> Result<Option<StoreKey>, Error> {
     let Some(file) = &profile.config.store_key_file else {
         return Ok(None);
     };
-    let path = match profile.config_path.parent() {
-        Some(dir) if file.is_relative() => dir.join(file),
-        _ => file.clone(),
-    };
+    let path = beside_config(profile, file);
     let unreadable =
         |why: String| Error::config(format!("store_key_file {}: {why}", path.display()));
     check_private(&path).map_err(unreadable)?;
@@ -64,6 +73,14 @@ fn store_key(profile: &Profile) -> Result<Option<StoreKey>, Error> {
     StoreKey::from_base64(&Secret::new(text))
         .map(Some)
         .map_err(|e| unreadable(e.to_string()))
+}
+
+/// `file` as the profile names it: relative to the config file's folder.
+fn beside_config(profile: &Profile, file: &Path) -> PathBuf {
+    match profile.config_path.parent() {
+        Some(dir) if file.is_relative() => dir.join(file),
+        _ => file.to_owned(),
+    }
 }
 
 /// A key file that its group or other users may read is refused, with the `chmod` that

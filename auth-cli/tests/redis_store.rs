@@ -4,7 +4,9 @@
 //!
 //! Ignored by default: `cargo xtask conformance` starts a `redis-server` and sets
 //! `AUTHCTL_TEST_REDIS_URL`. The outage test starts a private server of its own, because
-//! it stops it.
+//! it stops it. The `over_tls` test needs a TLS server with a self-signed certificate
+//! instead: `AUTHCTL_TEST_REDIS_TLS_URL` and `AUTHCTL_TEST_REDIS_CA_FILE` (xtask runs it
+//! on its own, with those set).
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -54,6 +56,7 @@ fn authctl(home: &Path, profile: &str) -> Command {
         .env_remove("AUTHCTL_PROFILE")
         .env_remove("AUTHCTL_REDIS_URL")
         .env_remove("AUTHCTL_REDIS_PASSWORD")
+        .env_remove("AUTHCTL_REDIS_CA_FILE")
         .env_remove("AUTHCTL_ACCOUNT")
         .env("AUTHCTL_STORE_KEY", KEY)
         .env(format!("{prefix}_USERNAME"), "ana")
@@ -285,4 +288,54 @@ fn the_key_comes_from_a_private_key_file_and_the_url_from_the_environment() {
     // the same key from the environment reads what the key file wrote
     let b = home(&p, &server.token_url(), &url);
     assert_eq!(ok(&token(b.path(), &p)), issued);
+}
+
+#[test]
+#[ignore = "needs a TLS redis-server: AUTHCTL_TEST_REDIS_TLS_URL, AUTHCTL_TEST_REDIS_CA_FILE (cargo xtask conformance)"]
+fn over_tls_the_ca_of_redis_ca_file_or_the_environment_is_trusted() {
+    let tls_url = std::env::var("AUTHCTL_TEST_REDIS_TLS_URL").expect(
+        "AUTHCTL_TEST_REDIS_TLS_URL must name a TLS redis-server (cargo xtask conformance sets it)",
+    );
+    let ca = std::env::var("AUTHCTL_TEST_REDIS_CA_FILE").expect(
+        "AUTHCTL_TEST_REDIS_CA_FILE must name its certificate (cargo xtask conformance sets it)",
+    );
+    let server = StrictTokenServer::start(StrictConfig::new());
+    let p = profile();
+
+    // without a CA, the system's roots do not trust the self-signed server
+    let b = home(&p, &server.token_url(), &tls_url);
+    let out = login(b.path(), &p);
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("not trusted") && err.contains(&tls_url),
+        "{err}"
+    );
+    assert!(
+        err.contains("redis_ca_file") && err.contains("AUTHCTL_REDIS_CA_FILE"),
+        "{err}"
+    );
+
+    // the CA in a file beside the config, named by redis_ca_file
+    let a = home(&p, &server.token_url(), &tls_url);
+    std::fs::copy(&ca, a.path().join("redis-ca.pem")).unwrap();
+    let config = a.path().join("config.toml");
+    let mut text_of_config = std::fs::read_to_string(&config).unwrap();
+    text_of_config.push_str("redis_ca_file = \"redis-ca.pem\"\n");
+    std::fs::write(&config, text_of_config).unwrap();
+    let issued = ok(&login(a.path(), &p));
+    assert_eq!(ok(&token(a.path(), &p)), issued);
+
+    // the CA from the environment: the other home reads the same token
+    let out = authctl(b.path(), &p)
+        .arg("token")
+        .env("AUTHCTL_REDIS_CA_FILE", &ca)
+        .output()
+        .unwrap();
+    assert_eq!(ok(&out), issued);
+    assert_eq!(
+        server.token_requests(),
+        1,
+        "only the login asked for a token"
+    );
 }

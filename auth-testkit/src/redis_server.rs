@@ -97,16 +97,15 @@ impl RedisServer {
         self.tls.then(|| self.dir.join("cert.pem"))
     }
 
-    /// The self-signed certificate (`cert.pem`) and its key (`key.pem`) in the folder.
+    /// The self-signed certificate (`cert.pem`) and its key (`key.pem`) in the folder. It
+    /// says `CA:FALSE`: rustls refuses a server certificate marked as a CA
+    /// (`CaUsedAsEndEntity`), which is what `openssl req -x509` makes by default.
     fn make_certificate(&self) -> Result<(), String> {
         let out = Command::new("openssl")
             .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes"])
-            .args([
-                "-subj",
-                "/CN=127.0.0.1",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1",
-            ])
+            .args(["-subj", "/CN=127.0.0.1"])
+            .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+            .args(["-addext", "basicConstraints=critical,CA:FALSE"])
             .args(["-days", "1", "-keyout"])
             .arg(self.dir.join("key.pem"))
             .arg("-out")

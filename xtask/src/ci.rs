@@ -340,8 +340,11 @@ pub(crate) fn conformance(ws: &Workspace) -> Vec<(String, bool, f64)> {
                 ),
                 Step::run(
                     "conformance: authctl on one Redis from two homes",
-                    cmd!(sh, "{cargo} test -p auth-cli --test redis_store -- --ignored")
-                        .envs(server.env()),
+                    cmd!(
+                        sh,
+                        "{cargo} test -p auth-cli --test redis_store -- --ignored --skip over_tls"
+                    )
+                    .envs(server.env()),
                 ),
             ]));
             drop(server);
@@ -349,6 +352,33 @@ pub(crate) fn conformance(ws: &Workspace) -> Vec<(String, bool, f64)> {
         Err(e) => {
             eprintln!("could not start redis-server: {e}");
             results.push(("conformance: redis-server".into(), false, 0.0));
+        }
+    }
+    match RedisServer::start_tls(ws) {
+        Ok(server) => {
+            results.extend(run_steps(vec![
+                Step::run(
+                    "conformance: Redis store over TLS, both connections, private CA",
+                    cmd!(
+                        sh,
+                        "{cargo} test -p auth-store --no-default-features --features redis-tokio --test redis_tls -- --ignored"
+                    )
+                    .envs(server.env()),
+                ),
+                Step::run(
+                    "conformance: authctl on Redis over TLS (redis_ca_file)",
+                    cmd!(
+                        sh,
+                        "{cargo} test -p auth-cli --test redis_store -- --ignored over_tls"
+                    )
+                    .envs(server.env()),
+                ),
+            ]));
+            drop(server);
+        }
+        Err(e) => {
+            eprintln!("could not start redis-server with TLS: {e}");
+            results.push(("conformance: redis-server with TLS".into(), false, 0.0));
         }
     }
     match OAuthServer::start(ws) {
