@@ -41,10 +41,11 @@
 //! one, the blocking connection. `rediss://` is TLS (rustls with ring): the server's
 //! certificate is checked against the system's root certificates, or, when the builder is
 //! given a CA ([`RedisStoreBuilder::ca_file`], [`RedisStoreBuilder::ca_certificate_pem`]),
-//! against that CA alone; both connections use the same configuration. The redis crate builds its TLS configuration with rustls' process-wide
-//! crypto provider: when the program has not chosen one, rustls itself installs ring (the
+//! against that CA alone; both connections use the same configuration. The redis crate
+//! builds its TLS configuration with rustls' process-wide crypto provider: when the program has not chosen one, rustls itself installs ring (the
 //! only provider this crate compiles in) on the first `rediss://` connection.
 
+mod ca;
 mod conn;
 mod lease;
 mod names;
@@ -58,6 +59,7 @@ use auth_core::store::{StoreLock, Versioned};
 use auth_core::{Error, Secret, Token, TokenKey, TokenStore, async_trait};
 use rand::RngCore as _;
 
+use ca::Ca;
 use conn::{Conn, Place};
 use names::Names;
 pub use seal::StoreKey;
@@ -127,49 +129,6 @@ pub struct RedisStoreBuilder {
     missing_key_hint: String,
     ca: Option<Ca>,
     ca_hint: String,
-}
-
-/// Where the CA certificate that [`RedisStoreBuilder`] trusts for `rediss://` comes from.
-enum Ca {
-    Pem(Vec<u8>),
-    File(PathBuf),
-}
-
-impl Ca {
-    /// Where the certificate comes from, for messages.
-    fn source(&self) -> String {
-        match self {
-            Ca::Pem(_) => "the CA certificate given to the store".to_owned(),
-            Ca::File(path) => format!("the CA certificate file {}", path.display()),
-        }
-    }
-
-    /// The PEM text, checked to hold at least one certificate that parses.
-    fn pem(self) -> Result<Vec<u8>, Error> {
-        use rustls::pki_types::{CertificateDer, pem::PemObject as _};
-        let source = self.source();
-        let unusable = |why: String| {
-            Error::store(
-                "redis",
-                format!("{source} is not usable: {why}"),
-                "give the certificate (PEM, `-----BEGIN CERTIFICATE-----`) of the CA that \
-                 signed the Redis server's certificate",
-            )
-        };
-        let pem = match self {
-            Ca::Pem(pem) => pem,
-            Ca::File(path) => std::fs::read(&path).map_err(|e| unusable(e.to_string()))?,
-        };
-        let mut count = 0;
-        for cert in CertificateDer::pem_slice_iter(&pem) {
-            cert.map_err(|e| unusable(format!("its PEM does not parse ({e})")))?;
-            count += 1;
-        }
-        if count == 0 {
-            return Err(unusable("it holds no PEM certificate".to_owned()));
-        }
-        Ok(pem)
-    }
 }
 
 impl std::fmt::Debug for RedisStoreBuilder {
@@ -324,22 +283,7 @@ impl RedisStoreBuilder {
             None => info,
         };
         let ca_source = self.ca.as_ref().map(Ca::source);
-        let client = match self.ca {
-            None => redis::Client::open(info),
-            Some(_) if !matches!(info.addr(), redis::ConnectionAddr::TcpTls { .. }) => {
-                return Err(invalid(
-                    "a CA certificate was given, but the URL is not rediss:// (TLS)".to_owned(),
-                ));
-            }
-            Some(ca) => {
-                let certificates = redis::TlsCertificates {
-                    client_tls: None,
-                    root_cert: Some(ca.pem()?),
-                };
-                redis::Client::build_with_tls(info, certificates)
-            }
-        }
-        .map_err(|e| invalid(format!("{:?}", e.kind())))?;
+        let client = Ca::client(self.ca, info, &invalid)?;
         let place = Place {
             shown,
             password: self.password.or(url_password),
