@@ -3,97 +3,17 @@
 //! than the server's token lifetime makes one request for all concurrent callers.
 #![cfg(feature = "password")]
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use auth_core::store::{StoreLock, Versioned};
 use auth_core::{
-    ClientAuth, Credentials, Endpoint, Error, FlowContext, HttpBackend, Provider, Token, TokenKey,
-    TokenStore, async_trait,
+    ClientAuth, Credentials, Endpoint, FlowContext, HttpBackend, Provider, Token, TokenKey,
+    TokenStore,
 };
 use auth_flows::{PasswordFlow, TokenManager};
+use auth_store::MemoryStore;
 use auth_testkit::{LoopbackHttp, StrictConfig, StrictTokenServer, TraceCapture};
-
-/// A store shared by several managers, as a file is by several processes: revisions,
-/// compare-and-set and a per-key lock.
-#[derive(Debug, Default)]
-struct SharedStore {
-    tokens: Mutex<HashMap<TokenKey, (Token, u64)>>,
-    revision: Mutex<u64>,
-    held: Arc<Mutex<HashSet<TokenKey>>>,
-}
-
-struct Held(TokenKey, Arc<Mutex<HashSet<TokenKey>>>);
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        self.1.lock().unwrap().remove(&self.0);
-    }
-}
-
-#[async_trait]
-impl TokenStore for SharedStore {
-    fn describe(&self) -> String {
-        "shared".into()
-    }
-    async fn load(&self, key: &TokenKey) -> Result<Option<Token>, Error> {
-        Ok(self.tokens.lock().unwrap().get(key).map(|(t, _)| t.clone()))
-    }
-    async fn save(&self, key: &TokenKey, token: &Token) -> Result<(), Error> {
-        self.save_if(
-            key,
-            token,
-            self.load_versioned(key).await?.map(|v| v.revision),
-        )
-        .await
-        .map(|_| ())
-    }
-    async fn delete(&self, key: &TokenKey) -> Result<bool, Error> {
-        Ok(self.tokens.lock().unwrap().remove(key).is_some())
-    }
-    async fn load_versioned(&self, key: &TokenKey) -> Result<Option<Versioned>, Error> {
-        Ok(self
-            .tokens
-            .lock()
-            .unwrap()
-            .get(key)
-            .map(|(token, revision)| Versioned {
-                token: token.clone(),
-                revision: *revision,
-            }))
-    }
-    async fn save_if(
-        &self,
-        key: &TokenKey,
-        token: &Token,
-        expected: Option<u64>,
-    ) -> Result<Option<u64>, Error> {
-        let mut tokens = self.tokens.lock().unwrap();
-        if tokens.get(key).map(|(_, r)| *r) != expected {
-            return Ok(None);
-        }
-        let mut revision = self.revision.lock().unwrap();
-        *revision += 1;
-        tokens.insert(key.clone(), (token.clone(), *revision));
-        Ok(Some(*revision))
-    }
-    async fn lock(&self, key: &TokenKey, wait: Duration) -> Result<StoreLock, Error> {
-        let deadline = std::time::Instant::now() + wait;
-        loop {
-            if self.held.lock().unwrap().insert(key.clone()) {
-                return Ok(StoreLock::new(
-                    "shared",
-                    Held(key.clone(), Arc::clone(&self.held)),
-                ));
-            }
-            if std::time::Instant::now() >= deadline {
-                return Err(Error::store("shared", format!("{key} is locked"), ""));
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
-}
 
 fn key() -> TokenKey {
     TokenKey::new("strict", "ana", "client")
@@ -116,7 +36,7 @@ fn manager(server: &StrictTokenServer, store: Arc<dyn TokenStore>) -> TokenManag
 }
 
 /// Logs in once, then makes the stored token expire (its refresh token stays current).
-async fn expiring_login(server: &StrictTokenServer, store: &Arc<SharedStore>) -> Token {
+async fn expiring_login(server: &StrictTokenServer, store: &Arc<MemoryStore>) -> Token {
     let first = manager(server, store.clone()).token().await.unwrap();
     let mut expiring = first.clone();
     expiring.expires_at = Some(SystemTime::now() - Duration::from_secs(1));
@@ -129,7 +49,7 @@ async fn eight_managers_sharing_a_store_refresh_once() {
     let server = StrictTokenServer::start(
         StrictConfig::new().with_refresh_delay(Duration::from_millis(300)),
     );
-    let store = Arc::new(SharedStore::default());
+    let store = Arc::new(MemoryStore::new());
     let stale = expiring_login(&server, &store).await;
     // eight managers: eight processes' in-process single flights, one shared store
     let tasks: Vec<_> = (0..8)
@@ -168,7 +88,7 @@ async fn eight_managers_sharing_a_store_refresh_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_manager_that_finds_a_token_renewed_elsewhere_sends_nothing() {
     let server = StrictTokenServer::start(StrictConfig::new().with_refresh_delay(Duration::ZERO));
-    let store = Arc::new(SharedStore::default());
+    let store = Arc::new(MemoryStore::new());
     let stale = expiring_login(&server, &store).await;
     let other = manager(&server, store.clone());
     // this manager saw the stale token and is about to renew it...
@@ -190,7 +110,7 @@ fn min_valid_beyond_the_token_lifetime_makes_one_request_and_warns() {
             .with_refresh_delay(Duration::from_millis(100)),
     );
     let capture = TraceCapture::new();
-    let store = Arc::new(SharedStore::default());
+    let store = Arc::new(MemoryStore::new());
     // the token was stored by an earlier run: this manager does not know its lifetime
     let mgr = Arc::new(manager(&server, store.clone()));
     let login = manager(&server, store.clone());
