@@ -4,30 +4,14 @@
 //! the account it should.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use assert_cmd::cargo::CommandCargoExt;
+mod common;
 
 /// `authctl` with a private home, no inherited profile, account or credentials, and a
 /// D-Bus session that does not exist (no keyring).
 fn authctl(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("authctl").unwrap();
-    cmd.env("AUTHCTL_HOME", home)
-        .env_remove("AUTHCTL_PROFILE")
-        .env_remove("AUTHCTL_ACCOUNT")
-        .env_remove("BROWSER")
-        .env_remove("AUTHCTL_INSECURE_HTTP")
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            "unix:path=/nonexistent/authctl-test-bus",
-        )
-        .stdin(Stdio::null());
-    for (k, _) in std::env::vars() {
-        if ["R_", "DEV_", "NAT_"].iter().any(|p| k.starts_with(p)) {
-            cmd.env_remove(k);
-        }
-    }
-    cmd
+    common::authctl(home, &["R_", "DEV_", "NAT_"])
 }
 
 fn run(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {

@@ -8,28 +8,11 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use assert_cmd::cargo::CommandCargoExt;
-
 mod common;
 
 /// `authctl` with a private home and no inherited profile or credentials.
 fn authctl(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("authctl").unwrap();
-    cmd.env("AUTHCTL_HOME", home)
-        .env_remove("AUTHCTL_PROFILE")
-        .env_remove("BROWSER")
-        .env_remove("AUTHCTL_INSECURE_HTTP")
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            "unix:path=/nonexistent/authctl-test-bus",
-        )
-        .stdin(Stdio::null());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("INAT_") || k.starts_with("ACME_") || k.starts_with("MOCK_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd
+    common::authctl(home, &["INAT_", "ACME_", "MOCK_"])
 }
 
 fn run(home: &Path, args: &[&str]) -> Output {
