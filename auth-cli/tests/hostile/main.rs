@@ -1,0 +1,7 @@
+//! What a hostile server, web page or local user can send, one test per attack.
+//!
+//! Each module covers one kind of attacker input. In every case authctl keeps working or
+//! fails clearly: it never panics, never prints a secret and never loses a stored token.
+
+#[path = "../common/mod.rs"]
+mod common;
