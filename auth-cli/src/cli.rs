@@ -83,6 +83,23 @@ pub(crate) enum Command {
         after_help = "Examples:\n  authctl providers\n  authctl providers --json | jq '.[].name'"
     )]
     Providers,
+    /// git's credential helper: answers git with the profile's token for the hosts of its
+    /// `git_hosts` (run by git; set it up with `authctl git-setup`).
+    #[command(
+        after_help = "git runs it as `authctl git-credential --profile P get|store|erase` with the request on stdin.\n`get` answers only for the profile's git_hosts, never opens a browser, and renews the token\nwhen it must; `erase` (git saw the token refused) makes the next `get` renew it; `store` does\nnothing.\n\nExample:\n  printf 'protocol=https\\nhost=git.example.com\\n\\n' | authctl git-credential --profile work get"
+    )]
+    GitCredential(GitCredentialArgs),
+    /// Make git ask authctl for the token of each host in the profile's `git_hosts`
+    /// (`git config --global`, or --file).
+    #[command(
+        after_help = "For each host, sets credential.https://HOST.helper to this authctl (replacing other\nhelpers for that host).\n\nExamples:\n  authctl git-setup --profile work\n  authctl git-setup --profile work --file .git/config"
+    )]
+    GitSetup(GitSetupArgs),
+    /// kubectl's exec credential plugin: prints an ExecCredential with the profile's token.
+    #[command(
+        after_help = "kubectl runs it from the kubeconfig's users[].user.exec entry; it answers in the apiVersion\nkubectl asks for (client.authentication.k8s.io/v1 or v1beta1). It logs in only when kubectl\nsays the session is interactive; otherwise it exits 3 with a message kubectl shows.\n\nExample:\n  kubectl config set-credentials work --exec-api-version=client.authentication.k8s.io/v1 \\\n    --exec-command=authctl --exec-arg=kube-credential --exec-arg=--profile=work \\\n    --exec-interactive-mode=IfAvailable"
+    )]
+    KubeCredential,
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  authctl completions bash > ~/.local/share/bash-completion/completions/authctl"
@@ -161,6 +178,19 @@ pub(crate) struct ApiArgs {
     /// Print the status line and headers on stdout before the body.
     #[arg(short, long)]
     pub(crate) include: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct GitCredentialArgs {
+    /// What git asks: get, store or erase (others are ignored, as git's protocol says).
+    pub(crate) operation: String,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct GitSetupArgs {
+    /// Write to this git config file instead of the global one.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

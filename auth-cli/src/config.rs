@@ -184,6 +184,12 @@ pub(crate) struct ProfileConfig {
     /// the system's roots (`AUTHCTL_REDIS_CA_FILE` overrides it).
     pub(crate) redis_ca_file: Option<PathBuf>,
     pub(crate) insecure_http: Option<bool>,
+    /// `authctl git-credential`: the hosts whose git remotes get the profile's token, as
+    /// git names them, `host[:port]` (`git-setup` writes a helper for each).
+    pub(crate) git_hosts: Option<Vec<String>>,
+    /// `authctl git-credential`: the user name given to git with the token (default
+    /// `oauth2`).
+    pub(crate) git_username: Option<String>,
     pub(crate) signature_method: Option<String>,
     pub(crate) signature_placement: Option<String>,
     pub(crate) rsa_key_file: Option<PathBuf>,

@@ -189,6 +189,20 @@ impl TokenManager {
         pollster::block_on(self.0.login(flow))
     }
 
+    /// Records that a server refused `rejected`, so the next use renews it (nothing is
+    /// logged out). See [`crate::TokenManager::reject`].
+    ///
+    /// ```no_run
+    /// # fn run(manager: auth_flows::blocking::TokenManager) -> Result<(), auth_core::Error> {
+    /// let token = manager.token()?;
+    /// // ... the server answered 401 to this token:
+    /// manager.reject(&token.access_token)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn reject(&self, rejected: &auth_core::Secret) -> Result<bool, Error> {
+        pollster::block_on(self.0.reject(rejected))
+    }
+
     /// The stored token, without renewing it. See [`crate::TokenManager::stored`].
     ///
     /// ```no_run

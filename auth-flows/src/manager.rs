@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use auth_core::store::{StoreLock, Versioned, is_unsupported};
-use auth_core::{AuthFlow, Error, FlowContext, Token, TokenKey, TokenKind, TokenStore};
+use auth_core::{AuthFlow, Error, FlowContext, Secret, Token, TokenKey, TokenKind, TokenStore};
 
 /// The default leeway: a token that expires within a minute is renewed first.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
@@ -283,6 +283,63 @@ impl TokenManager {
         let token = self.finish(flow.authenticate(&self.ctx).await?).await?;
         self.save(&token).await?;
         Ok(token)
+    }
+
+    /// Records that a server refused `rejected` (a 401 seen by a program that only
+    /// borrowed the token, such as git through its credential helper): when it is still
+    /// the stored token, it is saved as expired, so the next
+    /// [`token`](TokenManager::token), in this process or another, renews it. Its refresh
+    /// token and its account stay: nothing is logged out. Holds the same locks as a
+    /// renewal. Returns whether the stored token was marked (false when the store already
+    /// holds another token, or none).
+    ///
+    /// ```no_run
+    /// # async fn run(manager: auth_flows::TokenManager) -> Result<(), auth_core::Error> {
+    /// let token = manager.token().await?;
+    /// // ... the server answered 401 to this token:
+    /// manager.reject(&token.access_token).await?;
+    /// let fresh = manager.token().await?; // renewed, without a login
+    /// # Ok(()) }
+    /// ```
+    #[tracing::instrument(name = "token", skip_all, fields(op = "reject", profile = %self.key.provider, account = %self.key.account, client_id = %self.key.client_id))]
+    pub async fn reject(&self, rejected: &Secret) -> Result<bool, Error> {
+        let (_guard, _) = self.lock_renewal().await;
+        let _store_lock = self.store_lock().await?;
+        {
+            let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.as_ref().is_some_and(|t| t.access_token == *rejected) {
+                *cache = None;
+            }
+        }
+        let Some(current) = self.load_versioned().await? else {
+            return Ok(false);
+        };
+        if current.token.access_token != *rejected {
+            tracing::debug!("the refused token is no longer the stored one");
+            return Ok(false);
+        }
+        let mut token = current.token;
+        let now = SystemTime::now();
+        token.expires_at = Some(now.checked_sub(Duration::from_secs(1)).unwrap_or(now));
+        let marked = match self
+            .store
+            .save_if(&self.key, &token, Some(current.revision))
+            .await
+        {
+            Err(e) if is_unsupported(&e) => {
+                self.store_token(&token).await?;
+                true
+            }
+            other => {
+                self.trace_store("save", other.as_ref().map(|saved| Some(saved.is_some())));
+                other?.is_some()
+            }
+        };
+        tracing::info!(
+            marked,
+            "the server refused the token; the next use renews it"
+        );
+        Ok(marked)
     }
 
     /// The stored token, without renewing it.

@@ -17,6 +17,9 @@ use crate::config::{self, Home};
 mod api;
 mod completions;
 mod credentials;
+mod git_credential;
+mod git_setup;
+mod kube_credential;
 mod login;
 mod logout;
 mod providers;
@@ -34,6 +37,9 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Credentials(command) => credentials::run(cli, command),
         Command::Providers => providers::run(cli.json),
         Command::Completions(args) => completions::run(args),
+        Command::GitCredential(args) => git_credential::run(cli, args),
+        Command::GitSetup(args) => git_setup::run(cli, args),
+        Command::KubeCredential => kube_credential::run(cli),
     }
 }
 
@@ -83,6 +89,31 @@ fn unattended_manager(
         )
         .map_err(|e| app.explain(e))?;
     Ok((manager, ran))
+}
+
+/// A token valid for `min_valid` (renewed first when `refresh`), for a command that
+/// runs without a person (`token`, the git and kubectl helpers): the stored token when it
+/// is valid long enough (no runtime, no network), else the manager's renewal or the
+/// profile's unattended flow. Never opens a browser. Settles the active account.
+fn unattended_token(app: &App, min_valid: Duration, refresh: bool) -> Result<Token, Error> {
+    let store = app.store()?;
+    let (key, chosen) = app.key(store.as_ref())?;
+    if !refresh
+        && let Some(token) = pollster::block_on(store.load(&key))?
+        && !token.is_expired(SystemTime::now(), min_valid)
+    {
+        settle(app, store.as_ref(), &key.account, chosen, false)?;
+        return Ok(token);
+    }
+    let (manager, logged_in) = unattended_manager(app, store.clone(), &key)?;
+    let token = if refresh {
+        pollster::block_on(manager.force_refresh(None))
+    } else {
+        pollster::block_on(manager.token_valid_for(min_valid))
+    };
+    let token = token.map_err(|e| login_hint(app, e))?;
+    settle(app, store.as_ref(), &key.account, chosen, ran(&logged_in))?;
+    Ok(token)
 }
 
 /// After a command got a token for `account`: a login (by a person, or by the profile's
