@@ -8,7 +8,7 @@ use xshell::{Cmd, cmd};
 use crate::oauth_server::OAuthServer;
 use crate::redis::RedisServer;
 use crate::secret_service::SecretService;
-use crate::util::Workspace;
+use crate::util::{Workspace, ensure_kubectl};
 
 /// One step of a run: a name people read, and what it runs.
 struct Step<'a> {
@@ -379,6 +379,16 @@ pub(crate) fn conformance(ws: &Workspace) -> Vec<(String, bool, f64)> {
         Err(e) => {
             eprintln!("could not start redis-server with TLS: {e}");
             results.push(("conformance: redis-server with TLS".into(), false, 0.0));
+        }
+    }
+    match ensure_kubectl(sh) {
+        Ok(()) => results.extend(run_steps(vec![Step::run(
+            "conformance: kubectl exec credential plugin, real kubectl",
+            cmd!(sh, "{cargo} test -p auth-cli --test kubectl -- --ignored"),
+        )])),
+        Err(e) => {
+            eprintln!("could not install kubectl: {e}");
+            results.push(("conformance: kubectl".into(), false, 0.0));
         }
     }
     match OAuthServer::start(ws) {

@@ -155,3 +155,9 @@ pub(crate) fn ensure_debian_packages(sh: &Shell, needs: &[(&str, &str)]) -> Resu
     .run()
     .map_err(|e| format!("apt-get install {} failed: {e}", missing.join(" ")))
 }
+
+/// Installs `kubectl` when it is missing: Debian ships it as the package
+/// `kubernetes-client`.
+pub(crate) fn ensure_kubectl(sh: &Shell) -> Result<(), String> {
+    ensure_debian_packages(sh, &[("kubectl", "kubernetes-client")])
+}

@@ -1,6 +1,8 @@
 //! An HTTPS server on 127.0.0.1 for tests of programs that send credentials only over TLS
 //! (git, kubectl): a private CA and a server certificate for `IP:127.0.0.1`, made when the
 //! server starts; one thread per connection, one request per connection.
+// Each test file uses the part it needs.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
