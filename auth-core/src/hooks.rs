@@ -318,7 +318,11 @@ impl TokenResponseParts {
     /// assert_eq!(r.content_type().as_deref(), Some("text/plain"));
     /// ```
     pub fn content_type(&self) -> Option<String> {
-        let value = self.headers.get(http::header::CONTENT_TYPE)?.to_str().ok()?;
+        let value = self
+            .headers
+            .get(http::header::CONTENT_TYPE)?
+            .to_str()
+            .ok()?;
         Some(
             value
                 .split(';')
@@ -480,12 +484,7 @@ impl fmt::Debug for ComplianceHooks {
 
 impl PartialEq for ComplianceHooks {
     fn eq(&self, other: &Self) -> bool {
-        self.0.len() == other.0.len()
-            && self
-                .0
-                .iter()
-                .zip(&other.0)
-                .all(|(a, b)| Arc::ptr_eq(a, b))
+        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| Arc::ptr_eq(a, b))
     }
 }
 

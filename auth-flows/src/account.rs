@@ -172,7 +172,10 @@ async fn get_json(ctx: &FlowContext, token: &Token, url: &Url) -> Option<Value> 
     crate::compliance::protected_request(&ctx.provider, &mut request).ok()?;
     HopHooks::push(
         &mut request,
-        Arc::new(BearerHook::for_token(token, &ctx.provider.token_placement())),
+        Arc::new(BearerHook::for_token(
+            token,
+            &ctx.provider.token_placement(),
+        )),
     );
     let response = ctx.http.send(request).await.ok()?;
     if !response.status().is_success() {

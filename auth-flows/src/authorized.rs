@@ -110,7 +110,10 @@ fn add_to_body(hop: &mut Hop<'_>, name: &str, token: &Secret) {
         .headers()
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
     let takes_body = matches!(
         *hop.method(),
         http::Method::POST | http::Method::PUT | http::Method::PATCH

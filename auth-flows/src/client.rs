@@ -222,7 +222,9 @@ impl Adapter {
         form: Vec<(String, String)>,
     ) -> Result<Vec<(String, String)>, AdapterError> {
         let url = url::Url::parse(&request.uri().to_string()).map_err(|e| {
-            AdapterError(Error::config(format!("the token endpoint is not a URL: {e}")))
+            AdapterError(Error::config(format!(
+                "the token endpoint is not a URL: {e}"
+            )))
         })?;
         let mut parts = TokenRequestParts::new(url, form);
         parts.headers = std::mem::take(request.headers_mut());
@@ -297,8 +299,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
             );
             let (mut parts, mut body) = response.into_parts();
             if let Some(point) = point {
-                let mut raw =
-                    TokenResponseParts::new(parts.status.as_u16(), parts.headers, body);
+                let mut raw = TokenResponseParts::new(parts.status.as_u16(), parts.headers, body);
                 compliance::token_response(&self.provider, point, &mut raw)
                     .map_err(AdapterError)?;
                 parts.status =

@@ -25,9 +25,7 @@
 
 use std::sync::Arc;
 
-use auth_core::hooks::{
-    ComplianceHook, HookPoint, Quirk, TokenRequestParts, TokenResponseParts,
-};
+use auth_core::hooks::{ComplianceHook, HookPoint, Quirk, TokenRequestParts, TokenResponseParts};
 use auth_core::{Error, HttpRequest, Provider};
 use serde_json::{Map, Value};
 
@@ -53,7 +51,11 @@ fn run<T: ?Sized>(
     call: impl Fn(&dyn ComplianceHook, &mut T) -> Result<(), Error>,
 ) -> Result<(), Error> {
     for hook in hooks_of(provider) {
-        let span = tracing::debug_span!("compliance_hook", name = hook.name(), point = point.as_str());
+        let span = tracing::debug_span!(
+            "compliance_hook",
+            name = hook.name(),
+            point = point.as_str()
+        );
         let _entered = span.enter();
         call(hook.as_ref(), target)?;
     }
@@ -88,10 +90,16 @@ pub(crate) fn token_response(
 }
 
 /// Runs the protected-request hooks on an API request, before the token is attached.
-pub(crate) fn protected_request(provider: &Provider, request: &mut HttpRequest) -> Result<(), Error> {
-    run(provider, HookPoint::ProtectedRequest, request, |hook, request| {
-        hook.protected_request(request)
-    })
+pub(crate) fn protected_request(
+    provider: &Provider,
+    request: &mut HttpRequest,
+) -> Result<(), Error> {
+    run(
+        provider,
+        HookPoint::ProtectedRequest,
+        request,
+        |hook, request| hook.protected_request(request),
+    )
 }
 
 /// A [`Quirk`] as a hook. The token placement part of a quirk is not here: it is the
@@ -268,7 +276,11 @@ mod tests {
                 .unwrap();
         fitbit_errors(&mut map);
         assert_eq!(map["error"], "invalid_grant");
-        for odd in [r#"{"errors":[]}"#, r#"{"errors":"x"}"#, r#"{"errors":[{"errorType":7}]}"#] {
+        for odd in [
+            r#"{"errors":[]}"#,
+            r#"{"errors":"x"}"#,
+            r#"{"errors":[{"errorType":7}]}"#,
+        ] {
             let mut map: Map<String, Value> = serde_json::from_str(odd).unwrap();
             fitbit_errors(&mut map);
             assert!(!map.contains_key("error"), "{odd}");
