@@ -158,6 +158,8 @@ impl App {
         discovered
             .default_scopes
             .clone_from(&configured.default_scopes);
+        discovered.quirks.clone_from(&configured.quirks);
+        discovered.placement.clone_from(&configured.placement);
         Ok(discovered)
     }
 

@@ -193,6 +193,12 @@ pub(crate) struct ProfileConfig {
     pub(crate) signature_method: Option<String>,
     pub(crate) signature_placement: Option<String>,
     pub(crate) rsa_key_file: Option<PathBuf>,
+    /// Known deviations of the provider to fix, by name (replaces the preset's list).
+    pub(crate) quirks: Option<Vec<auth_core::hooks::Quirk>>,
+    /// Where the access token goes on API requests: `header`, `query` or `body`.
+    pub(crate) token_placement: Option<String>,
+    /// The query or form parameter of `token_placement` (default `access_token`).
+    pub(crate) token_parameter: Option<String>,
 }
 
 /// The keys [`ProfileConfig`] reads itself, as serde's derive names them.
@@ -427,6 +433,17 @@ pub(crate) fn resolve(file: &ConfigFile, name: &str) -> Result<Profile, Error> {
     }
     if let Some(scopes) = &config.scopes {
         provider.default_scopes.clone_from(scopes);
+    }
+    if let Some(quirks) = &config.quirks {
+        provider.quirks.clone_from(quirks);
+    }
+    if config.token_placement.is_some() || config.token_parameter.is_some() {
+        let placement = auth_core::hooks::TokenPlacement::parse(
+            config.token_placement.as_deref().unwrap_or("header"),
+            config.token_parameter.as_deref(),
+        )
+        .map_err(|e| Error::config(format!("{}: profile `{name}`: {e}", config_path.display())))?;
+        provider.placement = Some(placement);
     }
     provider.insecure_http =
         config.insecure_http.unwrap_or(false) || env_flag("AUTHCTL_INSECURE_HTTP");

@@ -35,6 +35,7 @@
 pub mod credentials;
 pub mod error;
 pub mod flow;
+pub mod hooks;
 pub mod http;
 pub mod key;
 pub mod provider;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::error::{CredentialField, Error};
+use crate::hooks::{ComplianceHook, ComplianceHooks, Quirk, TokenPlacement};
 use crate::http::check_url_security;
 
 /// How the client proves its identity at the token endpoint (RFC 6749 §2.3.1).
@@ -290,6 +291,17 @@ pub struct Provider {
     /// of the serialized form.
     #[serde(skip)]
     pub credential_names: Option<CredentialNames>,
+    /// Known deviations fixed by name; their hooks run before [`Provider::hooks`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quirks: Vec<Quirk>,
+    /// Where the access token goes on API requests; `None` takes it from the quirks,
+    /// else the `Authorization` header ([`Provider::token_placement`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<TokenPlacement>,
+    /// The provider's own compliance hooks, in the order they run. Not part of the
+    /// serialized form.
+    #[serde(skip)]
+    pub hooks: ComplianceHooks,
 }
 
 impl Provider {
@@ -307,7 +319,65 @@ impl Provider {
             default_scopes: Vec::new(),
             insecure_http: false,
             credential_names: None,
+            quirks: Vec::new(),
+            placement: None,
+            hooks: ComplianceHooks::default(),
         }
+    }
+
+    /// Adds a compliance hook after the others (see [`crate::hooks`]).
+    ///
+    /// ```
+    /// use auth_core::hooks::ComplianceHook;
+    /// struct Nothing;
+    /// impl ComplianceHook for Nothing { fn name(&self) -> &str { "nothing" } }
+    /// let p = auth_core::Provider::new("x").with_hook(Nothing);
+    /// assert_eq!(p.hooks.len(), 1);
+    /// ```
+    pub fn with_hook(mut self, hook: impl ComplianceHook + 'static) -> Self {
+        self.hooks.push(hook);
+        self
+    }
+
+    /// Adds a known deviation's fix by name (see [`Quirk`]).
+    ///
+    /// ```
+    /// use auth_core::hooks::{Quirk, TokenPlacement};
+    /// let p = auth_core::Provider::new("x").with_quirk(Quirk::Instagram);
+    /// assert_eq!(p.token_placement(), TokenPlacement::Query("access_token".into()));
+    /// ```
+    pub fn with_quirk(mut self, quirk: Quirk) -> Self {
+        if !self.quirks.contains(&quirk) {
+            self.quirks.push(quirk);
+        }
+        self
+    }
+
+    /// Sets where the access token goes on API requests, over any quirk's choice.
+    ///
+    /// ```
+    /// use auth_core::hooks::{Quirk, TokenPlacement};
+    /// let p = auth_core::Provider::new("x")
+    ///     .with_quirk(Quirk::Weibo)
+    ///     .with_token_placement(TokenPlacement::Header);
+    /// assert_eq!(p.token_placement(), TokenPlacement::Header);
+    /// ```
+    pub fn with_token_placement(mut self, placement: TokenPlacement) -> Self {
+        self.placement = Some(placement);
+        self
+    }
+
+    /// Where the access token goes: the provider's own setting, else the first quirk that
+    /// decides it, else the `Authorization` header.
+    ///
+    /// ```
+    /// assert_eq!(auth_core::Provider::new("x").token_placement(), auth_core::hooks::TokenPlacement::Header);
+    /// ```
+    pub fn token_placement(&self) -> TokenPlacement {
+        self.placement
+            .clone()
+            .or_else(|| self.quirks.iter().find_map(|q| q.token_placement()))
+            .unwrap_or_default()
     }
 
     /// Sets what the provider's credentials are called in the environment and keyring.

@@ -169,9 +169,13 @@ async fn get_json(ctx: &FlowContext, token: &Token, url: &Url) -> Option<Value> 
         .body(Vec::new())
         .ok()?;
     ctx.provider.mark_request(&mut request);
+    crate::compliance::protected_request(&ctx.provider, &mut request).ok()?;
     HopHooks::push(
         &mut request,
-        Arc::new(BearerHook::new(token.authorization_header())),
+        Arc::new(BearerHook::for_token(
+            token,
+            &ctx.provider.token_placement(),
+        )),
     );
     let response = ctx.http.send(request).await.ok()?;
     if !response.status().is_success() {

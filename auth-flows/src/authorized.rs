@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use auth_core::hooks::TokenPlacement;
 use auth_core::http::{Hop, HopHook, HopHooks};
 use auth_core::{Error, HttpBackend, HttpRequest, HttpResponse, Secret, Token, TokenKind};
 
@@ -34,7 +35,18 @@ use crate::manager::TokenManager;
 /// ```
 #[derive(Clone)]
 pub struct BearerHook {
-    authorization: Secret,
+    attach: Attach,
+}
+
+/// What the hook attaches, and where.
+#[derive(Clone)]
+enum Attach {
+    /// The whole `Authorization` value.
+    Header(Secret),
+    /// The bare token as a query parameter of this name.
+    Query(String, Secret),
+    /// The bare token as a form field of this name (else the query parameter).
+    Body(String, Secret),
 }
 
 impl BearerHook {
@@ -46,8 +58,82 @@ impl BearerHook {
     /// # let _ = hook;
     /// ```
     pub fn new(authorization: Secret) -> Self {
-        BearerHook { authorization }
+        BearerHook {
+            attach: Attach::Header(authorization),
+        }
     }
+
+    /// A hook that puts `token` where `placement` says: the `Authorization` header
+    /// (`<token_type> <token>`), a query parameter, or a form field of the body (the query
+    /// parameter when the body is not a form, or a `GET`'s empty body). A parameter the
+    /// request already has is left as it is, so a retried hop does not get it twice.
+    ///
+    /// ```
+    /// use auth_core::hooks::TokenPlacement;
+    /// use auth_core::http::{Hop, HopHook, Method};
+    /// use auth_core::{Secret, Token};
+    /// use auth_flows::BearerHook;
+    ///
+    /// let token = Token::bearer(Secret::new("abc123"));
+    /// let hook = BearerHook::for_token(&token, &TokenPlacement::Query("access_token".into()));
+    /// let mut url: auth_core::Url = "https://api.example/me?x=1".parse().unwrap();
+    /// let (mut headers, mut body) = (http::HeaderMap::new(), Vec::new());
+    /// hook.on_hop(&mut Hop::new(&Method::GET, &mut url, &mut headers, &mut body, true)).unwrap();
+    /// assert_eq!(url.as_str(), "https://api.example/me?x=1&access_token=abc123");
+    /// assert!(headers.get("authorization").is_none());
+    /// ```
+    pub fn for_token(token: &Token, placement: &TokenPlacement) -> Self {
+        let attach = match placement {
+            TokenPlacement::Query(name) => Attach::Query(name.clone(), token.access_token.clone()),
+            TokenPlacement::Body(name) => Attach::Body(name.clone(), token.access_token.clone()),
+            _ => Attach::Header(token.authorization_header()),
+        };
+        BearerHook { attach }
+    }
+}
+
+/// Appends `name=token` to the hop's query unless it has that parameter already.
+fn add_to_query(hop: &mut Hop<'_>, name: &str, token: &Secret) {
+    if hop.url().query_pairs().any(|(k, _)| k == name) {
+        return;
+    }
+    hop.url_mut()
+        .query_pairs_mut()
+        .append_pair(name, token.expose());
+}
+
+/// Adds `name=token` to a form body (making one for a method with a body and none yet);
+/// any other body gets the query parameter.
+fn add_to_body(hop: &mut Hop<'_>, name: &str, token: &Secret) {
+    let form = http::HeaderValue::from_static("application/x-www-form-urlencoded");
+    let is_form = hop
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    let takes_body = matches!(
+        *hop.method(),
+        http::Method::POST | http::Method::PUT | http::Method::PATCH
+    );
+    if is_form {
+        if form_urlencoded::parse(hop.body()).any(|(k, _)| k == name) {
+            return;
+        }
+    } else if hop.body().is_empty() && takes_body {
+        hop.headers_mut().insert(http::header::CONTENT_TYPE, form);
+    } else {
+        return add_to_query(hop, name, token);
+    }
+    let body = hop.body_mut();
+    let mut pair = form_urlencoded::Serializer::new(String::new());
+    pair.append_pair(name, token.expose());
+    if !body.is_empty() {
+        body.push(b'&');
+    }
+    body.extend_from_slice(pair.finish().as_bytes());
 }
 
 impl fmt::Debug for BearerHook {
@@ -61,7 +147,18 @@ impl HopHook for BearerHook {
         if !hop.is_same_origin() || hop.headers().contains_key(http::header::AUTHORIZATION) {
             return Ok(());
         }
-        let mut value = http::HeaderValue::from_str(self.authorization.expose()).map_err(|_| {
+        let authorization = match &self.attach {
+            Attach::Header(value) => value,
+            Attach::Query(name, token) => {
+                add_to_query(hop, name, token);
+                return Ok(());
+            }
+            Attach::Body(name, token) => {
+                add_to_body(hop, name, token);
+                return Ok(());
+            }
+        };
+        let mut value = http::HeaderValue::from_str(authorization.expose()).map_err(|_| {
             Error::config(
                 "the stored token contains characters not allowed in a header; log in again",
             )
@@ -115,11 +212,11 @@ impl AuthorizedClient {
     }
 }
 
-/// `request` with the token's hook added.
-fn authorized(mut request: HttpRequest, token: &Token) -> HttpRequest {
+/// `request` with the token's hook added, placed as the provider says.
+fn authorized(mut request: HttpRequest, token: &Token, placement: &TokenPlacement) -> HttpRequest {
     HopHooks::push(
         &mut request,
-        Arc::new(BearerHook::new(token.authorization_header())),
+        Arc::new(BearerHook::for_token(token, placement)),
     );
     request
 }
@@ -133,17 +230,23 @@ impl HttpBackend for AuthorizedClient {
                 "an OAuth 1 token signs requests; use the OAuth 1 signing client for this profile",
             ));
         }
-        self.manager.context().provider.mark_request(&mut request);
+        let provider = &self.manager.context().provider;
+        provider.mark_request(&mut request);
         if request.headers().contains_key(http::header::AUTHORIZATION) {
             // The caller's own credentials: sent as they are, no renewal on 401.
             return self.http.send(request).await;
         }
+        crate::compliance::protected_request(provider, &mut request)?;
+        let placement = provider.token_placement();
         let again = request.clone();
-        let response = self.http.send(authorized(request, &token)).await?;
+        let response = self
+            .http
+            .send(authorized(request, &token, &placement))
+            .await?;
         if response.status() != http::StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
         let fresh = self.manager.force_refresh(Some(token)).await?;
-        self.http.send(authorized(again, &fresh)).await
+        self.http.send(authorized(again, &fresh, &placement)).await
     }
 }

@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tracing::Instrument;
 
+use crate::compliance;
 use crate::token_response::parse_token_response;
+use auth_core::hooks::{HookPoint, TokenRequestParts, TokenResponseParts};
 
 /// The `oauth2` client with every endpoint optional (checked at run time, with our
 /// configuration errors).
@@ -209,6 +211,34 @@ impl Adapter {
     }
 }
 
+impl Adapter {
+    /// Hands a token request to the provider's request hooks before the client
+    /// authenticates (so they never see the client secret), and returns the form to send;
+    /// the hooks may also change the URL and headers.
+    fn run_request_hooks(
+        &self,
+        point: HookPoint,
+        request: &mut oauth2::HttpRequest,
+        form: Vec<(String, String)>,
+    ) -> Result<Vec<(String, String)>, AdapterError> {
+        let url = url::Url::parse(&request.uri().to_string()).map_err(|e| {
+            AdapterError(Error::config(format!(
+                "the token endpoint is not a URL: {e}"
+            )))
+        })?;
+        let mut parts = TokenRequestParts::new(url, form);
+        parts.headers = std::mem::take(request.headers_mut());
+        compliance::token_request(&self.provider, point, &mut parts).map_err(AdapterError)?;
+        *request.uri_mut() = parts.url.as_str().parse().map_err(|_| {
+            AdapterError(Error::config(
+                "a compliance hook set a token endpoint URL that cannot be sent",
+            ))
+        })?;
+        *request.headers_mut() = std::mem::take(&mut parts.headers);
+        Ok(parts.form())
+    }
+}
+
 impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
     type Error = AdapterError;
     type Future =
@@ -221,6 +251,15 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
                 .filter(|(k, _)| k != "client_id")
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
+            let point = compliance::has_hooks(&self.provider)
+                .then(|| {
+                    let grant_type = form.iter().find(|(k, _)| k == "grant_type");
+                    HookPoint::request_for_grant(grant_type.map(|(_, v)| v.as_str()))
+                })
+                .flatten();
+            if let Some(point) = point {
+                form = self.run_request_hooks(point, &mut request, form)?;
+            }
             if let Some(header) = client_authentication(
                 self.provider.client_auth,
                 &self.client_id,
@@ -258,7 +297,16 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
                 duration_ms,
                 "token endpoint answered"
             );
-            let (mut parts, body) = response.into_parts();
+            let (mut parts, mut body) = response.into_parts();
+            if let Some(point) = point {
+                let mut raw = TokenResponseParts::new(parts.status.as_u16(), parts.headers, body);
+                compliance::token_response(&self.provider, point, &mut raw)
+                    .map_err(AdapterError)?;
+                parts.status =
+                    http::StatusCode::from_u16(raw.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
+                parts.headers = raw.headers;
+                body = raw.body;
+            }
             let normalised = normalise_body(&body);
             *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(RawResponse {
                 status: parts.status.as_u16(),

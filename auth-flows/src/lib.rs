@@ -49,6 +49,7 @@
 //! | `token_request` | info | `grant_type` (when the form has one), `endpoint` (without query) |
 //! | `http_request` | debug | `method`, `url` (without query) |
 //! | `loopback` | info | `redirect_uri` |
+//! | `compliance_hook` | debug | `name` (the hook's), `point` (`access_token_request`, ...) |
 //!
 //! Events, by message:
 //!
@@ -107,6 +108,8 @@ mod authorized;
 pub mod blocking;
 #[cfg(feature = "oauth2")]
 mod client;
+#[cfg(feature = "oauth2")]
+mod compliance;
 #[cfg(feature = "device")]
 mod device;
 #[cfg(feature = "oauth2")]

@@ -1,5 +1,6 @@
 //! Built-in providers, and providers described by OpenID Connect / RFC 8414 discovery.
 
+use auth_core::hooks::Quirk;
 use auth_core::{ClientAuth, CredentialField, CredentialNames, Endpoint, Provider, Url};
 #[cfg(feature = "discovery")]
 use auth_core::{Endpoints, Error, HttpBackend};
@@ -33,10 +34,24 @@ pub struct Preset {
 }
 
 /// The names of the built-in providers.
-pub const PRESET_NAMES: &[&str] = &["inaturalist", "github", "google", "gitlab", "microsoft"];
+pub const PRESET_NAMES: &[&str] = &[
+    "inaturalist",
+    "github",
+    "google",
+    "gitlab",
+    "microsoft",
+    "facebook",
+    "fitbit",
+    "slack",
+    "mailchimp",
+    "weibo",
+    "ebay",
+];
 
 /// A built-in provider by name: `inaturalist`, `github`, `google`, `gitlab`,
-/// `microsoft` (the `common` tenant).
+/// `microsoft` (the `common` tenant), and providers known for their deviations, each with
+/// its [`Quirk`](auth_core::hooks::Quirk): `facebook`, `fitbit`, `slack`, `mailchimp`,
+/// `weibo`, `ebay`.
 ///
 /// ```
 /// for name in auth_flows::PRESET_NAMES {
@@ -192,7 +207,132 @@ pub fn preset(name: &str) -> Option<Preset> {
             "https://graph.microsoft.com/v1.0/",
             &["openid", "profile", "offline_access", "User.Read"],
         ),
+        "facebook" => (
+            build(
+                name,
+                &[
+                    (
+                        Endpoint::Authorize,
+                        "https://www.facebook.com/v21.0/dialog/oauth",
+                    ),
+                    (
+                        Endpoint::Token,
+                        "https://graph.facebook.com/v21.0/oauth/access_token",
+                    ),
+                ],
+            )?,
+            "auth-code",
+            false,
+            "Facebook Login (quirk: form-encoded token answers)",
+            ClientAuth::Body,
+            "https://graph.facebook.com/",
+            &[],
+        ),
+        "fitbit" => (
+            build(
+                name,
+                &[
+                    (
+                        Endpoint::Authorize,
+                        "https://www.fitbit.com/oauth2/authorize",
+                    ),
+                    (Endpoint::Token, "https://api.fitbit.com/oauth2/token"),
+                    (Endpoint::Revocation, "https://api.fitbit.com/oauth2/revoke"),
+                ],
+            )?,
+            "auth-code",
+            false,
+            "Fitbit Web API (quirk: `errors` lists)",
+            ClientAuth::Basic,
+            "https://api.fitbit.com/",
+            &[],
+        ),
+        "slack" => (
+            build(
+                name,
+                &[
+                    (Endpoint::Authorize, "https://slack.com/oauth/v2/authorize"),
+                    (Endpoint::Token, "https://slack.com/api/oauth.v2.access"),
+                ],
+            )?,
+            "auth-code",
+            false,
+            "Slack apps (quirk: the token as a `token` parameter)",
+            ClientAuth::Body,
+            "https://slack.com/api/",
+            &[],
+        ),
+        "mailchimp" => (
+            build(
+                name,
+                &[
+                    (
+                        Endpoint::Authorize,
+                        "https://login.mailchimp.com/oauth2/authorize",
+                    ),
+                    (Endpoint::Token, "https://login.mailchimp.com/oauth2/token"),
+                    (
+                        Endpoint::Userinfo,
+                        "https://login.mailchimp.com/oauth2/metadata",
+                    ),
+                ],
+            )?,
+            "auth-code",
+            false,
+            "Mailchimp (quirk: tokens that do not expire; set api_base_url to your data centre)",
+            ClientAuth::Body,
+            "",
+            &[],
+        ),
+        "weibo" => (
+            build(
+                name,
+                &[
+                    (
+                        Endpoint::Authorize,
+                        "https://api.weibo.com/oauth2/authorize",
+                    ),
+                    (Endpoint::Token, "https://api.weibo.com/oauth2/access_token"),
+                ],
+            )?,
+            "auth-code",
+            false,
+            "Sina Weibo (quirk: no token_type, the token in the query)",
+            ClientAuth::Body,
+            "https://api.weibo.com/2/",
+            &[],
+        ),
+        "ebay" => (
+            build(
+                name,
+                &[
+                    (
+                        Endpoint::Authorize,
+                        "https://auth.ebay.com/oauth2/authorize",
+                    ),
+                    (
+                        Endpoint::Token,
+                        "https://api.ebay.com/identity/v1/oauth2/token",
+                    ),
+                ],
+            )?,
+            "auth-code",
+            false,
+            "eBay (quirk: its own token_type names)",
+            ClientAuth::Basic,
+            "https://api.ebay.com/",
+            &[],
+        ),
         _ => return None,
+    };
+    provider.quirks = match name {
+        "facebook" => vec![Quirk::Facebook],
+        "fitbit" => vec![Quirk::Fitbit],
+        "slack" => vec![Quirk::Slack],
+        "mailchimp" => vec![Quirk::Mailchimp],
+        "weibo" => vec![Quirk::Weibo],
+        "ebay" => vec![Quirk::Ebay],
+        _ => Vec::new(),
     };
     provider.client_auth = auth;
     provider.endpoints.api_base = Url::parse(api_base).ok();

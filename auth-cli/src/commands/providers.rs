@@ -18,6 +18,8 @@ pub(super) fn run(json: bool) -> Result<ExitCode, Error> {
             "default_flow": p.default_flow,
             "jwt": p.jwt,
             "scopes": p.provider.default_scopes,
+            "quirks": p.provider.quirks,
+            "token_placement": p.provider.token_placement(),
         });
         for slot in ENDPOINTS {
             entry[slot.key()] = serde_json::json!(slot.get(&p.provider).map(|u| u.to_string()));
@@ -35,6 +37,10 @@ pub(super) fn run(json: bool) -> Result<ExitCode, Error> {
             p["description"].as_str().unwrap_or_default(),
             p["default_flow"].as_str().unwrap_or_default()
         );
+        if let Some(quirks) = p["quirks"].as_array().filter(|q| !q.is_empty()) {
+            let names: Vec<_> = quirks.iter().filter_map(|q| q.as_str()).collect();
+            println!("  {:<26} {}", "quirks", names.join(", "));
+        }
         for slot in ENDPOINTS {
             let key = slot.key();
             if let Some(v) = p[key].as_str() {
