@@ -234,10 +234,11 @@ fn assert_not_blank(png_bytes: &[u8]) {
         "the screenshot is not a PNG"
     );
     let looks = looks(png_bytes);
+    eprintln!("screenshot: {looks:?}");
     assert_eq!((looks.width, looks.height), (900, 600), "{looks:?}");
     assert!(looks.colours > 1, "the screenshot is blank: {looks:?}");
     assert!(
-        looks.ink > 500,
+        looks.ink > 1000,
         "the screenshot shows almost nothing: {looks:?}"
     );
 }
