@@ -1,10 +1,16 @@
 //! `cargo xtask ci` and `cargo xtask conformance`: named steps, each a command run
-//! through `xshell`, then a table of results and the closing line `N passed, M failed`.
+//! through `xshell`, then a table of results and the closing line
+//! `N passed, M failed, K skipped`.
+//!
+//! A step is skipped only when what it needs cannot be installed on this machine (for
+//! example Chromium without apt-get): it is listed as SKIPPED with the reason, counted
+//! apart from the passed ones, and does not fail the run.
 
 use std::time::Instant;
 
 use xshell::{Cmd, cmd};
 
+use crate::chromium::Chromium;
 use crate::oauth_server::OAuthServer;
 use crate::redis::RedisServer;
 use crate::secret_service::SecretService;
@@ -212,17 +218,60 @@ fn static_checks(ws: &Workspace) -> Vec<Step<'_>> {
 }
 
 /// The whole CI run: static checks, the test matrix, then the conformance run.
-pub(crate) fn ci(ws: &Workspace) -> Vec<(String, bool, f64)> {
+pub(crate) fn ci(ws: &Workspace) -> Results {
     let mut steps = static_checks(ws);
     steps.extend(unit_matrix(ws));
-    let mut results = run_steps(steps);
-    results.extend(conformance(ws));
+    let mut results = Results::default();
+    results.extend(run_steps(steps));
+    results.append(conformance(ws));
     results
 }
 
 /// Only the dependency checks (`cargo xtask deps`).
-pub(crate) fn deps(ws: &Workspace) -> Vec<(String, bool, f64)> {
-    run_steps(dependency_checks(ws))
+pub(crate) fn deps(ws: &Workspace) -> Results {
+    let mut results = Results::default();
+    results.extend(run_steps(dependency_checks(ws)));
+    results
+}
+
+/// What became of one step.
+enum Verdict {
+    Passed,
+    Failed,
+    /// Not run, because what it needs could not be installed; the reason.
+    Skipped(String),
+}
+
+/// The rows of the final table, in the order the steps ran: `(name, ok, seconds)` from
+/// [`run_steps`], and the skipped steps with their reasons.
+#[derive(Default)]
+pub(crate) struct Results(Vec<(String, Verdict, f64)>);
+
+impl Results {
+    /// A step that ran: its name, whether it passed, and how long it took.
+    fn push(&mut self, (name, ok, secs): (String, bool, f64)) {
+        let verdict = if ok { Verdict::Passed } else { Verdict::Failed };
+        self.0.push((name, verdict, secs));
+    }
+
+    /// A step that could not run on this machine, and why. It is reported, not passed.
+    fn skip(&mut self, name: impl Into<String>, why: impl Into<String>) {
+        let (name, why) = (name.into(), why.into());
+        eprintln!("\n==> {name}: SKIPPED: {why}");
+        self.0.push((name, Verdict::Skipped(why), 0.0));
+    }
+
+    fn append(&mut self, mut other: Results) {
+        self.0.append(&mut other.0);
+    }
+}
+
+impl Extend<(String, bool, f64)> for Results {
+    fn extend<I: IntoIterator<Item = (String, bool, f64)>>(&mut self, rows: I) {
+        for row in rows {
+            self.push(row);
+        }
+    }
 }
 
 fn run_steps(steps: Vec<Step<'_>>) -> Vec<(String, bool, f64)> {
@@ -280,9 +329,9 @@ fn not_in_tree(krate: &str, tree: &Cmd<'_>) -> bool {
 }
 
 /// Starts the services, runs the conformance steps, stops the services.
-pub(crate) fn conformance(ws: &Workspace) -> Vec<(String, bool, f64)> {
+pub(crate) fn conformance(ws: &Workspace) -> Results {
     let (sh, cargo) = (&ws.sh, &ws.cargo);
-    let mut results = Vec::new();
+    let mut results = Results::default();
     for backend in ["ureq", "reqwest"] {
         results.extend(run_steps(vec![Step::run(
             format!("conformance: HttpBackend, {backend}"),
@@ -391,6 +440,8 @@ pub(crate) fn conformance(ws: &Workspace) -> Vec<(String, bool, f64)> {
             results.push(("conformance: kubectl".into(), false, 0.0));
         }
     }
+    // Installed before the OAuth server starts, so the server does not wait on apt-get.
+    let chromium = install_chromium(ws);
     match OAuthServer::start(ws) {
         Ok(server) => {
             results.extend(run_steps(vec![
@@ -407,6 +458,7 @@ pub(crate) fn conformance(ws: &Workspace) -> Vec<(String, bool, f64)> {
                     cmd!(sh, "{cargo} test -p auth-cli --test cli -- --ignored").envs(server.env()),
                 ),
             ]));
+            browser_step(ws, &server, &chromium, &mut results);
             drop(server);
         }
         Err(e) => {
@@ -417,25 +469,93 @@ pub(crate) fn conformance(ws: &Workspace) -> Vec<(String, bool, f64)> {
     results
 }
 
-/// Prints the table of results and `xtask: N passed, M failed`.
-pub(crate) fn report(results: &[(String, bool, f64)]) -> std::process::ExitCode {
-    eprintln!("\n{:<72} {:>8} {:>7}", "combination", "result", "time");
-    for (name, ok, secs) in results {
-        eprintln!(
-            "{name:<72} {:>8} {secs:>6.0}s",
-            if *ok { "ok" } else { "FAILED" }
-        );
+/// Only the browser test (`cargo xtask browser`): Chromium, the OAuth server, the test.
+pub(crate) fn browser(ws: &Workspace) -> Results {
+    let chromium = install_chromium(ws);
+    let mut results = Results::default();
+    match OAuthServer::start(ws) {
+        Ok(server) => browser_step(ws, &server, &chromium, &mut results),
+        Err(e) => {
+            eprintln!("could not start the OAuth server: {e}");
+            results.push(("conformance: OAuth server".into(), false, 0.0));
+        }
     }
-    let failed: Vec<&str> = results
+    results
+}
+
+/// The browser test against `server`, or its skip when Chromium could not be installed.
+fn browser_step(
+    ws: &Workspace,
+    server: &OAuthServer,
+    chromium: &Result<Chromium, String>,
+    results: &mut Results,
+) {
+    let (sh, cargo) = (&ws.sh, &ws.cargo);
+    let name = "conformance: authctl login in headless Chromium, real OAuth server";
+    match chromium {
+        Ok(chromium) => results.extend(run_steps(vec![Step::run(
+            name,
+            cmd!(sh, "{cargo} test -p auth-cli --test browser -- --ignored")
+                .envs(server.env())
+                .envs(chromium.env()),
+        )])),
+        Err(why) => results.skip(name, format!("no Chromium: {why}")),
+    }
+}
+
+/// Finds or installs Chromium for the browser test, saying which one and how long it took.
+fn install_chromium(ws: &Workspace) -> Result<Chromium, String> {
+    eprintln!("\n==> Chromium for the browser test");
+    let started = Instant::now();
+    let chromium = Chromium::install(ws);
+    let secs = started.elapsed().as_secs_f64();
+    match &chromium {
+        Ok(chromium) => eprintln!("<== {} ready in {secs:.0}s", chromium.version()),
+        Err(e) => eprintln!("<== Chromium could not be installed ({e}) in {secs:.0}s"),
+    }
+    chromium
+}
+
+/// Prints the table of results and `xtask: N passed, M failed, K skipped`, then the
+/// skipped steps with their reasons. Skipped steps do not fail the run.
+pub(crate) fn report(results: &Results) -> std::process::ExitCode {
+    let rows = &results.0;
+    eprintln!("\n{:<72} {:>8} {:>7}", "combination", "result", "time");
+    for (name, verdict, secs) in rows {
+        let result = match verdict {
+            Verdict::Passed => "ok",
+            Verdict::Failed => "FAILED",
+            Verdict::Skipped(_) => "SKIPPED",
+        };
+        eprintln!("{name:<72} {result:>8} {secs:>6.0}s");
+    }
+    let failed: Vec<&str> = rows
         .iter()
-        .filter(|r| !r.1)
+        .filter(|r| matches!(r.1, Verdict::Failed))
         .map(|r| r.0.as_str())
         .collect();
-    let passed = results.len() - failed.len();
+    let skipped: Vec<String> = rows
+        .iter()
+        .filter_map(|(name, verdict, _)| match verdict {
+            Verdict::Skipped(why) => Some(format!("{name} ({why})")),
+            _ => None,
+        })
+        .collect();
+    let passed = rows.len() - failed.len() - skipped.len();
     if !failed.is_empty() {
         eprintln!("\nfailed: {}", failed.join("; "));
     }
-    println!("xtask: {passed} passed, {} failed", failed.len());
+    if !skipped.is_empty() {
+        eprintln!(
+            "\nskipped, not passed (install what they need to run them): {}",
+            skipped.join("; ")
+        );
+    }
+    println!(
+        "xtask: {passed} passed, {} failed, {} skipped",
+        failed.len(),
+        skipped.len()
+    );
     if failed.is_empty() {
         std::process::ExitCode::SUCCESS
     } else {

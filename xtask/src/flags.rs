@@ -11,6 +11,8 @@ xflags::xflags! {
         cmd deps {}
         /// Conformance suites per backend and store, with real services.
         cmd conformance {}
+        /// Only the browser test: authctl login in headless Chromium (installed when missing).
+        cmd browser {}
         /// Benchmarks: token lifecycle, OAuth 1 signing, authctl token.
         cmd bench {}
         /// authctl against a real OAuth server on 127.0.0.1, every command shown.

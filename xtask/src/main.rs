@@ -6,7 +6,9 @@
 //! - `cargo xtask deps`: only the dependency-tree checks of `ci`.
 //! - `cargo xtask conformance`: the conformance suites per backend and store feature, and
 //!   the flows and `authctl` against real services (a private Secret Service, a local
-//!   OAuth server, a `redis-server`), which it starts and stops itself.
+//!   OAuth server, a `redis-server`), which it starts and stops itself, and `authctl login`
+//!   in headless Chromium (installed when missing; listed as skipped when it cannot be).
+//! - `cargo xtask browser`: only the browser step of `conformance`.
 //! - `cargo xtask bench`: the benchmarks (medians and ratios, not timed tests).
 //! - `cargo xtask demo`: authctl against a real OAuth server, every command shown.
 //! - `cargo xtask browse URL`: the demo's stand-in browser.
@@ -19,6 +21,7 @@
 use std::process::ExitCode;
 
 mod bench;
+mod chromium;
 mod ci;
 mod demo;
 mod flags;
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         flags::XtaskCmd::Ci(_) => in_workspace(|ws| ci::report(&ci::ci(ws))),
         flags::XtaskCmd::Deps(_) => in_workspace(|ws| ci::report(&ci::deps(ws))),
         flags::XtaskCmd::Conformance(_) => in_workspace(|ws| ci::report(&ci::conformance(ws))),
+        flags::XtaskCmd::Browser(_) => in_workspace(|ws| ci::report(&ci::browser(ws))),
         flags::XtaskCmd::Bench(_) => in_workspace(|ws| outcome(bench::bench(ws), "bench")),
         flags::XtaskCmd::Demo(_) => in_workspace(|ws| outcome(demo::demo(ws), "demo")),
     }

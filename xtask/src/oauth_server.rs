@@ -18,7 +18,9 @@ use crate::util::{Workspace, ensure_debian_packages, have};
 const PACKAGE: &str = "oauth2-mock-server@8.2.3";
 
 /// The server script. Besides the package's behaviour it answers, for tests of error
-/// paths, `invalid_grant` to the password grant of user `reject`.
+/// paths, `invalid_grant` to the password grant of user `reject`, and `access_denied`
+/// (instead of a code) to the authorization requests of client `denied-client`, as a
+/// server does when the person declines.
 const SCRIPT: &str = r#"
 import { OAuth2Server } from 'oauth2-mock-server';
 const port = Number(process.argv[2]);
@@ -30,6 +32,13 @@ server.service.on('beforeResponse', (resp, req) => {
   if (b.grant_type === 'password' && b.username === 'reject') {
     resp.statusCode = 400;
     resp.body = { error: 'invalid_grant', error_description: 'the grant was rejected' };
+  }
+});
+server.service.on('beforeAuthorizeRedirect', (redirect, req) => {
+  if (req.query.client_id === 'denied-client') {
+    redirect.url.searchParams.delete('code');
+    redirect.url.searchParams.set('error', 'access_denied');
+    redirect.url.searchParams.set('error_description', 'The person declined the request');
   }
 });
 await server.start(port, '127.0.0.1');

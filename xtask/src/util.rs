@@ -98,13 +98,15 @@ pub(crate) fn http_agent(timeout: std::time::Duration) -> ureq::Agent {
 
 /// True when `program` is an executable file in a folder of the PATH.
 pub(crate) fn have(program: &str) -> bool {
-    let Some(path) = std::env::var_os("PATH") else {
-        return false;
-    };
-    std::env::split_paths(&path).any(|dir| {
-        let candidate = dir.join(format!("{program}{}", std::env::consts::EXE_SUFFIX));
-        is_executable(&candidate)
-    })
+    which(program).is_some()
+}
+
+/// The first executable file named `program` in a folder of the PATH.
+pub(crate) fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(format!("{program}{}", std::env::consts::EXE_SUFFIX)))
+        .find(|candidate| is_executable(candidate))
 }
 
 #[cfg(unix)]
@@ -127,17 +129,29 @@ pub(crate) fn ensure_debian_packages(sh: &Shell, needs: &[(&str, &str)]) -> Resu
         .filter(|(prog, _)| !have(prog))
         .map(|(_, pkg)| *pkg)
         .collect();
-    if missing.is_empty() {
+    apt_install(sh, &missing)
+}
+
+/// Installs Debian `packages` with `apt-get` (through `sudo` unless root); nothing to do
+/// for an empty list.
+pub(crate) fn apt_install(sh: &Shell, packages: &[&str]) -> Result<(), String> {
+    if packages.is_empty() {
         return Ok(());
     }
     if !have("apt-get") {
         return Err(format!(
             "missing programs; install the packages {} with your package manager",
-            missing.join(" ")
+            packages.join(" ")
         ));
     }
-    eprintln!("installing {} with apt-get", missing.join(" "));
+    eprintln!("installing {} with apt-get", packages.join(" "));
     let is_root = cmd!(sh, "id -u").quiet().read().is_ok_and(|id| id == "0");
+    if !is_root && !have("sudo") {
+        return Err(format!(
+            "not root and no sudo to run apt-get; install the packages {} yourself",
+            packages.join(" ")
+        ));
+    }
     let (program, prefix): (&str, &[&str]) = if is_root {
         ("apt-get", &[])
     } else {
@@ -146,14 +160,13 @@ pub(crate) fn ensure_debian_packages(sh: &Shell, needs: &[(&str, &str)]) -> Resu
     cmd!(sh, "{program} {prefix...} update -qq")
         .run()
         .map_err(|e| format!("apt-get update failed: {e}"))?;
-    let packages = &missing;
     cmd!(
         sh,
         "{program} {prefix...} install -y -qq --no-install-recommends {packages...}"
     )
     .env("DEBIAN_FRONTEND", "noninteractive")
     .run()
-    .map_err(|e| format!("apt-get install {} failed: {e}", missing.join(" ")))
+    .map_err(|e| format!("apt-get install {} failed: {e}", packages.join(" ")))
 }
 
 /// Installs `kubectl` when it is missing: Debian ships it as the package
