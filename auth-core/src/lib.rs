@@ -37,6 +37,7 @@ pub mod error;
 pub mod flow;
 pub mod http;
 pub mod key;
+pub mod origin;
 pub mod provider;
 pub mod redact;
 pub mod secret;
@@ -53,6 +54,7 @@ pub use http::{
     RequestKind,
 };
 pub use key::TokenKey;
+pub use origin::AllowedOrigins;
 pub use provider::{BodyFormat, ClientAuth, CredentialNames, Endpoint, Endpoints, Provider};
 pub use secret::Secret;
 pub use source::CredentialSource;
