@@ -3,5 +3,6 @@
 //! Each module covers one kind of attacker input. In every case authctl keeps working or
 //! fails clearly: it never panics, never prints a secret and never loses a stored token.
 
+mod api;
 #[path = "../common/mod.rs"]
 mod common;
