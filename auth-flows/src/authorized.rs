@@ -116,16 +116,33 @@ impl HopHook for BearerHook {
         {
             return Ok(());
         }
-        let mut value = http::HeaderValue::from_str(self.authorization.expose()).map_err(|_| {
-            Error::config(
-                "the stored token contains characters not allowed in a header; log in again",
-            )
-        })?;
-        value.set_sensitive(true);
+        let value = header_value(&self.authorization)?;
         hop.headers_mut().insert(http::header::AUTHORIZATION, value);
         self.sent.store(true, Ordering::SeqCst);
         Ok(())
     }
+}
+
+/// The `Authorization` header value for `authorization`, marked sensitive (so HTTP
+/// libraries keep it out of their `Debug`).
+pub(crate) fn header_value(authorization: &Secret) -> Result<http::HeaderValue, Error> {
+    let mut value = http::HeaderValue::from_str(authorization.expose()).map_err(|_| {
+        Error::config("the stored token contains characters not allowed in a header; log in again")
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// A valid token of `manager` that can go in an `Authorization` header (an OAuth 1 token
+/// signs requests instead).
+pub(crate) async fn bearer_token(manager: &TokenManager) -> Result<Token, Error> {
+    let token = manager.token().await?;
+    if matches!(token.kind, TokenKind::OAuth1 { .. }) {
+        return Err(Error::config(
+            "an OAuth 1 token signs requests; use the OAuth 1 signing client for this profile",
+        ));
+    }
+    Ok(token)
 }
 
 /// Wraps a transport: a request to an allowed origin gets `Authorization: Bearer <token>`
@@ -249,12 +266,7 @@ impl HttpBackend for AuthorizedClient {
                  the origins added with AuthorizedClient::allow_origins (now {allowed})"
             )));
         }
-        let token = self.manager.token().await?;
-        if matches!(token.kind, TokenKind::OAuth1 { .. }) {
-            return Err(Error::config(
-                "an OAuth 1 token signs requests; use the OAuth 1 signing client for this profile",
-            ));
-        }
+        let token = bearer_token(&self.manager).await?;
         self.manager.context().provider.mark_request(&mut request);
         if request.headers().contains_key(http::header::AUTHORIZATION) {
             // The caller's own credentials: sent as they are, no renewal on 401.

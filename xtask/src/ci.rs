@@ -89,6 +89,13 @@ fn dependency_checks(ws: &Workspace) -> Vec<Step<'_>> {
         ),
         absent(
             ws,
+            "deps: auth-flows' ureq middleware with the ureq + file stack has no tokio or reqwest",
+            &["auth-flows", "auth-http", "auth-store"],
+            "auth-flows/ureq-middleware,auth-flows/client-credentials,auth-http/ureq,auth-store/file",
+            &["tokio", "reqwest"],
+        ),
+        absent(
+            ws,
             "deps: auth-store with only redis has no tokio and no aws-lc",
             &["auth-store"],
             "redis",
