@@ -2,71 +2,16 @@
 //! profile's `api_base_url`, its `api_hosts` and hosts given with `--allow-host`; a
 //! redirect elsewhere carries no token, and a 401 from elsewhere renews nothing.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Output;
-use std::sync::{Arc, Mutex};
 
+use auth_testkit::{RecordingServer as Recorder, respond};
 use mockito::Matcher;
 
 use crate::common::authctl;
 
 const ACCESS: &str = "AT-origin-7f3a";
 const REFRESH: &str = "RT-origin-91c4";
-
-/// A plain HTTP server on 127.0.0.1 that records the head of every request it gets and
-/// answers each with `answer(path)` (a whole raw response).
-struct Recorder {
-    origin: String,
-    heads: Arc<Mutex<Vec<String>>>,
-}
-
-impl Recorder {
-    fn start(answer: impl Fn(&str) -> String + Send + 'static) -> Recorder {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let origin = format!("http://{}", listener.local_addr().unwrap());
-        let heads = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&heads);
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut head = String::new();
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    head.push_str(&line);
-                }
-                let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                seen.lock().unwrap().push(head);
-                let _ = stream.write_all(answer(&path).as_bytes());
-            }
-        });
-        Recorder { origin, heads }
-    }
-
-    fn heads(&self) -> Vec<String> {
-        self.heads.lock().unwrap().clone()
-    }
-
-    /// How many requests carried an `Authorization` header.
-    fn authorized(&self) -> usize {
-        self.heads()
-            .iter()
-            .filter(|h| h.to_ascii_lowercase().contains("\r\nauthorization:"))
-            .count()
-    }
-}
-
-fn respond(status: &str, extra: &str, body: &str) -> String {
-    format!(
-        "HTTP/1.1 {status}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-}
 
 /// A token endpoint for the client credentials grant that also hands out a refresh token,
 /// and a mock that counts refreshes (none expected).
@@ -103,7 +48,7 @@ fn home(idp: &mockito::ServerGuard, api: &Recorder, extra: &str) -> tempfile::Te
             "[profiles.h]\ntoken_url = \"{}/token\"\napi_base_url = \"{}/v1/\"\n\
              flow = \"client-credentials\"\nstore = \"file\"\n{extra}",
             idp.url(),
-            api.origin
+            api.origin()
         ),
     )
     .unwrap();
@@ -135,24 +80,26 @@ fn a_url_on_another_origin_is_refused_until_allowed_and_only_then_gets_the_token
     // The API origin works, by path and by full URL.
     let me = api(home.path(), &["/me"]);
     assert!(me.status.success(), "{}", text(&me.stderr));
-    assert_eq!(api_server.authorized(), 1);
+    let full = api(home.path(), &[&api_server.url("/v1/me")]);
+    assert!(full.status.success(), "{}", text(&full.stderr));
+    assert_eq!(authorized(&api_server), 2);
 
     // Another origin: refused before anything is sent, naming it and both ways to allow it.
-    let target = format!("{}/steal", other.origin);
+    let target = format!("{}/steal", other.origin());
     let refused = api(home.path(), &[&target]);
     assert!(!refused.status.success());
     assert!(other.heads().is_empty(), "nothing reached the other server");
     let err = text(&refused.stderr);
-    assert!(err.contains(&other.origin), "{err}");
+    assert!(err.contains(&other.origin()), "{err}");
     assert!(
-        err.contains(&format!("--allow-host {}", other.origin)),
+        err.contains(&format!("--allow-host {}", other.origin())),
         "{err}"
     );
     assert!(err.contains("api_hosts"), "{err}");
     assert!(!err.contains(ACCESS) && !text(&refused.stdout).contains(ACCESS));
 
     // Allowed for this command: it goes, with the token.
-    let allowed = api(home.path(), &["--allow-host", &other.origin, &target]);
+    let allowed = api(home.path(), &["--allow-host", &other.origin(), &target]);
     assert!(allowed.status.success(), "{}", text(&allowed.stderr));
     assert_eq!(text(&allowed.stdout), "other");
     let heads = other.heads();
@@ -172,15 +119,15 @@ fn hosts_the_profile_lists_in_api_hosts_get_the_token() {
     let home = home(
         &idp,
         &api_server,
-        &format!("api_hosts = [\"{}\"]\n", other.origin),
+        &format!("api_hosts = [\"{}\"]\n", other.origin()),
     );
-    let out = api(home.path(), &[&format!("{}/x", other.origin)]);
+    let out = api(home.path(), &[&format!("{}/x", other.origin())]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(other.authorized(), 1);
+    assert_eq!(authorized(&other), 1);
 
     // A bare host means https: the same host over http is another origin.
     let home = home_with_hosts(&idp, &api_server, &other);
-    let out = api(home.path(), &[&format!("{}/x", other.origin)]);
+    let out = api(home.path(), &[&format!("{}/x", other.origin())]);
     assert!(!out.status.success());
     assert_eq!(other.heads().len(), 1);
 }
@@ -190,7 +137,7 @@ fn home_with_hosts(
     api: &Recorder,
     other: &Recorder,
 ) -> tempfile::TempDir {
-    let bare = other.origin.trim_start_matches("http://");
+    let bare = other.origin().trim_start_matches("http://");
     home(idp, api, &format!("api_hosts = [\"{bare}\"]\n"))
 }
 
@@ -213,16 +160,16 @@ fn a_bad_api_hosts_entry_is_a_clear_configuration_error() {
 fn a_redirect_to_another_origin_carries_no_token_and_its_401_renews_nothing() {
     let (idp, refresh) = token_server();
     let other = Recorder::start(|_| respond("401 Unauthorized", "", "who are you"));
-    let blob = format!("{}/blob/1", other.origin);
+    let blob = other.url("/blob/1");
     let api_server =
         Recorder::start(move |_| respond("302 Found", &format!("Location: {blob}\r\n"), ""));
     let home = home(&idp, &api_server, "");
 
     let out = api(home.path(), &["/files/1"]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
-    assert_eq!(api_server.authorized(), 1, "the API origin got the token");
+    assert_eq!(authorized(&api_server), 1, "the API origin got the token");
     assert_eq!(other.heads().len(), 1, "the redirect was followed");
-    assert_eq!(other.authorized(), 0, "{:?}", other.heads());
+    assert_eq!(authorized(&other), 0, "{:?}", other.heads());
     refresh.assert();
     let stored = std::fs::read_to_string(home.path().join("tokens.json")).unwrap();
     assert!(
@@ -233,6 +180,11 @@ fn a_redirect_to_another_origin_carries_no_token_and_its_401_renews_nothing() {
     // The next command still uses the same token.
     let again = api(home.path(), &["/files/1"]);
     assert_eq!(again.status.code(), Some(4));
-    assert_eq!(api_server.authorized(), 2);
+    assert_eq!(authorized(&api_server), 2);
     refresh.assert();
+}
+
+/// How many requests to `server` carried an `Authorization` header.
+fn authorized(server: &Recorder) -> usize {
+    server.authorizations().iter().flatten().count()
 }

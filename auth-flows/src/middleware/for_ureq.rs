@@ -7,22 +7,23 @@ use auth_core::{AllowedOrigins, Url};
 use ureq::config::ConfigBuilder;
 use ureq::middleware::{Middleware, MiddlewareNext};
 use ureq::typestate::AgentScope;
-use ureq::{Agent, Body, ResponseExt, SendBody};
+use ureq::{Agent, Body, RequestExt, ResponseExt, SendBody};
 
 use super::Authorizer;
 use crate::manager::TokenManager;
 
-/// A ureq 3 middleware that authorizes requests to allowed origins with the tokens of a
-/// [`TokenManager`] (see [the module](super) for the rules). It blocks on the manager
-/// (through `pollster`), so it needs no async runtime.
+/// The token for your own ureq 3 agent: authorizes requests to allowed origins with the
+/// tokens of a [`TokenManager`] (see [the module](super) for the rules), as a middleware
+/// at the end of your agent's chain. It blocks on the manager (through `pollster`), so it
+/// needs no async runtime.
 ///
 /// ureq runs a middleware chain once per request, so sending a request again needs an
 /// agent: [`UreqAuth::agent`] builds your agent from your settings, plus a twin without
 /// this middleware for the one retry after a 401. Only requests whose method ureq sends
 /// without a body (GET, HEAD, DELETE, OPTIONS, TRACE) are sent again, as the body of
 /// another request is a reader that was consumed; their 401 is returned, and the token is
-/// renewed for the next request. Used as a plain middleware (`Config::builder()
-/// .middleware(...)`), it renews after a 401 but never retries.
+/// renewed for the next request. `http_status_as_error` keeps its meaning: the answer is
+/// turned into `ureq::Error::StatusCode` after the adapter has looked at it.
 ///
 /// ```no_run
 /// # fn run(manager: std::sync::Arc<auth_flows::TokenManager>) -> Result<(), Box<dyn std::error::Error>> {
@@ -40,7 +41,6 @@ use crate::manager::TokenManager;
 #[derive(Clone)]
 pub struct UreqAuth {
     auth: Authorizer,
-    retry: Option<Agent>,
 }
 
 impl UreqAuth {
@@ -55,7 +55,6 @@ impl UreqAuth {
     pub fn new(manager: Arc<TokenManager>) -> Self {
         UreqAuth {
             auth: Authorizer::new(manager),
-            retry: None,
         }
     }
 
@@ -94,12 +93,11 @@ impl UreqAuth {
     /// # }
     /// ```
     pub fn agent(self, settings: impl Fn() -> ConfigBuilder<AgentScope>) -> Agent {
-        let twin = settings().build().new_agent();
-        let middleware = UreqAuth {
-            retry: Some(twin),
-            ..self
+        let layer = Layer {
+            auth: self.auth,
+            twin: settings().build().new_agent(),
         };
-        settings().middleware(middleware).build().new_agent()
+        settings().middleware(layer).build().new_agent()
     }
 }
 
@@ -107,9 +105,14 @@ impl fmt::Debug for UreqAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UreqAuth")
             .field("origins", &self.auth.origins.to_string())
-            .field("retries", &self.retry.is_some())
             .finish_non_exhaustive()
     }
+}
+
+/// The middleware itself, with the twin agent that sends the retry.
+struct Layer {
+    auth: Authorizer,
+    twin: Agent,
 }
 
 fn url_of(uri: &http::Uri) -> Option<Url> {
@@ -120,7 +123,21 @@ fn other(error: auth_core::Error) -> ureq::Error {
     ureq::Error::Other(Box::new(error))
 }
 
-impl Middleware for UreqAuth {
+impl Layer {
+    /// The answer as the agent's settings want it: an HTTP error status as
+    /// `ureq::Error::StatusCode` when `http_status_as_error` is on.
+    fn finish(&self, response: http::Response<Body>) -> Result<http::Response<Body>, ureq::Error> {
+        let status = response.status();
+        if self.twin.config().http_status_as_error()
+            && (status.is_client_error() || status.is_server_error())
+        {
+            return Err(ureq::Error::StatusCode(status.as_u16()));
+        }
+        Ok(response)
+    }
+}
+
+impl Middleware for Layer {
     fn handle(
         &self,
         mut request: http::Request<SendBody<'_>>,
@@ -131,6 +148,19 @@ impl Middleware for UreqAuth {
             return next.handle(request);
         };
         let (token, header) = pollster::block_on(self.auth.token()).map_err(other)?;
+        request
+            .headers_mut()
+            .insert(http::header::AUTHORIZATION, header);
+        // The adapter looks at every answer, 401 included; `finish` restores the setting.
+        let request = request
+            .middleware_config()
+            .ok_or_else(|| {
+                other(auth_core::Error::config(
+                    "the ureq middleware ran outside an agent's middleware chain",
+                ))
+            })?
+            .http_status_as_error(false)
+            .build();
         let bodiless = matches!(
             *request.method(),
             http::Method::GET
@@ -140,30 +170,27 @@ impl Middleware for UreqAuth {
                 | http::Method::TRACE
         );
         // What a retry needs: everything but the body, which these methods do not have.
-        let again = self.retry.as_ref().filter(|_| bodiless).map(|agent| {
+        let again = bodiless.then(|| {
             let mut copy = http::Request::new(());
             *copy.method_mut() = request.method().clone();
             *copy.uri_mut() = request.uri().clone();
             *copy.version_mut() = request.version();
             *copy.headers_mut() = request.headers().clone();
             *copy.extensions_mut() = request.extensions().clone();
-            (agent, copy)
+            copy
         });
-        request
-            .headers_mut()
-            .insert(http::header::AUTHORIZATION, header);
         let response = next.handle(request)?;
         let answered_by = url_of(response.get_uri());
         if !answered_by.is_some_and(|u| self.auth.rejected(&sent_to, response.status(), &u)) {
-            return Ok(response);
+            return self.finish(response);
         }
         let header = pollster::block_on(self.auth.renew(token)).map_err(other)?;
-        let Some((agent, mut copy)) = again else {
-            return Ok(response);
+        let Some(mut copy) = again else {
+            return self.finish(response);
         };
         drop(response);
         copy.headers_mut()
             .insert(http::header::AUTHORIZATION, header);
-        agent.run(copy)
+        self.finish(self.twin.run(copy)?)
     }
 }
