@@ -90,7 +90,7 @@ fn a_url_on_another_origin_is_refused_until_allowed_and_only_then_gets_the_token
     assert!(!refused.status.success());
     assert!(other.heads().is_empty(), "nothing reached the other server");
     let err = text(&refused.stderr);
-    assert!(err.contains(&other.origin()), "{err}");
+    assert!(err.contains(other.origin()), "{err}");
     assert!(
         err.contains(&format!("--allow-host {}", other.origin())),
         "{err}"
@@ -99,7 +99,7 @@ fn a_url_on_another_origin_is_refused_until_allowed_and_only_then_gets_the_token
     assert!(!err.contains(ACCESS) && !text(&refused.stdout).contains(ACCESS));
 
     // Allowed for this command: it goes, with the token.
-    let allowed = api(home.path(), &["--allow-host", &other.origin(), &target]);
+    let allowed = api(home.path(), &["--allow-host", other.origin(), &target]);
     assert!(allowed.status.success(), "{}", text(&allowed.stderr));
     assert_eq!(text(&allowed.stdout), "other");
     let heads = other.heads();
