@@ -251,8 +251,12 @@ impl AuthorizedClient {
 #[async_trait]
 impl HttpBackend for AuthorizedClient {
     async fn send(&self, mut request: HttpRequest) -> Result<HttpResponse, Error> {
-        let target = auth_core::Url::parse(&request.uri().to_string())
-            .map_err(|e| Error::config(format!("{} is not an absolute URL: {e}", request.uri())))?;
+        // The URI itself stays out of the message: its query may carry a secret.
+        let target = auth_core::Url::parse(&request.uri().to_string()).map_err(|e| {
+            Error::config(format!(
+                "the request's URI is not an absolute URL ({e}): give scheme and host"
+            ))
+        })?;
         if !self.origins.allows(&target) {
             let origin =
                 AllowedOrigins::origin_of(&target).unwrap_or_else(|| target.scheme().into());

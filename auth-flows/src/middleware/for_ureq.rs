@@ -22,8 +22,10 @@ use crate::manager::TokenManager;
 /// this middleware for the one retry after a 401. Only requests whose method ureq sends
 /// without a body (GET, HEAD, DELETE, OPTIONS, TRACE) are sent again, as the body of
 /// another request is a reader that was consumed; their 401 is returned, and the token is
-/// renewed for the next request. `http_status_as_error` keeps its meaning: the answer is
-/// turned into `ureq::Error::StatusCode` after the adapter has looked at it.
+/// renewed for the next request. The agent's `http_status_as_error` keeps its meaning: the
+/// answer to a request that got the token is turned into `ureq::Error::StatusCode` after the
+/// adapter has looked at it (a per-request override of that setting is not seen for such
+/// requests; the agent's setting applies).
 ///
 /// ```no_run
 /// # fn run(manager: std::sync::Arc<auth_flows::TokenManager>) -> Result<(), Box<dyn std::error::Error>> {
