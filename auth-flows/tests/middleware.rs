@@ -24,6 +24,7 @@ const NEW: &str = "Bearer new-token-8d2";
 /// status (or the error).
 trait Client {
     fn get(&self, url: &str) -> Result<u16, String>;
+    fn post(&self, url: &str, body: &'static str) -> Result<u16, String>;
 }
 
 struct Reqwest {
@@ -37,6 +38,19 @@ impl Client for Reqwest {
             let response = self
                 .client
                 .get(url)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(response.status().as_u16())
+        })
+    }
+
+    fn post(&self, url: &str, body: &'static str) -> Result<u16, String> {
+        self.runtime.block_on(async {
+            let response = self
+                .client
+                .post(url)
+                .body(body)
                 .send()
                 .await
                 .map_err(|e| e.to_string())?;
@@ -73,12 +87,20 @@ struct Ureq(ureq::Agent);
 
 impl Client for Ureq {
     fn get(&self, url: &str) -> Result<u16, String> {
-        match self.0.get(url).call() {
-            Ok(response) => Ok(response.status().as_u16()),
-            // The agent's own setting (`http_status_as_error`) still applies.
-            Err(ureq::Error::StatusCode(code)) => Ok(code),
-            Err(e) => Err(e.to_string()),
-        }
+        status(self.0.get(url).call())
+    }
+
+    fn post(&self, url: &str, body: &'static str) -> Result<u16, String> {
+        status(self.0.post(url).send(body))
+    }
+}
+
+fn status(outcome: Result<http::Response<ureq::Body>, ureq::Error>) -> Result<u16, String> {
+    match outcome {
+        Ok(response) => Ok(response.status().as_u16()),
+        // The agent's own setting (`http_status_as_error`, on by default) still applies.
+        Err(ureq::Error::StatusCode(code)) => Ok(code),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -254,3 +276,40 @@ macro_rules! adapter_suite {
 
 adapter_suite!(reqwest_middleware_adapter, super::reqwest_client);
 adapter_suite!(ureq_adapter, super::ureq_client);
+
+/// A server that refuses the old token and accepts the new one.
+fn accepts_only_the_new_token() -> RecordingServer {
+    RecordingServer::start(|head| {
+        if head.contains(NEW) {
+            respond("200 OK", "", "ok")
+        } else {
+            respond("401 Unauthorized", "", "expired")
+        }
+    })
+}
+
+#[test]
+fn reqwest_retries_a_request_whose_body_it_can_copy() {
+    let (idp, renewals) = token_server(1);
+    let api = accepts_only_the_new_token();
+    let client = reqwest_client(manager(&idp, &api, 3600), AllowedOrigins::new());
+    assert_eq!(client.post(&api.url("/v1/things"), "name=x"), Ok(200));
+    assert_eq!(api.authorizations(), [auth(OLD), auth(NEW)]);
+    renewals.assert();
+}
+
+#[test]
+fn ureq_returns_the_401_of_a_request_with_a_body_and_the_next_request_is_renewed() {
+    let (idp, renewals) = token_server(1);
+    let api = accepts_only_the_new_token();
+    let client = ureq_client(manager(&idp, &api, 3600), AllowedOrigins::new());
+    assert_eq!(
+        client.post(&api.url("/v1/things"), "name=x"),
+        Ok(401),
+        "a consumed body is not sent twice"
+    );
+    assert_eq!(api.authorizations(), [auth(OLD)]);
+    renewals.assert();
+    assert_eq!(client.get(&api.url("/v1/things")), Ok(200));
+    assert_eq!(api.authorizations(), [auth(OLD), auth(NEW)]);
+}

@@ -89,7 +89,7 @@ fn dependency_checks(ws: &Workspace) -> Vec<Step<'_>> {
         ),
         absent(
             ws,
-            "deps: auth-flows' ureq middleware with the ureq + file stack has no tokio or reqwest",
+            "deps: auth-flows ureq-middleware stack has no tokio or reqwest",
             &["auth-flows", "auth-http", "auth-store"],
             "auth-flows/ureq-middleware,auth-flows/client-credentials,auth-http/ureq,auth-store/file",
             &["tokio", "reqwest"],
