@@ -69,7 +69,7 @@ pub(crate) enum Command {
     Logout(LogoutArgs),
     /// Send an authorized request; the body goes to stdout.
     #[command(
-        after_help = "A URL starting with / is joined to the profile's api_base_url.\n\nExamples:\n  authctl api --profile inaturalist /users/me\n  authctl api -X POST /things --json-body '{\"name\":\"x\"}'\n  authctl api -H 'Accept: text/csv' https://api.example.com/export"
+        after_help = "A URL starting with / is joined to the profile's api_base_url. The token goes only to the origin of api_base_url, the profile's api_hosts and hosts given with --allow-host.\n\nExamples:\n  authctl api --profile inaturalist /users/me\n  authctl api -X POST /things --json-body '{\"name\":\"x\"}'\n  authctl api -H 'Accept: text/csv' https://api.example.com/export\n  authctl api --allow-host files.example.com https://files.example.com/report.csv"
     )]
     Api(ApiArgs),
     /// Keep the profile's credentials in the system keyring.
@@ -178,6 +178,11 @@ pub(crate) struct ApiArgs {
     /// Print the status line and headers on stdout before the body.
     #[arg(short, long)]
     pub(crate) include: bool,
+    /// Also send the token to this host (`host`, `host:port` for https, or
+    /// `scheme://host[:port]`), besides api_base_url's and the profile's api_hosts
+    /// (repeatable).
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub(crate) allow_hosts: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -170,6 +170,9 @@ pub(crate) struct ProfileConfig {
     pub(crate) client_auth: Option<ClientAuth>,
     pub(crate) flow: Option<FlowKind>,
     pub(crate) scopes: Option<Vec<String>>,
+    /// Origins besides `api_base_url`'s that `authctl api` may send the token to
+    /// (`host`, `host:port` for https, or `scheme://host[:port]`).
+    pub(crate) api_hosts: Option<Vec<String>>,
     pub(crate) redirect_port: Option<u16>,
     pub(crate) redirect_path: Option<String>,
     pub(crate) jwt: Option<bool>,

@@ -144,13 +144,14 @@ async fn authorized_client_calls_userinfo_with_each_transport() {
             )
             .with_flow(Arc::new(PasswordFlow)),
         );
-        let client = auth_flows::AuthorizedClient::new(http, manager);
         let userinfo = ctx
             .provider
             .endpoints
             .userinfo
             .clone()
             .expect("userinfo endpoint");
+        let client = auth_flows::AuthorizedClient::new(http, manager)
+            .allow_origins(auth_core::AllowedOrigins::new().with_url(&userinfo));
         let response = client
             .send(
                 http::Request::get(userinfo.as_str())

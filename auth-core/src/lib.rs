@@ -38,6 +38,7 @@ pub mod flow;
 pub mod hooks;
 pub mod http;
 pub mod key;
+pub mod origin;
 pub mod provider;
 pub mod redact;
 pub mod secret;
@@ -54,6 +55,7 @@ pub use http::{
     RequestKind,
 };
 pub use key::TokenKey;
+pub use origin::AllowedOrigins;
 pub use provider::{BodyFormat, ClientAuth, CredentialNames, Endpoint, Endpoints, Provider};
 pub use secret::Secret;
 pub use source::CredentialSource;

@@ -21,7 +21,9 @@ mod support;
 
 use std::sync::Arc;
 
-use auth_core::{Endpoint, FlowContext, HttpBackend, HttpConfig, Provider, TokenKey};
+use auth_core::{
+    AllowedOrigins, Endpoint, FlowContext, HttpBackend, HttpConfig, Provider, TokenKey,
+};
 use auth_flows::{AuthorizedClient, ClientCredentialsFlow, TokenManager};
 use auth_http::ReqwestBackend;
 use auth_store::MemoryStore;
@@ -60,9 +62,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("8 tasks, one token: {:?}", tokens[0]); // Debug never shows the secret
 
     // An authorized client is an HttpBackend itself: it adds the bearer token per hop and
-    // renews the token once after a 401.
+    // renews the token once after a 401. The token goes only to the provider's API origin
+    // and the origins allowed here.
     if let Some(api_url) = &target.api_url {
-        let client = AuthorizedClient::new(http, Arc::clone(&manager));
+        let client = AuthorizedClient::new(http, Arc::clone(&manager))
+            .allow_origins(AllowedOrigins::new().with_entry(api_url)?);
         let response = client
             .send(http::Request::get(api_url.as_str()).body(Vec::new())?)
             .await?;

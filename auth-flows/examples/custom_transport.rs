@@ -154,6 +154,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(api_url) = &target.api_url {
         let response = manager
             .client(Arc::clone(&http))
+            .allow_origins(auth_core::AllowedOrigins::new().with_entry(api_url)?)
             .send(http::Request::get(api_url.as_str()).body(Vec::new())?)?;
         println!(
             "GET {api_url}: {} {}",

@@ -53,7 +53,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // An authorized call: the bearer header is added per hop and never leaves the origin.
     if let Some(api_url) = &target.api_url {
-        let client = manager.client(http);
+        // The token goes only to the provider's API origin and the origins allowed here.
+        let client = manager
+            .client(http)
+            .allow_origins(auth_core::AllowedOrigins::new().with_entry(api_url)?);
         let response = client.send(http::Request::get(api_url.as_str()).body(Vec::new())?)?;
         println!("GET {api_url}: {}", response.status());
     }

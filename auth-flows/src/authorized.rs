@@ -3,18 +3,24 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use auth_core::hooks::TokenPlacement;
 use auth_core::http::{Hop, HopHook, HopHooks};
-use auth_core::{Error, HttpBackend, HttpRequest, HttpResponse, Secret, Token, TokenKind};
+use auth_core::{
+    AllowedOrigins, Error, HttpBackend, HttpRequest, HttpResponse, Secret, Token, TokenKind,
+};
 
 use crate::manager::TokenManager;
 
 /// A per-hop hook that adds an `Authorization` header (for example `Bearer <token>`) to
-/// each hop that is still on the request's original origin and carries no
-/// `Authorization` of its own. Backends run it on every redirect hop and retry, so the
-/// token never reaches another origin, not even after a chain comes back.
+/// each hop that is still on the request's original origin, is on an allowed origin
+/// ([`BearerHook::for_origins`]; [`BearerHook::new`] allows the original origin) and
+/// carries no `Authorization` of its own. Backends run it on every redirect hop and
+/// retry, so the token never reaches another origin, not even after a chain comes back.
+/// [`BearerHook::sent_on_last_hop`] tells whether the last hop carried the token, which
+/// is what decides whether a 401 rejected it.
 ///
 /// ```
 /// use auth_core::http::{Hop, HopHook, Method};
@@ -36,6 +42,8 @@ use crate::manager::TokenManager;
 #[derive(Clone)]
 pub struct BearerHook {
     attach: Attach,
+    origins: Option<Arc<AllowedOrigins>>,
+    sent: Arc<AtomicBool>,
 }
 
 /// What the hook attaches, and where.
@@ -60,13 +68,15 @@ impl BearerHook {
     pub fn new(authorization: Secret) -> Self {
         BearerHook {
             attach: Attach::Header(authorization),
+            origins: None,
+            sent: Arc::default(),
         }
     }
 
     /// A hook that puts `token` where `placement` says: the `Authorization` header
     /// (`<token_type> <token>`), a query parameter, or a form field of the body (the query
     /// parameter when the body is not a form, or a `GET`'s empty body). A parameter the
-    /// request already has is left as it is, so a retried hop does not get it twice.
+    /// request already has is left as it is.
     ///
     /// ```
     /// use auth_core::hooks::TokenPlacement;
@@ -88,7 +98,91 @@ impl BearerHook {
             TokenPlacement::Body(name) => Attach::Body(name.clone(), token.access_token.clone()),
             _ => Attach::Header(token.authorization_header()),
         };
-        BearerHook { attach }
+        BearerHook {
+            attach,
+            origins: None,
+            sent: Arc::default(),
+        }
+    }
+
+    /// The same hook, sending only to hops on one of `origins` (and still on the
+    /// request's original origin).
+    ///
+    /// ```
+    /// use auth_core::hooks::TokenPlacement;
+    /// use auth_core::{AllowedOrigins, Secret, Token};
+    /// let origins = std::sync::Arc::new(AllowedOrigins::new().with_entry("api.example").unwrap());
+    /// let hook = auth_flows::BearerHook::for_token(&Token::bearer(Secret::new("t")), &TokenPlacement::Header)
+    ///     .restricted_to(origins);
+    /// assert!(!hook.sent_on_last_hop());
+    /// ```
+    pub fn restricted_to(mut self, origins: Arc<AllowedOrigins>) -> Self {
+        self.origins = Some(origins);
+        self
+    }
+
+    /// A hook sending this `Authorization` value only to hops on one of `origins` (and
+    /// still on the request's original origin).
+    ///
+    /// ```
+    /// use auth_core::http::{Hop, HopHook, Method};
+    /// use auth_core::{AllowedOrigins, Secret};
+    ///
+    /// let origins = std::sync::Arc::new(AllowedOrigins::new().with_entry("api.example").unwrap());
+    /// let hook = auth_flows::BearerHook::for_origins(Secret::new("Bearer t"), origins);
+    /// let mut url: auth_core::Url = "https://evil.example/me".parse().unwrap();
+    /// let (mut headers, mut body) = (http::HeaderMap::new(), Vec::new());
+    /// hook.on_hop(&mut Hop::new(&Method::GET, &mut url, &mut headers, &mut body, true)).unwrap();
+    /// assert!(headers.get("authorization").is_none());
+    /// assert!(!hook.sent_on_last_hop());
+    /// ```
+    pub fn for_origins(authorization: Secret, origins: Arc<AllowedOrigins>) -> Self {
+        BearerHook::new(authorization).restricted_to(origins)
+    }
+
+    /// True when the last hop this hook (or a clone of it) saw got the `Authorization`
+    /// header: after a send, whether the answer is about our token.
+    ///
+    /// ```
+    /// use auth_core::http::{Hop, HopHook, Method};
+    /// let hook = auth_flows::BearerHook::new(auth_core::Secret::new("Bearer t"));
+    /// assert!(!hook.sent_on_last_hop());
+    /// let mut url: auth_core::Url = "https://api.example/me".parse().unwrap();
+    /// let (mut headers, mut body) = (http::HeaderMap::new(), Vec::new());
+    /// hook.on_hop(&mut Hop::new(&Method::GET, &mut url, &mut headers, &mut body, true)).unwrap();
+    /// assert!(hook.sent_on_last_hop());
+    /// ```
+    pub fn sent_on_last_hop(&self) -> bool {
+        self.sent.load(Ordering::SeqCst)
+    }
+}
+
+impl fmt::Debug for BearerHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerHook").finish_non_exhaustive()
+    }
+}
+
+impl HopHook for BearerHook {
+    fn on_hop(&self, hop: &mut Hop<'_>) -> Result<(), Error> {
+        self.sent.store(false, Ordering::SeqCst);
+        let allowed = self.origins.as_ref().is_none_or(|o| o.allows(hop.url()));
+        if !allowed
+            || !hop.is_same_origin()
+            || hop.headers().contains_key(http::header::AUTHORIZATION)
+        {
+            return Ok(());
+        }
+        match &self.attach {
+            Attach::Header(authorization) => {
+                let value = header_value(authorization)?;
+                hop.headers_mut().insert(http::header::AUTHORIZATION, value);
+            }
+            Attach::Query(name, token) => add_to_query(hop, name, token),
+            Attach::Body(name, token) => add_to_body(hop, name, token),
+        }
+        self.sent.store(true, Ordering::SeqCst);
+        Ok(())
     }
 }
 
@@ -136,52 +230,47 @@ fn add_to_body(hop: &mut Hop<'_>, name: &str, token: &Secret) {
     body.extend_from_slice(pair.finish().as_bytes());
 }
 
-impl fmt::Debug for BearerHook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BearerHook").finish_non_exhaustive()
-    }
+/// The `Authorization` header value for `authorization`, marked sensitive (so HTTP
+/// libraries keep it out of their `Debug`).
+pub(crate) fn header_value(authorization: &Secret) -> Result<http::HeaderValue, Error> {
+    let mut value = http::HeaderValue::from_str(authorization.expose()).map_err(|_| {
+        Error::config("the stored token contains characters not allowed in a header; log in again")
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
-impl HopHook for BearerHook {
-    fn on_hop(&self, hop: &mut Hop<'_>) -> Result<(), Error> {
-        if !hop.is_same_origin() || hop.headers().contains_key(http::header::AUTHORIZATION) {
-            return Ok(());
-        }
-        let authorization = match &self.attach {
-            Attach::Header(value) => value,
-            Attach::Query(name, token) => {
-                add_to_query(hop, name, token);
-                return Ok(());
-            }
-            Attach::Body(name, token) => {
-                add_to_body(hop, name, token);
-                return Ok(());
-            }
-        };
-        let mut value = http::HeaderValue::from_str(authorization.expose()).map_err(|_| {
-            Error::config(
-                "the stored token contains characters not allowed in a header; log in again",
-            )
-        })?;
-        value.set_sensitive(true);
-        hop.headers_mut().insert(http::header::AUTHORIZATION, value);
-        Ok(())
+/// A valid token of `manager` that can go in an `Authorization` header (an OAuth 1 token
+/// signs requests instead).
+pub(crate) async fn bearer_token(manager: &TokenManager) -> Result<Token, Error> {
+    let token = manager.token().await?;
+    if matches!(token.kind, TokenKind::OAuth1 { .. }) {
+        return Err(Error::config(
+            "an OAuth 1 token signs requests; use the OAuth 1 signing client for this profile",
+        ));
     }
+    Ok(token)
 }
 
-/// Wraps a transport: every request gets `Authorization: Bearer <token>` (unless it has
-/// an `Authorization` header already), the token is renewed before it expires, and a 401
-/// answer makes it renew once and retry once.
+/// Wraps a transport: a request to an allowed origin gets `Authorization: Bearer <token>`
+/// (unless it has an `Authorization` header already), the token is renewed before it
+/// expires, and a 401 answer to the token makes it renew once and retry once.
 ///
-/// The token travels as a [`BearerHook`] on the request, so the transport's policy
-/// applies unchanged (redirects, retries) and the token is only sent to the request's
-/// own origin. Requests keep their extensions, and are marked with the provider's
-/// transport settings ([`Provider::mark_request`](auth_core::Provider::mark_request)).
+/// The token goes only to the provider's API origin (the origin of
+/// `provider.endpoints.api_base`) and the origins added with
+/// [`AuthorizedClient::allow_origins`] (see [`AllowedOrigins`]). A request to any other
+/// origin is refused with an error naming the origin, before anything is sent. The token
+/// travels as a [`BearerHook`] on the request, checked on every hop, so the transport's
+/// policy applies unchanged (redirects, retries) and a redirect to another origin never
+/// carries it; a 401 from a hop that did not get the token renews nothing. Requests keep
+/// their extensions, and are marked with the provider's transport settings
+/// ([`Provider::mark_request`](auth_core::Provider::mark_request)).
 ///
 /// ```no_run
 /// # async fn run(http: std::sync::Arc<dyn auth_core::HttpBackend>, manager: std::sync::Arc<auth_flows::TokenManager>) -> Result<(), auth_core::Error> {
-/// use auth_core::HttpBackend;
-/// let client = auth_flows::AuthorizedClient::new(http, manager);
+/// use auth_core::{AllowedOrigins, HttpBackend};
+/// let client = auth_flows::AuthorizedClient::new(http, manager)
+///     .allow_origins(AllowedOrigins::new().with_entry("uploads.inaturalist.org")?);
 /// let me = client.send(http::Request::get("https://api.inaturalist.org/v1/users/me").body(Vec::new()).unwrap()).await?;
 /// println!("{}", me.status());
 /// # Ok(()) }
@@ -190,46 +279,107 @@ impl HopHook for BearerHook {
 pub struct AuthorizedClient {
     http: Arc<dyn HttpBackend>,
     manager: Arc<TokenManager>,
+    origins: Arc<AllowedOrigins>,
 }
 
 impl fmt::Debug for AuthorizedClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthorizedClient")
             .field("manager", &self.manager)
+            .field("origins", &self.origins.to_string())
             .finish_non_exhaustive()
     }
 }
 
 impl AuthorizedClient {
-    /// Authorizes requests sent through `http` with the tokens of `manager`.
+    /// Authorizes requests sent through `http` to the provider's API origin with the
+    /// tokens of `manager`.
+    ///
+    /// ```no_run
+    /// # fn run(http: std::sync::Arc<dyn auth_core::HttpBackend>, manager: std::sync::Arc<auth_flows::TokenManager>) {
+    /// let client = auth_flows::AuthorizedClient::new(http, manager);
+    /// println!("the token goes to {}", client.allowed_origins());
+    /// # }
+    /// ```
     pub fn new(http: Arc<dyn HttpBackend>, manager: Arc<TokenManager>) -> Self {
-        AuthorizedClient { http, manager }
+        let origins = Arc::new(AllowedOrigins::for_provider(&manager.context().provider));
+        AuthorizedClient {
+            http,
+            manager,
+            origins,
+        }
+    }
+
+    /// Also sends the token to `origins`.
+    ///
+    /// ```no_run
+    /// # fn run(client: auth_flows::AuthorizedClient) -> Result<(), auth_core::Error> {
+    /// use auth_core::AllowedOrigins;
+    /// let client = client.allow_origins(AllowedOrigins::new().with_entry("files.example:8443")?);
+    /// assert!(client.allowed_origins().allows(&"https://files.example:8443/a".parse().unwrap()));
+    /// # Ok(()) }
+    /// ```
+    pub fn allow_origins(mut self, origins: AllowedOrigins) -> Self {
+        Arc::make_mut(&mut self.origins).extend(&origins);
+        self
+    }
+
+    /// The origins the token is sent to.
+    ///
+    /// ```no_run
+    /// # fn run(client: auth_flows::AuthorizedClient) {
+    /// println!("{}", client.allowed_origins());
+    /// # }
+    /// ```
+    pub fn allowed_origins(&self) -> &AllowedOrigins {
+        &self.origins
     }
 
     /// The token manager.
+    ///
+    /// ```no_run
+    /// # fn run(client: auth_flows::AuthorizedClient) {
+    /// let manager = client.manager();
+    /// # let _ = manager;
+    /// # }
+    /// ```
     pub fn manager(&self) -> &Arc<TokenManager> {
         &self.manager
     }
-}
 
-/// `request` with the token's hook added, placed as the provider says.
-fn authorized(mut request: HttpRequest, token: &Token, placement: &TokenPlacement) -> HttpRequest {
-    HopHooks::push(
-        &mut request,
-        Arc::new(BearerHook::for_token(token, placement)),
-    );
-    request
+    /// `request` with the token's hook added, and the hook to ask afterwards.
+    fn authorized(&self, mut request: HttpRequest, token: &Token) -> (HttpRequest, BearerHook) {
+        let placement = self.manager.context().provider.token_placement();
+        let hook =
+            BearerHook::for_token(token, &placement).restricted_to(Arc::clone(&self.origins));
+        HopHooks::push(&mut request, Arc::new(hook.clone()));
+        (request, hook)
+    }
 }
 
 #[async_trait]
 impl HttpBackend for AuthorizedClient {
     async fn send(&self, mut request: HttpRequest) -> Result<HttpResponse, Error> {
-        let token = self.manager.token().await?;
-        if matches!(token.kind, TokenKind::OAuth1 { .. }) {
-            return Err(Error::config(
-                "an OAuth 1 token signs requests; use the OAuth 1 signing client for this profile",
-            ));
+        // The URI itself stays out of the message: its query may carry a secret.
+        let target = auth_core::Url::parse(&request.uri().to_string()).map_err(|e| {
+            Error::config(format!(
+                "the request's URI is not an absolute URL ({e}): give scheme and host"
+            ))
+        })?;
+        if !self.origins.allows(&target) {
+            let origin =
+                AllowedOrigins::origin_of(&target).unwrap_or_else(|| target.scheme().into());
+            let allowed = if self.origins.is_empty() {
+                "none: the provider has no API base URL".to_owned()
+            } else {
+                self.origins.to_string()
+            };
+            return Err(Error::config(format!(
+                "the token is not sent to {origin}: it goes only to the provider's API origin and \
+                 the origins added with AuthorizedClient::allow_origins (now {allowed})"
+            )));
         }
+        let token = bearer_token(&self.manager).await?;
         let provider = &self.manager.context().provider;
         provider.mark_request(&mut request);
         if request.headers().contains_key(http::header::AUTHORIZATION) {
@@ -237,16 +387,14 @@ impl HttpBackend for AuthorizedClient {
             return self.http.send(request).await;
         }
         crate::compliance::protected_request(provider, &mut request)?;
-        let placement = provider.token_placement();
         let again = request.clone();
-        let response = self
-            .http
-            .send(authorized(request, &token, &placement))
-            .await?;
-        if response.status() != http::StatusCode::UNAUTHORIZED {
+        let (request, hook) = self.authorized(request, &token);
+        let response = self.http.send(request).await?;
+        if response.status() != http::StatusCode::UNAUTHORIZED || !hook.sent_on_last_hop() {
+            // Only a 401 to a hop that carried the token rejects the token.
             return Ok(response);
         }
         let fresh = self.manager.force_refresh(Some(token)).await?;
-        self.http.send(authorized(again, &fresh, &placement)).await
+        self.http.send(self.authorized(again, &fresh).0).await
     }
 }

@@ -259,6 +259,19 @@ impl TokenManager {
 pub struct AuthorizedClient(crate::AuthorizedClient);
 
 impl AuthorizedClient {
+    /// Also sends the token to `origins` (see [`crate::AuthorizedClient::allow_origins`]).
+    ///
+    /// ```no_run
+    /// # fn run(manager: auth_flows::blocking::TokenManager, http: std::sync::Arc<dyn auth_core::HttpBackend>) -> Result<(), auth_core::Error> {
+    /// let client = manager
+    ///     .client(http)
+    ///     .allow_origins(auth_core::AllowedOrigins::new().with_entry("files.example.com")?);
+    /// # Ok(()) }
+    /// ```
+    pub fn allow_origins(self, origins: auth_core::AllowedOrigins) -> Self {
+        AuthorizedClient(self.0.allow_origins(origins))
+    }
+
     /// Sends an authorized request. See [`crate::AuthorizedClient`].
     ///
     /// ```no_run

@@ -122,6 +122,8 @@ pub mod jwt_claims;
 pub mod loopback;
 #[cfg(feature = "oauth2")]
 mod manager;
+#[cfg(any(feature = "reqwest-middleware", feature = "ureq-middleware"))]
+pub mod middleware;
 #[cfg(feature = "oauth1")]
 pub mod oauth1;
 #[cfg(feature = "oauth2")]

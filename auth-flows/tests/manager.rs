@@ -52,6 +52,8 @@ fn provider(server: &mockito::ServerGuard) -> Provider {
         .with_endpoint(Endpoint::Jwt, &format!("{}/users/api_token", server.url()))
         .unwrap();
     p.client_auth = ClientAuth::Body;
+    // The API is on the same server: the token goes to its origin.
+    p.endpoints.api_base = Some(server.url().parse().unwrap());
     p
 }
 

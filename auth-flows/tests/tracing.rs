@@ -107,6 +107,7 @@ fn a_whole_flow_is_traced_without_a_secret() {
         .with_endpoint(Endpoint::Token, &format!("{}/token", server.url()))
         .unwrap();
     provider.client_auth = ClientAuth::Basic;
+    provider.endpoints.api_base = Some(server.url().parse().unwrap());
     let credentials = Credentials {
         username: Some("ana".into()),
         password: Some(PASSWORD.into()),

@@ -7,6 +7,7 @@
 //! - [`LoopbackHttp`] is a recording test transport running the real HTTP policy;
 //! - [`StrictTokenServer`] is a token endpoint that rotates refresh tokens and revokes a
 //!   grant whose refresh token is used twice;
+//! - [`RecordingServer`] records every request head, for tests of where a token goes;
 //! - [`RedisServer`] is a private `redis-server` that a test can stop and restart.
 //!
 //! The suites panic with a message naming the broken rule, like `assert!`, so they run
@@ -16,12 +17,14 @@
 
 pub mod http;
 mod loopback_http;
+mod recording_server;
 mod redis_server;
 mod store;
 mod strict_server;
 mod trace;
 
 pub use loopback_http::{LoopbackHttp, SentRequest};
+pub use recording_server::{RecordingServer, respond};
 pub use redis_server::RedisServer;
 pub use store::token_store;
 pub use strict_server::{StrictConfig, StrictTokenServer};

@@ -95,6 +95,13 @@ fn dependency_checks(ws: &Workspace) -> Vec<Step<'_>> {
         ),
         absent(
             ws,
+            "deps: auth-flows ureq-middleware stack has no tokio or reqwest",
+            &["auth-flows", "auth-http", "auth-store"],
+            "auth-flows/ureq-middleware,auth-flows/client-credentials,auth-http/ureq,auth-store/file",
+            &["tokio", "reqwest"],
+        ),
+        absent(
+            ws,
             "deps: auth-store with only redis has no tokio and no aws-lc",
             &["auth-store"],
             "redis",
@@ -166,15 +173,18 @@ fn unit_matrix(ws: &Workspace) -> Vec<Step<'_>> {
     steps
 }
 
-/// The programs of auth-flows' "Embedding" page. Each runs offline against a demo
+/// The programs of auth-flows' "Embedding" page and its HTTP client middleware
+/// programs. Each runs offline against a demo
 /// server it starts on 127.0.0.1 (with no `OAUTH_TOKEN_URL` set), in well under a second.
 /// They run as the examples step built them (`cargo run -p auth-flows` would resolve
 /// other features and build them again).
-const EMBEDDING_EXAMPLES: [&str; 4] = [
+const EMBEDDING_EXAMPLES: [&str; 6] = [
     "sync_ureq_file",
     "async_reqwest_memory",
     "custom_store",
     "custom_transport",
+    "reqwest_middleware",
+    "ureq_middleware",
 ];
 
 /// Formatting, lints, the docs and the examples (built, then the embedding ones run).

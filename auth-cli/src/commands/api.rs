@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use auth_core::{Credentials, Error};
+use auth_core::{AllowedOrigins, Credentials, Error};
 
 use super::{app, login_hint, ran, settle, unattended_manager};
 use crate::app::App;
@@ -23,6 +23,7 @@ pub(super) fn run(cli: &Cli, args: &ApiArgs) -> Result<ExitCode, Error> {
         data,
         json_body,
         include,
+        allow_hosts,
     } = args;
     let app = app(cli, Credentials::default())?;
     let target = if url.starts_with('/') {
@@ -44,6 +45,8 @@ pub(super) fn run(cli: &Cli, args: &ApiArgs) -> Result<ExitCode, Error> {
     };
     let target = url::Url::parse(&target)
         .map_err(|e| Error::config(format!("{target:?} is not a URL: {e}")))?;
+    let extra = extra_origins(&app, allow_hosts)?;
+    check_origin(&app, &extra, &target)?;
     let method = http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
         .map_err(|_| Error::config(format!("{method:?} is not an HTTP method")))?;
     let mut builder = http::Request::builder().method(method).uri(target.as_str());
@@ -83,7 +86,7 @@ pub(super) fn run(cli: &Cli, args: &ApiArgs) -> Result<ExitCode, Error> {
         let client = app.oauth1_client(&token)?;
         pollster::block_on(client.send(request))?
     } else {
-        oauth2_send(&app, request)?
+        oauth2_send(&app, request, extra)?
     };
     print_response(cli, response, *include)
 }
@@ -93,15 +96,61 @@ pub(super) fn run(cli: &Cli, args: &ApiArgs) -> Result<ExitCode, Error> {
 fn oauth2_send(
     app: &App,
     request: auth_core::HttpRequest,
+    extra: AllowedOrigins,
 ) -> Result<auth_core::HttpResponse, Error> {
     let store = app.store()?;
     let (key, chosen) = app.key(store.as_ref())?;
     let (manager, logged_in) = unattended_manager(app, store.clone(), &key)?;
-    let client = auth_flows::AuthorizedClient::new(app.http()?, Arc::new(manager));
+    let client =
+        auth_flows::AuthorizedClient::new(app.http()?, Arc::new(manager)).allow_origins(extra);
     let response = pollster::block_on(auth_core::HttpBackend::send(&client, request))
         .map_err(|e| login_hint(app, e))?;
     settle(app, store.as_ref(), &key.account, chosen, ran(&logged_in))?;
     Ok(response)
+}
+
+/// The origins besides `api_base_url`'s that may get the token: the profile's
+/// `api_hosts` and the command's `--allow-host`s.
+fn extra_origins(app: &App, allow_hosts: &[String]) -> Result<AllowedOrigins, Error> {
+    let listed = app.profile.config.api_hosts.as_deref().unwrap_or_default();
+    let from_profile = AllowedOrigins::new().with_entries(listed).map_err(|e| {
+        Error::config(format!(
+            "{}: profile `{}`: api_hosts: {e}",
+            app.profile.config_path.display(),
+            app.profile.name
+        ))
+    })?;
+    from_profile
+        .with_entries(allow_hosts)
+        .map_err(|e| Error::config(format!("--allow-host: {e}")))
+}
+
+/// Refuses, before anything is sent, a URL whose origin may not get the profile's token.
+fn check_origin(app: &App, extra: &AllowedOrigins, target: &url::Url) -> Result<(), Error> {
+    let mut allowed = AllowedOrigins::for_provider(&app.profile.provider);
+    allowed.extend(extra);
+    if allowed.allows(target) {
+        return Ok(());
+    }
+    let origin = AllowedOrigins::origin_of(target).unwrap_or_else(|| target.scheme().to_owned());
+    // How to write that origin as an entry: the bare host for https, else the origin.
+    let entry = match (target.scheme(), target.host_str(), target.port()) {
+        ("https", Some(host), None) => host.to_owned(),
+        ("https", Some(host), Some(port)) => format!("{host}:{port}"),
+        _ => origin.clone(),
+    };
+    let now = if allowed.is_empty() {
+        "no origin (the profile has no api_base_url)".to_owned()
+    } else {
+        allowed.to_string()
+    };
+    Err(Error::config(format!(
+        "refusing to send profile `{name}`'s token to {origin}: it goes only to {now}. \
+         To send it there once, add `--allow-host {entry}`; to allow it always, add \
+         `api_hosts = [\"{entry}\"]` to [profiles.{name}] in {path}",
+        name = app.profile.name,
+        path = app.profile.config_path.display(),
+    )))
 }
 
 /// Writes the answer of `api`: the body on stdout, the status on stderr (or, with

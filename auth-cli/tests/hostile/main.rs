@@ -3,6 +3,7 @@
 //! Each module covers one kind of attacker input. In every case authctl keeps working or
 //! fails clearly: it never panics, never prints a secret and never loses a stored token.
 
+mod api;
 #[path = "../common/mod.rs"]
 mod common;
 mod git_credential;

@@ -21,6 +21,7 @@ pub(crate) fn provider(server: &mockito::ServerGuard, quirks: &[Quirk]) -> Provi
     let mut p = Provider::new("quirky")
         .with_endpoint(Endpoint::Token, &format!("{}/token", server.url()))
         .unwrap();
+    p.endpoints.api_base = Some(format!("{}/api/", server.url()).parse().unwrap());
     p.client_auth = ClientAuth::Body;
     p.quirks = quirks.to_vec();
     p
