@@ -3,7 +3,9 @@
 //! - [`CallbackQuery`] and [`parse_callback_query`]: the request target, decoded as a form
 //!   (`+` is a space, malformed escapes kept as they are, never a panic);
 //! - [`authorization_code_verdict`]: the OAuth 2 rules, with the `state` compared in
-//!   constant time ([`Secret::constant_time_eq`]);
+//!   constant time ([`Secret::constant_time_eq`]), and [`authorization_response_verdict`],
+//!   which adds the `iss` check of RFC 9207 ([`IssuerCheck`]);
+//! - `host_allowed`: the `Host` rule against DNS rebinding;
 //! - `Page`: the small HTML page every request is answered with, its text HTML-escaped.
 //!
 //! At a little over 600 lines, about 150 of them tests, the module stays whole: the
@@ -14,7 +16,7 @@ use std::fmt;
 use std::io::Write;
 use std::net::{Shutdown, TcpStream};
 
-use auth_core::{Error, OAuthError, Secret};
+use auth_core::{Error, OAuthError, Provider, Secret};
 
 /// What a successful OAuth 2 authorization response carried.
 ///
@@ -205,22 +207,38 @@ pub fn parse_callback_query(target: &str) -> CallbackQuery {
 
 /// `http://host:port/p?q` → `/p?q`; other targets unchanged.
 fn strip_scheme_and_authority(target: &str) -> &str {
-    let Some(colon) = target.find("://") else {
-        return target;
-    };
+    match split_absolute(target) {
+        Some((_, _, rest)) => rest,
+        None => target,
+    }
+}
+
+/// The authority of an absolute-form target (`http://host:port/p?q` → `host:port`).
+pub(super) fn target_authority(target: &str) -> Option<&str> {
+    split_absolute(target).map(|(_, authority, _)| authority)
+}
+
+/// The scheme of an absolute-form target (`http://host:port/p?q` → `http`).
+pub(super) fn target_scheme(target: &str) -> Option<&str> {
+    split_absolute(target).map(|(scheme, _, _)| scheme)
+}
+
+/// `scheme://authority/rest` → (scheme, authority, `/rest`); `None` for other targets.
+fn split_absolute(target: &str) -> Option<(&str, &str, &str)> {
+    let colon = target.find("://")?;
     let scheme = &target[..colon];
     if scheme.is_empty()
         || !scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
     {
-        return target;
+        return None;
     }
     let after = &target[colon + 3..];
-    match after.find(['/', '?']) {
-        Some(i) => &after[i..],
-        None => "",
-    }
+    Some(match after.find(['/', '?']) {
+        Some(i) => (scheme, &after[..i], &after[i..]),
+        None => (scheme, after, ""),
+    })
 }
 
 /// Decides about an OAuth 2 authorization response (RFC 6749 §4.1.2 and §4.1.2.1), as
@@ -254,6 +272,104 @@ pub fn authorization_code_verdict(
     query: &CallbackQuery,
     expected_state: &Secret,
 ) -> CallbackVerdict<AuthorizationCallback> {
+    authorization_response_verdict(query, expected_state, &IssuerCheck::default())
+}
+
+/// What RFC 9207 asks of an authorization response's `iss` parameter.
+///
+/// - when the issuer is known and the response carries `iss`, the two must be identical
+///   (compared as strings, without any normalisation);
+/// - when the server says it sends `iss` (`authorization_response_iss_parameter_supported`
+///   in its metadata), a response without it is refused too;
+/// - either failure is [`Error::IssuerMismatch`], which names the mix-up risk.
+///
+/// ```
+/// use auth_core::Provider;
+/// use auth_flows::loopback::{parse_callback_query as parse, IssuerCheck};
+///
+/// let mut provider = Provider::new("idp").with_issuer("https://id.example");
+/// let check = IssuerCheck::for_provider(&provider);
+/// assert!(check.check(&parse("/?code=c&iss=https%3A%2F%2Fid.example")).is_ok());
+/// assert!(check.check(&parse("/?code=c&iss=https%3A%2F%2Fid.example%2F")).is_err());
+/// assert!(check.check(&parse("/?code=c")).is_ok(), "the server never said it sends iss");
+/// provider.authorization_response_iss_parameter_supported = true;
+/// assert!(IssuerCheck::for_provider(&provider).check(&parse("/?code=c")).is_err());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IssuerCheck {
+    /// The issuer `iss` must equal; `None`: unknown, nothing to compare with.
+    pub issuer: Option<String>,
+    /// Whether a response without `iss` is refused.
+    pub required: bool,
+}
+
+impl IssuerCheck {
+    /// The check for a provider: its [`Provider::issuer`], required when
+    /// [`Provider::authorization_response_iss_parameter_supported`].
+    ///
+    /// ```
+    /// let check = auth_flows::loopback::IssuerCheck::for_provider(&auth_core::Provider::new("x"));
+    /// assert_eq!(check, Default::default());
+    /// ```
+    pub fn for_provider(provider: &Provider) -> Self {
+        IssuerCheck {
+            issuer: provider.issuer.clone(),
+            required: provider.authorization_response_iss_parameter_supported,
+        }
+    }
+
+    /// Checks the `iss` of a response; see the type's rules.
+    ///
+    /// ```
+    /// use auth_flows::loopback::{parse_callback_query, IssuerCheck};
+    /// let check = IssuerCheck::for_provider(&auth_core::Provider::new("x").with_issuer("https://a"));
+    /// let err = check.check(&parse_callback_query("/?iss=https%3A%2F%2Fb")).unwrap_err();
+    /// assert!(err.to_string().contains("mix-up"));
+    /// ```
+    pub fn check(&self, query: &CallbackQuery) -> Result<(), Error> {
+        let mut all = query.get_all("iss");
+        let received = match (all.next(), all.next()) {
+            (None, _) if !self.required => return Ok(()),
+            (None, _) => None,
+            (Some(iss), None) => Some(iss),
+            // Repeated: never what a server sends; refuse whatever is expected.
+            (Some(iss), Some(_)) => {
+                return Err(Error::IssuerMismatch {
+                    expected: self.issuer.clone().unwrap_or_default(),
+                    received: Some(clean_error_field(iss)),
+                });
+            }
+        };
+        match (&self.issuer, received) {
+            (Some(expected), Some(iss)) if expected == iss => Ok(()),
+            (None, Some(_)) => Ok(()),
+            (expected, received) => Err(Error::IssuerMismatch {
+                expected: expected.clone().unwrap_or_default(),
+                received: received.map(clean_error_field),
+            }),
+        }
+    }
+}
+
+/// [`authorization_code_verdict`] with the `iss` check of RFC 9207: after the `state`
+/// matched, and before an `error` or a `code` is looked at, `issuer` must accept the
+/// response; a failure is [`CallbackVerdict::Fail`] with [`Error::IssuerMismatch`].
+///
+/// ```
+/// use auth_core::{Error, Provider, Secret};
+/// use auth_flows::loopback::{authorization_response_verdict as verdict, parse_callback_query as parse, CallbackVerdict, IssuerCheck};
+///
+/// let check = IssuerCheck::for_provider(&Provider::new("x").with_issuer("https://a.example"));
+/// let state = Secret::new("s");
+/// assert!(matches!(verdict(&parse("/?code=c&state=s&iss=https://a.example"), &state, &check), CallbackVerdict::Accept(_)));
+/// assert!(matches!(verdict(&parse("/?code=c&state=s&iss=https://b.example"), &state, &check), CallbackVerdict::Fail(Error::IssuerMismatch { .. })));
+/// ```
+pub fn authorization_response_verdict(
+    query: &CallbackQuery,
+    expected_state: &Secret,
+    issuer: &IssuerCheck,
+) -> CallbackVerdict<AuthorizationCallback> {
     let codes = query.count("code");
     let has_error = query.count("error") > 0;
     if codes == 0 && !has_error {
@@ -271,6 +387,9 @@ pub fn authorization_code_verdict(
     );
     if !state_ok {
         return CallbackVerdict::Fail(Error::StateMismatch);
+    }
+    if let Err(mismatch) = issuer.check(query) {
+        return CallbackVerdict::Fail(mismatch);
     }
     if has_error {
         return CallbackVerdict::Fail(error_from_callback(query));
@@ -291,6 +410,18 @@ pub fn authorization_code_verdict(
             "the authorization callback carried an empty `code`; run the login again".into(),
         )),
     }
+}
+
+/// Whether `authority` (a `Host` header, or the authority of an absolute URL) names the
+/// loopback server on `port`: exactly `127.0.0.1:PORT`, `[::1]:PORT` or `localhost:PORT`
+/// (`localhost` in any letter case). Any other name is refused, so that a web page whose
+/// domain was rebound to 127.0.0.1 (DNS rebinding) cannot talk to the server.
+pub(super) fn host_allowed(authority: &str, port: u16) -> bool {
+    let Some((host, given_port)) = authority.rsplit_once(':') else {
+        return false;
+    };
+    given_port == port.to_string()
+        && (host == "127.0.0.1" || host == "[::1]" || host.eq_ignore_ascii_case("localhost"))
 }
 
 /// The most characters kept from an error code, description or URI of a callback.
@@ -412,6 +543,18 @@ impl Page {
             "Gone",
             "Sign-in over",
             "The application is no longer waiting for a sign-in here; run the login again if needed.",
+        )
+    }
+
+    pub(super) fn misdirected(listening: &str) -> Self {
+        Page::new(
+            421,
+            "Misdirected Request",
+            "Wrong address",
+            &format!(
+                "This server only answers requests addressed to {listening} (or localhost on \
+                 the same port)."
+            ),
         )
     }
 
@@ -578,6 +721,66 @@ mod tests {
             panic!("expected an OAuth error");
         };
         assert_eq!(e.code, "(empty error code)");
+    }
+
+    #[test]
+    fn only_loopback_authorities_are_allowed() {
+        for ok in ["127.0.0.1:8080", "[::1]:8080", "localhost:8080", "LocalHost:8080"] {
+            assert!(host_allowed(ok, 8080), "{ok}");
+        }
+        for bad in [
+            "evil.example:8080",
+            "127.0.0.1",
+            "127.0.0.1:8081",
+            "127.0.0.1:08080",
+            "localhost.evil.example:8080",
+            "127.0.0.2:8080",
+            "[::1]",
+            "",
+            ":8080",
+        ] {
+            assert!(!host_allowed(bad, 8080), "{bad}");
+        }
+    }
+
+    #[test]
+    fn issuer_rules() {
+        let check = IssuerCheck {
+            issuer: Some("https://id.example/tenant".into()),
+            required: true,
+        };
+        let state = Secret::new("s");
+        let v = |target: &str| {
+            authorization_response_verdict(&parse_callback_query(target), &state, &check)
+        };
+        assert!(matches!(
+            v("/?code=c&state=s&iss=https%3A%2F%2Fid.example%2Ftenant"),
+            CallbackVerdict::Accept(_)
+        ));
+        for target in [
+            "/?code=c&state=s",
+            "/?code=c&state=s&iss=https%3A%2F%2Fid.example%2Ftenant%2F",
+            "/?code=c&state=s&iss=HTTPS%3A%2F%2Fid.example%2Ftenant",
+            "/?code=c&state=s&iss=https%3A%2F%2Fevil.example",
+            "/?code=c&state=s&iss=https%3A%2F%2Fid.example%2Ftenant&iss=https%3A%2F%2Fid.example%2Ftenant",
+            "/?error=access_denied&state=s&iss=https%3A%2F%2Fevil.example",
+        ] {
+            assert!(
+                matches!(v(target), CallbackVerdict::Fail(Error::IssuerMismatch { .. })),
+                "{target}"
+            );
+        }
+        // The state is checked first.
+        assert!(matches!(
+            v("/?code=c&state=x&iss=https%3A%2F%2Fevil.example"),
+            CallbackVerdict::Fail(Error::StateMismatch)
+        ));
+        let CallbackVerdict::Fail(err) = v("/?code=c&state=s&iss=%1B%5D0%3Bx%07evil") else {
+            panic!("refused");
+        };
+        let text = err.to_string();
+        assert!(text.contains("mix-up") && text.contains("https://id.example/tenant"), "{text}");
+        assert!(!text.contains('\x1b'), "{text:?}");
     }
 
     #[test]
