@@ -67,8 +67,7 @@ impl Interaction for Terminal {
     }
 
     async fn waiting(&self, what: &str, timeout: Duration) {
-        if self.quiet || self.pasting.load(Ordering::SeqCst) || !std::io::stderr().is_terminal()
-        {
+        if self.quiet || self.pasting.load(Ordering::SeqCst) || !std::io::stderr().is_terminal() {
             return self.inner.waiting(what, timeout).await;
         }
         let done = Arc::clone(&self.done);

@@ -166,7 +166,8 @@ impl AuthFlow for AuthorizationCodeFlow {
 
         ctx.interaction.open_url(url.as_str()).await?;
         if let Some(server) = &server {
-            ctx.interaction.offer_redirect_paste(server.redirect_paste());
+            ctx.interaction
+                .offer_redirect_paste(server.redirect_paste());
         }
         ctx.interaction.waiting("the browser", self.timeout()).await;
         let code = match server {

@@ -164,7 +164,9 @@ fn read_pasted_redirects(input: &mut dyn BufRead, paste: &dyn RedirectPaste) {
             Ok(_) => match paste.submit(line.trim()) {
                 Ok(()) => return,
                 Err(e) if paste.is_waiting() => {
-                    eprintln!("That address was not accepted: {e}\nStill waiting: paste another address, or finish in the browser.");
+                    eprintln!(
+                        "That address was not accepted: {e}\nStill waiting: paste another address, or finish in the browser."
+                    );
                 }
                 Err(_) => return,
             },

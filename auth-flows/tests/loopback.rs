@@ -710,8 +710,14 @@ fn a_silent_connection_is_dropped_after_about_two_seconds() {
 #[test]
 fn a_wrong_or_missing_iss_fails_the_flow_and_shows_why() {
     for (target, what) in [
-        (format!("/?code=c&state={STATE}&iss=https%3A%2F%2Fevil.example"), "evil.example"),
-        (format!("/?code=c&state={STATE}&iss=https%3A%2F%2Fid.example%2F"), "id.example/"),
+        (
+            format!("/?code=c&state={STATE}&iss=https%3A%2F%2Fevil.example"),
+            "evil.example",
+        ),
+        (
+            format!("/?code=c&state={STATE}&iss=https%3A%2F%2Fid.example%2F"),
+            "id.example/",
+        ),
         (format!("/?code=c&state={STATE}"), "no `iss`"),
     ] {
         let server = server();
@@ -742,22 +748,44 @@ fn a_pasted_address_is_checked_like_the_redirect() {
         let refused = [
             paste.submit("code=abc&state=st4te-Zx9").unwrap_err(),
             paste
-                .submit(&format!("http://evil.example:{port}/?code=abc&state={STATE}"))
+                .submit(&format!(
+                    "http://evil.example:{port}/?code=abc&state={STATE}"
+                ))
                 .unwrap_err(),
-            paste.submit(&format!("{uri}?code=abc&state=forged")).unwrap_err(),
+            paste
+                .submit(&format!("{uri}?code=abc&state=forged"))
+                .unwrap_err(),
             paste.submit(&format!("{uri}?nothing=here")).unwrap_err(),
         ];
-        let accepted = paste.submit(&format!(" http://localhost:{port}/?code=pasted&state={STATE}\n"));
+        let accepted = paste.submit(&format!(
+            " http://localhost:{port}/?code=pasted&state={STATE}\n"
+        ));
         let late = paste.submit(&format!("{uri}?code=late&state={STATE}"));
         (refused, accepted, late, paste.is_waiting())
     });
     let callback = wait_code(server).unwrap();
     assert_eq!(callback.code.expose(), "pasted");
     let (refused, accepted, late, waiting) = person.join().unwrap();
-    assert!(refused[0].to_string().contains("whole address"), "{}", refused[0]);
-    assert!(refused[1].to_string().contains("whole address"), "{}", refused[1]);
-    assert!(matches!(refused[2], Error::StateMismatch), "{:?}", refused[2]);
-    assert!(refused[3].to_string().contains("neither a code"), "{}", refused[3]);
+    assert!(
+        refused[0].to_string().contains("whole address"),
+        "{}",
+        refused[0]
+    );
+    assert!(
+        refused[1].to_string().contains("whole address"),
+        "{}",
+        refused[1]
+    );
+    assert!(
+        matches!(refused[2], Error::StateMismatch),
+        "{:?}",
+        refused[2]
+    );
+    assert!(
+        refused[3].to_string().contains("neither a code"),
+        "{}",
+        refused[3]
+    );
     assert!(accepted.is_ok(), "{accepted:?}");
     assert!(late.is_err());
     assert!(!waiting);

@@ -298,7 +298,10 @@ async fn discovery_does_not_follow_a_redirect_to_another_origin() {
     server
         .mock("GET", "/.well-known/openid-configuration")
         .with_status(302)
-        .with_header("location", &format!("{evil}/.well-known/openid-configuration"))
+        .with_header(
+            "location",
+            &format!("{evil}/.well-known/openid-configuration"),
+        )
         .create_async()
         .await;
     // A transport that follows redirects, as the default ones do.

@@ -163,7 +163,11 @@ fn get(addr: SocketAddr, target: &str, host: &str) -> (u16, String) {
 /// The browser's redirect with `query`, as a browser sends it.
 fn callback(redirect: &Url, query: &str) -> (u16, String) {
     let addr = addr_of(redirect);
-    get(addr, &format!("{}?{query}", redirect.path()), &addr.to_string())
+    get(
+        addr,
+        &format!("{}?{query}", redirect.path()),
+        &addr.to_string(),
+    )
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -321,7 +325,10 @@ fn a_discovery_document_redirected_to_another_origin_is_refused() {
     server
         .mock("GET", "/.well-known/openid-configuration")
         .with_status(302)
-        .with_header("location", &format!("{evil}/.well-known/openid-configuration"))
+        .with_header(
+            "location",
+            &format!("{evil}/.well-known/openid-configuration"),
+        )
         .create();
     let (home, out) = login_with_discovery(&server);
     let stderr = text(&out.stderr);
@@ -378,7 +385,9 @@ fn a_pasted_address_with_a_wrong_state_is_refused_clearly() {
     let home = home_with(&profile(&server, ""));
     let mut login = Login::start_with_timeout(home.path(), &[], 4);
     let (redirect, _state) = redirect_of(&login.authorize_url());
-    login.paste(&format!("{redirect}?code=old-code&state=from-another-login"));
+    login.paste(&format!(
+        "{redirect}?code=old-code&state=from-another-login"
+    ));
     // The refusal is said at once; then the person gives up (end of stdin) and the
     // browser never comes: the login times out.
     let out = login.finish();
@@ -422,7 +431,11 @@ fn auth_code_keeps_pkce_with_the_client_secret_and_pkce_false_opts_out() {
         let (status, _) = callback(&redirect, &format!("code=c&state={state}"));
         assert_eq!(status, 200);
         let out = login.finish();
-        assert!(!text(&out.stderr).contains("S3CR3T"), "{}", text(&out.stderr));
+        assert!(
+            !text(&out.stderr).contains("S3CR3T"),
+            "{}",
+            text(&out.stderr)
+        );
         token.assert();
         assert_logged_in(home.path(), &out);
     }

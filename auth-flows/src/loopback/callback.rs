@@ -725,7 +725,12 @@ mod tests {
 
     #[test]
     fn only_loopback_authorities_are_allowed() {
-        for ok in ["127.0.0.1:8080", "[::1]:8080", "localhost:8080", "LocalHost:8080"] {
+        for ok in [
+            "127.0.0.1:8080",
+            "[::1]:8080",
+            "localhost:8080",
+            "LocalHost:8080",
+        ] {
             assert!(host_allowed(ok, 8080), "{ok}");
         }
         for bad in [
@@ -766,7 +771,10 @@ mod tests {
             "/?error=access_denied&state=s&iss=https%3A%2F%2Fevil.example",
         ] {
             assert!(
-                matches!(v(target), CallbackVerdict::Fail(Error::IssuerMismatch { .. })),
+                matches!(
+                    v(target),
+                    CallbackVerdict::Fail(Error::IssuerMismatch { .. })
+                ),
                 "{target}"
             );
         }
@@ -779,7 +787,10 @@ mod tests {
             panic!("refused");
         };
         let text = err.to_string();
-        assert!(text.contains("mix-up") && text.contains("https://id.example/tenant"), "{text}");
+        assert!(
+            text.contains("mix-up") && text.contains("https://id.example/tenant"),
+            "{text}"
+        );
         assert!(!text.contains('\x1b'), "{text:?}");
     }
 

@@ -95,8 +95,8 @@ mod http1;
 mod server;
 
 pub use callback::{
-    AuthorizationCallback, CallbackQuery, CallbackVerdict, IssuerCheck,
-    authorization_code_verdict, authorization_response_verdict, parse_callback_query,
+    AuthorizationCallback, CallbackQuery, CallbackVerdict, IssuerCheck, authorization_code_verdict,
+    authorization_response_verdict, parse_callback_query,
 };
 
 /// How many callbacks with a missing or wrong `state` the server answers with an error

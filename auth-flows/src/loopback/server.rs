@@ -573,8 +573,10 @@ mod tests {
             }
             let during = LIVE_THREADS.load(Ordering::SeqCst);
             let mut conn = TcpStream::connect(addr).unwrap();
-            conn.write_all(format!("GET /?code=c&state=s HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
-                .unwrap();
+            conn.write_all(
+                format!("GET /?code=c&state=s HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes(),
+            )
+            .unwrap();
             let mut answer = String::new();
             conn.read_to_string(&mut answer).unwrap();
             (during, answer, idle)

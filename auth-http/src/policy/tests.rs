@@ -245,7 +245,10 @@ fn driver_keeps_a_caller_user_agent_and_rejects_relative_uris() {
 #[test]
 fn metadata_follows_redirects_only_within_its_origin() {
     let script = Script::new(vec![
-        Ok(response(301, &[("location", "/moved/openid-configuration")])),
+        Ok(response(
+            301,
+            &[("location", "/moved/openid-configuration")],
+        )),
         Ok(response(200, &[])),
     ]);
     let config = HttpConfig::default();
@@ -265,7 +268,10 @@ fn metadata_follows_redirects_only_within_its_origin() {
 
     let script = Script::new(vec![Ok(response(
         302,
-        &[("location", "https://evil.example/.well-known/openid-configuration")],
+        &[(
+            "location",
+            "https://evil.example/.well-known/openid-configuration",
+        )],
     ))]);
     let err = pollster::block_on(execute(
         &script,
@@ -273,9 +279,19 @@ fn metadata_follows_redirects_only_within_its_origin() {
         get("https://id.example/.well-known/openid-configuration?x=SECRET"),
     ))
     .unwrap_err();
-    assert!(matches!(err, Error::InvalidResponse { status: 302, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::InvalidResponse { status: 302, .. }),
+        "{err:?}"
+    );
     let text = err.to_string();
-    assert!(text.contains("https://evil.example") && text.contains("another origin"), "{text}");
+    assert!(
+        text.contains("https://evil.example") && text.contains("another origin"),
+        "{text}"
+    );
     assert!(!text.contains("SECRET"), "{text}");
-    assert_eq!(script.seen.lock().unwrap().len(), 1, "nothing sent elsewhere");
+    assert_eq!(
+        script.seen.lock().unwrap().len(),
+        1,
+        "nothing sent elsewhere"
+    );
 }
