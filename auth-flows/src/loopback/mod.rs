@@ -45,14 +45,18 @@
 //! browser ended on, pasted by hand (a browser on another machine), is parsed and checked
 //! by the same rules as a request, and whichever answer comes first wins.
 //!
-//! The module is in four parts:
+//! The module is in six parts:
 //!
 //! - this file: the public API: [`LoopbackConfig`], and [`LoopbackServer`] with its
 //!   binding (and the errors that say what to do when the port is taken);
-//! - `server`: the accept loop, one reader thread per connection, the timeouts, and the
-//!   hand-back of the result to the waiting future;
+//! - `server`: the accept loop, one reader thread per connection, the timeouts, the one
+//!   judge of requests and pasted addresses, and the hand-back of the result to the
+//!   waiting future;
 //! - `callback`: the callback itself: the query ([`parse_callback_query`]), the `state`
-//!   check ([`authorization_code_verdict`]) and the HTML pages;
+//!   check ([`authorization_code_verdict`], [`authorization_response_verdict`]) and the
+//!   HTML pages;
+//! - `checks`: the `iss` rule ([`IssuerCheck`]) and the loopback `Host` rule;
+//! - `paste`: the way in for pasted addresses ([`LoopbackServer::redirect_paste`]);
 //! - `http1`: reading a request head, parsed by `httparse`.
 //!
 //! The server is our own, small and blocking, on purpose: the redirect arrives once, and
@@ -91,13 +95,16 @@ use std::time::Duration;
 use auth_core::{Error, Secret};
 
 mod callback;
+mod checks;
 mod http1;
+mod paste;
 mod server;
 
 pub use callback::{
-    AuthorizationCallback, CallbackQuery, CallbackVerdict, IssuerCheck, authorization_code_verdict,
+    AuthorizationCallback, CallbackQuery, CallbackVerdict, authorization_code_verdict,
     authorization_response_verdict, parse_callback_query,
 };
+pub use checks::IssuerCheck;
 
 /// How many callbacks with a missing or wrong `state` the server answers with an error
 /// page and ignores: the third ends the flow with [`Error::StateMismatch`]. A stray or
@@ -263,7 +270,7 @@ pub struct LoopbackServer {
     addr: SocketAddr,
     path: String,
     timeout: Duration,
-    pastes: server::Pastes,
+    pastes: paste::Pastes,
 }
 
 impl fmt::Debug for LoopbackServer {
@@ -304,7 +311,7 @@ impl LoopbackServer {
             addr,
             path: config.path,
             timeout: config.timeout,
-            pastes: server::Pastes::new(),
+            pastes: paste::Pastes::new(),
         })
     }
 

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -23,10 +23,11 @@ use auth_core::Error;
 use futures_channel::oneshot;
 
 use super::callback::{
-    CallbackQuery, CallbackVerdict, Page, host_allowed, parse_callback_query, target_authority,
-    target_scheme,
+    CallbackQuery, CallbackVerdict, Page, parse_callback_query, target_authority, target_scheme,
 };
+use super::checks::host_allowed;
 use super::http1::{ReadError, RequestHead, read_request};
+use super::paste::{Pasted, StopPastes, no_longer_waiting};
 use super::{LoopbackServer, MAX_REJECTED_CALLBACKS};
 
 /// Timeout of each socket read and write.
@@ -140,78 +141,6 @@ impl Readers {
         for (_, (stream, _)) in std::mem::take(&mut inner.open) {
             let _ = stream.shutdown(Shutdown::Both);
         }
-    }
-}
-
-/// An address the person pasted, with where its verdict goes.
-struct Pasted {
-    text: String,
-    reply: mpsc::Sender<Result<(), Error>>,
-}
-
-/// The way in for pasted addresses: the server's end, and what it hands out.
-pub(super) struct Pastes {
-    sender: mpsc::Sender<Pasted>,
-    receiver: mpsc::Receiver<Pasted>,
-    waiting: Arc<AtomicBool>,
-}
-
-impl Pastes {
-    pub(super) fn new() -> Self {
-        let (sender, receiver) = mpsc::channel();
-        Pastes {
-            sender,
-            receiver,
-            waiting: Arc::new(AtomicBool::new(true)),
-        }
-    }
-
-    pub(super) fn handle(&self) -> PasteHandle {
-        PasteHandle {
-            sender: self.sender.clone(),
-            waiting: Arc::clone(&self.waiting),
-        }
-    }
-}
-
-/// What [`LoopbackServer::redirect_paste`] hands out.
-pub(super) struct PasteHandle {
-    sender: mpsc::Sender<Pasted>,
-    waiting: Arc<AtomicBool>,
-}
-
-fn no_longer_waiting() -> Error {
-    Error::Interaction(
-        "the login is no longer waiting for an address; run the login again if needed".into(),
-    )
-}
-
-impl auth_core::RedirectPaste for PasteHandle {
-    fn submit(&self, pasted: &str) -> Result<(), Error> {
-        if !self.is_waiting() {
-            return Err(no_longer_waiting());
-        }
-        let (reply, verdict) = mpsc::channel();
-        let pasted = Pasted {
-            text: pasted.to_owned(),
-            reply,
-        };
-        self.sender.send(pasted).map_err(|_| no_longer_waiting())?;
-        // No answer: the server stopped before it looked at the paste.
-        verdict.recv().unwrap_or_else(|_| Err(no_longer_waiting()))
-    }
-
-    fn is_waiting(&self) -> bool {
-        self.waiting.load(Ordering::SeqCst)
-    }
-}
-
-/// Marks the pastes' way in closed when the server stops, however it stops.
-struct StopPastes(Arc<AtomicBool>);
-
-impl Drop for StopPastes {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::SeqCst);
     }
 }
 
