@@ -207,16 +207,26 @@ impl App {
         if let Some(t) = timeout {
             loopback = loopback.with_timeout(t);
         }
+        // PKCE stays on with a client secret too; `pkce = false` is the explicit opt-out.
+        let pkce = self.profile.config.pkce.unwrap_or(true);
+        if !pkce && kind == FlowKind::Pkce {
+            return Err(Error::config(format!(
+                "{}: profile `{}` sets pkce = false, which the pkce flow cannot do without; \
+                 use flow = \"auth-code\" (with the client secret) instead",
+                self.profile.config_path.display(),
+                self.profile.name
+            )));
+        }
         Ok(match kind {
             FlowKind::Password => Arc::new(PasswordFlow),
             FlowKind::ClientCredentials => Arc::new(ClientCredentialsFlow),
             FlowKind::Pkce => Arc::new(AuthorizationCodeFlow::new(Redirect::Loopback(loopback))),
-            FlowKind::AuthCode => {
-                let mut flow = AuthorizationCodeFlow::new(Redirect::Loopback(loopback));
-                flow.pkce = false;
-                Arc::new(flow)
-            }
-            FlowKind::Oob => Arc::new(AuthorizationCodeFlow::new(Redirect::Oob)),
+            FlowKind::AuthCode => Arc::new(
+                AuthorizationCodeFlow::new(Redirect::Loopback(loopback))
+                    .with_client_secret(true)
+                    .with_pkce(pkce),
+            ),
+            FlowKind::Oob => Arc::new(AuthorizationCodeFlow::new(Redirect::Oob).with_pkce(pkce)),
             FlowKind::Device => Arc::new(DeviceFlow::default()),
             FlowKind::Oauth1 => Arc::new(self.oauth1_flow(OAuth1Flow::with_callback(Arc::new(
                 auth_flows::oauth1::LoopbackCallback::bind(loopback)?,

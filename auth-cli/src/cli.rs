@@ -115,7 +115,9 @@ pub(crate) struct LoginArgs {
     /// The flow, overriding the profile's.
     #[arg(long, value_enum)]
     pub(crate) flow: Option<FlowKind>,
-    /// Print the URL instead of opening a browser.
+    /// Print the URL instead of opening a browser. For a browser on another machine,
+    /// paste on stdin the http://127.0.0.1:PORT/?code=... address it ended on (or forward
+    /// --port over SSH).
     #[arg(long)]
     pub(crate) no_browser: bool,
     /// The loopback port (0: any free port).

@@ -175,6 +175,9 @@ pub(crate) struct ProfileConfig {
     pub(crate) api_hosts: Option<Vec<String>>,
     pub(crate) redirect_port: Option<u16>,
     pub(crate) redirect_path: Option<String>,
+    /// `false`: the authorization code flows send no PKCE challenge (for a server that
+    /// rejects PKCE); the client secret is then required.
+    pub(crate) pkce: Option<bool>,
     pub(crate) jwt: Option<bool>,
     pub(crate) env_prefix: Option<String>,
     pub(crate) store: Option<StoreKind>,
@@ -450,6 +453,9 @@ pub(crate) fn resolve(file: &ConfigFile, name: &str) -> Result<Profile, Error> {
     }
     provider.insecure_http =
         config.insecure_http.unwrap_or(false) || env_flag("AUTHCTL_INSECURE_HTTP");
+    // The issuer the authorization response's `iss` must equal (RFC 9207), with or
+    // without discovery.
+    provider.issuer.clone_from(&config.issuer);
     let flow = config
         .flow
         .or_else(|| {

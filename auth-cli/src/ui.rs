@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use auth_core::{DeviceCode, Error, Interaction, async_trait};
+use auth_core::{DeviceCode, Error, Interaction, RedirectPaste, async_trait};
 use auth_flows::TerminalInteraction;
 
 /// [`Interaction`] on the terminal, with a spinner on stderr while waiting.
@@ -14,14 +14,23 @@ pub(crate) struct Terminal {
     inner: TerminalInteraction,
     quiet: bool,
     done: Arc<AtomicBool>,
+    /// Whether a pasted address is read from stdin (`--no-browser`).
+    redirect_paste: bool,
+    /// Set once stdin is read for a pasted address: no spinner then, it would draw over
+    /// what the person types.
+    pasting: AtomicBool,
 }
 
 impl Terminal {
+    /// Without a browser (`--no-browser`) the address the browser ended on may be pasted
+    /// on stdin while the loopback server waits.
     pub(crate) fn new(open_browser: bool, quiet: bool) -> Self {
         Terminal {
-            inner: TerminalInteraction::new(open_browser),
+            inner: TerminalInteraction::new(open_browser).with_redirect_paste(!open_browser),
             quiet,
             done: Arc::new(AtomicBool::new(false)),
+            redirect_paste: !open_browser,
+            pasting: AtomicBool::new(false),
         }
     }
 
@@ -52,8 +61,13 @@ impl Interaction for Terminal {
         self.inner.show_device_code(code).await
     }
 
+    fn offer_redirect_paste(&self, paste: Arc<dyn RedirectPaste>) {
+        self.pasting.store(self.redirect_paste, Ordering::SeqCst);
+        self.inner.offer_redirect_paste(paste);
+    }
+
     async fn waiting(&self, what: &str, timeout: Duration) {
-        if self.quiet || !std::io::stderr().is_terminal() {
+        if self.quiet || self.pasting.load(Ordering::SeqCst) || !std::io::stderr().is_terminal() {
             return self.inner.waiting(what, timeout).await;
         }
         let done = Arc::clone(&self.done);

@@ -7,6 +7,13 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+fn describe_iss(received: Option<&str>) -> String {
+    match received {
+        Some(iss) => format!("names issuer {iss:?}"),
+        None => "carries no `iss` although the authorization server says it sends one".into(),
+    }
+}
+
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -102,6 +109,22 @@ pub enum Error {
          the login you started; run the login again"
     )]
     StateMismatch,
+
+    /// The authorization response's `iss` (RFC 9207) is missing or names another
+    /// authorization server than the one the login started with: the response may have
+    /// been sent to the wrong server's login (a mix-up attack), so nothing is stored.
+    #[error(
+        "the authorization response {}, but this login expects issuer {expected:?}: it may come \
+         from another authorization server (a mix-up attack, RFC 9207), so nothing was stored; \
+         run the login again, and check the issuer configured for this provider",
+        describe_iss(.received.as_deref())
+    )]
+    IssuerMismatch {
+        /// The issuer the provider is known by (its metadata, or the configuration).
+        expected: String,
+        /// The `iss` the response carried (control characters removed), if any.
+        received: Option<String>,
+    },
 
     /// The user or the server refused the authorization.
     #[error("authorization was denied{}; run the login again and approve the request", describe(.description))]

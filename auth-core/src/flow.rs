@@ -58,6 +58,44 @@ pub trait Interaction: Send + Sync {
     fn can_prompt(&self) -> bool {
         true
     }
+
+    /// Called while a flow waits for the browser's redirect to a loopback server: the
+    /// person may instead hand over the address their browser ended on (a browser on
+    /// another machine cannot reach this one's loopback server, and shows that address as
+    /// a page that failed to load). An implementation that can read such an address hands
+    /// each one to `paste`, which checks it exactly like the redirect, and must not block:
+    /// read on another thread. Whichever answer comes first wins. The default offers
+    /// nothing.
+    fn offer_redirect_paste(&self, paste: Arc<dyn RedirectPaste>) {
+        let _ = paste;
+    }
+}
+
+/// Where a person's pasted redirect address goes: the loopback server a flow waits on.
+/// See [`Interaction::offer_redirect_paste`].
+///
+/// ```
+/// use auth_core::{Error, RedirectPaste};
+///
+/// /// Accepts one exact address.
+/// struct Expect(&'static str);
+/// impl RedirectPaste for Expect {
+///     fn submit(&self, pasted: &str) -> Result<(), Error> {
+///         if pasted == self.0 { Ok(()) } else { Err(Error::StateMismatch) }
+///     }
+///     fn is_waiting(&self) -> bool { true }
+/// }
+/// assert!(Expect("http://127.0.0.1:8080/?code=c&state=s").submit("x").is_err());
+/// ```
+pub trait RedirectPaste: Send + Sync {
+    /// Hands over what the person pasted, and waits for the verdict: `Ok` when it ended
+    /// the wait (the flow goes on with its code, or ends with the error it carried); an
+    /// error saying why it was refused otherwise (the wait goes on while
+    /// [`is_waiting`](Self::is_waiting)).
+    fn submit(&self, pasted: &str) -> Result<(), Error>;
+
+    /// Whether the flow still waits for an answer.
+    fn is_waiting(&self) -> bool;
 }
 
 /// What a device authorization response asks the person to do.

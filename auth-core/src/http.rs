@@ -101,6 +101,18 @@ pub enum RequestKind {
     /// A request to an authorization server endpoint (token, device, revocation): never
     /// redirected, never retried, because it carries credentials and may not be idempotent.
     TokenEndpoint,
+    /// A request for an authorization server's metadata (OpenID Connect discovery,
+    /// RFC 8414): redirects are followed only within the origin asked, and a redirect to
+    /// another origin is an error, because a document served from elsewhere could name
+    /// any endpoints; never retried.
+    ///
+    /// ```
+    /// use auth_core::RequestKind;
+    /// let mut req = http::Request::get("https://id.example/.well-known/openid-configuration").body(Vec::<u8>::new()).unwrap();
+    /// req.extensions_mut().insert(RequestKind::Metadata);
+    /// assert_eq!(RequestKind::of(&req), RequestKind::Metadata);
+    /// ```
+    Metadata,
 }
 
 impl RequestKind {

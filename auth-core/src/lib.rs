@@ -49,7 +49,7 @@ pub mod token;
 pub use async_trait::async_trait;
 pub use credentials::Credentials;
 pub use error::{CredentialField, Error, Hint, OAuthError, Result, TransportErrorKind};
-pub use flow::{AuthFlow, DeviceCode, FlowContext, Interaction, NoInteraction};
+pub use flow::{AuthFlow, DeviceCode, FlowContext, Interaction, NoInteraction, RedirectPaste};
 pub use http::{
     AllowInsecureHttp, Hop, HopHook, HopHooks, HttpBackend, HttpConfig, HttpRequest, HttpResponse,
     RequestKind,

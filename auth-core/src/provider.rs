@@ -302,6 +302,15 @@ pub struct Provider {
     /// serialized form.
     #[serde(skip)]
     pub hooks: ComplianceHooks,
+    /// The authorization server's issuer identifier (RFC 8414 `issuer`), from discovery or
+    /// the configuration. When an authorization response carries `iss` (RFC 9207), it must
+    /// be exactly this.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// The server's metadata says `authorization_response_iss_parameter_supported`: every
+    /// authorization response must then carry `iss`, equal to [`Provider::issuer`].
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
 }
 
 impl Provider {
@@ -322,7 +331,20 @@ impl Provider {
             quirks: Vec::new(),
             placement: None,
             hooks: ComplianceHooks::default(),
+            issuer: None,
+            authorization_response_iss_parameter_supported: false,
         }
+    }
+
+    /// Sets the issuer identifier that authorization responses' `iss` must equal.
+    ///
+    /// ```
+    /// let p = auth_core::Provider::new("x").with_issuer("https://id.example");
+    /// assert_eq!(p.issuer.as_deref(), Some("https://id.example"));
+    /// ```
+    pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
     }
 
     /// Adds a compliance hook after the others (see [`crate::hooks`]).

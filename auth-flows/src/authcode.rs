@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use auth_core::{AuthFlow, CredentialField, Endpoint, Error, FlowContext, Secret, Token};
 
 use crate::client::{Adapter, configured, oauth_client, require, scopes};
-use crate::loopback::{LoopbackConfig, LoopbackServer};
+use crate::loopback::{IssuerCheck, LoopbackConfig, LoopbackServer};
 
 /// The out-of-band redirect URI: the provider shows the code and the person pastes it.
 pub const OOB_REDIRECT_URI: &str = "urn:ietf:wg:oauth:2.0:oob";
@@ -28,8 +28,14 @@ pub enum Redirect {
     Oob,
 }
 
-/// Authorization code grant. With `pkce` (the default) a public client needs no secret;
-/// without it the client secret authenticates the client at the token endpoint.
+/// Authorization code grant. PKCE S256 is on by default, for public clients (no secret)
+/// and confidential ones alike (RFC 9700 §2.1.1): a confidential client
+/// ([`with_client_secret`](Self::with_client_secret)) sends its secret to the token
+/// endpoint *and* the PKCE verifier. [`with_pkce(false)`](Self::with_pkce) is the explicit
+/// opt-out for a server that rejects PKCE; the client secret is then required.
+///
+/// The authorization response's `state` and, when the provider's issuer is known, its
+/// `iss` (RFC 9207, [`IssuerCheck`]) are checked before the code is used.
 ///
 /// ```
 /// use auth_flows::{AuthorizationCodeFlow, Redirect};
@@ -37,11 +43,15 @@ pub enum Redirect {
 /// assert!(flow.pkce);
 /// use auth_core::AuthFlow;
 /// assert!(flow.needs_person());
+/// let confidential = AuthorizationCodeFlow::new(Redirect::Oob).with_client_secret(true);
+/// assert!(confidential.pkce && confidential.client_secret);
 /// ```
 #[derive(Clone, Debug)]
 pub struct AuthorizationCodeFlow {
-    /// Use PKCE S256.
+    /// Use PKCE S256 (on unless turned off explicitly).
     pub pkce: bool,
+    /// Require the client secret: a confidential client (the `auth-code` flow).
+    pub client_secret: bool,
     /// How the code comes back.
     pub redirect: Redirect,
     /// Extra authorization request parameters (e.g. `prompt=consent`, `access_type=offline`).
@@ -53,9 +63,42 @@ impl AuthorizationCodeFlow {
     pub fn new(redirect: Redirect) -> Self {
         AuthorizationCodeFlow {
             pkce: true,
+            client_secret: false,
             redirect,
             extra_params: Vec::new(),
         }
+    }
+
+    /// Turns PKCE on (the default) or off. Off is only for a server that rejects PKCE:
+    /// the client secret then becomes required.
+    ///
+    /// ```
+    /// let flow = auth_flows::AuthorizationCodeFlow::new(auth_flows::Redirect::Oob).with_pkce(false);
+    /// assert!(!flow.pkce);
+    /// ```
+    pub fn with_pkce(mut self, pkce: bool) -> Self {
+        self.pkce = pkce;
+        self
+    }
+
+    /// Requires the client secret (a confidential client); PKCE stays as it is.
+    ///
+    /// ```
+    /// use auth_core::AuthFlow;
+    /// let flow = auth_flows::AuthorizationCodeFlow::new(auth_flows::Redirect::Loopback(Default::default()))
+    ///     .with_client_secret(true);
+    /// assert_eq!(flow.name(), "auth-code");
+    /// assert!(flow.pkce);
+    /// ```
+    pub fn with_client_secret(mut self, required: bool) -> Self {
+        self.client_secret = required;
+        self
+    }
+
+    /// A confidential client, or one without PKCE (which then has nothing else to prove
+    /// it is the client that asked for the code).
+    fn needs_secret(&self) -> bool {
+        self.client_secret || !self.pkce
     }
 
     /// How long the flow waits for the person.
@@ -70,10 +113,10 @@ impl AuthorizationCodeFlow {
 #[async_trait]
 impl AuthFlow for AuthorizationCodeFlow {
     fn name(&self) -> &'static str {
-        match (&self.redirect, self.pkce) {
-            (Redirect::Oob, _) => "oob",
-            (Redirect::Loopback(_), true) => "pkce",
-            (Redirect::Loopback(_), false) => "auth-code",
+        match &self.redirect {
+            Redirect::Oob => "oob",
+            Redirect::Loopback(_) if self.needs_secret() => "auth-code",
+            Redirect::Loopback(_) => "pkce",
         }
     }
 
@@ -83,10 +126,10 @@ impl AuthFlow for AuthorizationCodeFlow {
 
     async fn authenticate(&self, ctx: &FlowContext) -> Result<Token, Error> {
         ctx.require_person()?;
-        let needed: &[CredentialField] = if self.pkce {
-            &[CredentialField::ClientId]
-        } else {
+        let needed: &[CredentialField] = if self.needs_secret() {
             &[CredentialField::ClientId, CredentialField::ClientSecret]
+        } else {
+            &[CredentialField::ClientId]
         };
         require(&ctx.provider, &ctx.credentials, needed)?;
         let (server, redirect_uri) = match &self.redirect {
@@ -122,9 +165,16 @@ impl AuthFlow for AuthorizationCodeFlow {
         let state = Secret::new(state.secret().clone());
 
         ctx.interaction.open_url(url.as_str()).await?;
+        if let Some(server) = &server {
+            ctx.interaction
+                .offer_redirect_paste(server.redirect_paste());
+        }
         ctx.interaction.waiting("the browser", self.timeout()).await;
         let code = match server {
-            Some(server) => server.wait_for_code(&state).await?.code,
+            Some(server) => {
+                let issuer = IssuerCheck::for_provider(&ctx.provider);
+                server.wait_for_response(&state, issuer).await?.code
+            }
             None => {
                 let pasted = ctx
                     .interaction

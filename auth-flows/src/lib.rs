@@ -75,6 +75,11 @@
 //! | `loopback callback without an answer; still waiting` | debug | `path` |
 //! | `loopback request for another path` | debug | `path` |
 //! | `loopback callback with a method other than GET` | debug | `method` |
+//! | `loopback callback with a wrong state` | info | `rejected` (how many so far) |
+//! | `loopback request for another host name refused` | info | `path` |
+//! | `loopback reader slots full; closing the oldest idle connection` | debug | |
+//! | `pasted callback accepted` | info | |
+//! | `pasted callback failed the flow` | info | `error` |
 //!
 //! No field ever carries a secret: no token, refresh token, password, client secret,
 //! authorization code, `state`, PKCE verifier, `Authorization` header, request or

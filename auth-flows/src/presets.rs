@@ -389,7 +389,16 @@ fn inaturalist_credential_names() -> CredentialNames {
 
 /// Builds a provider from discovery: `issuer` + `/.well-known/openid-configuration`,
 /// falling back to RFC 8414's `/.well-known/oauth-authorization-server` (inserted before
-/// the issuer's path). The document's `issuer` must match the one asked for.
+/// the issuer's path). The document's `issuer` must be identical to the one asked for
+/// (RFC 8414 §3.3: compared as strings, a trailing `/` included). The metadata requests
+/// are [`RequestKind::Metadata`](auth_core::RequestKind::Metadata): a redirect to another
+/// origin is an error, and a document larger than the transport's size cap is refused
+/// ([`Error::ResponseTooLarge`]); neither tries the next candidate URL.
+///
+/// The provider keeps the issuer ([`Provider::issuer`]) and whether the server sends `iss`
+/// in authorization responses
+/// ([`Provider::authorization_response_iss_parameter_supported`]), so the authorization
+/// code flow checks the response's `iss` (RFC 9207).
 ///
 /// `template` gives what discovery does not: the name, [`Provider::insecure_http`],
 /// the default scopes and the credential names. Its `insecure_http` also governs the
@@ -435,13 +444,12 @@ pub async fn discover(
             .body(Vec::new())
             .map_err(|e| Error::config(e.to_string()))?;
         template.mark_request(&mut request);
-        let response = match http.send(request).await {
-            Ok(r) => r,
-            Err(e) => {
-                last_error = Some(e);
-                continue;
-            }
-        };
+        request
+            .extensions_mut()
+            .insert(auth_core::RequestKind::Metadata);
+        // A transport error (unreachable, too large, a redirect to another origin) would be
+        // the same at the other candidate of the same origin: it ends discovery.
+        let response = http.send(request).await?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
             last_error = Some(Error::InvalidResponse {
@@ -478,13 +486,20 @@ fn provider_from_document(
         .get("issuer")
         .and_then(|v| v.as_str())
         .unwrap_or_default();
-    if declared.trim_end_matches('/') != issuer.trim_end_matches('/') {
+    // RFC 8414 §3.3 and OpenID Connect Discovery §4.3: identical, no normalisation.
+    if declared != issuer {
         return Err(invalid(format!(
-            "the document names issuer {declared:?}, not {issuer:?}"
+            "the document names issuer {declared:?}, not {issuer:?}, and the two must be \
+             identical (RFC 8414 §3.3); configure the issuer exactly as the document names it"
         )));
     }
     let mut provider = template;
     provider.endpoints = Endpoints::default();
+    provider.issuer = Some(declared.to_owned());
+    provider.authorization_response_iss_parameter_supported = doc
+        .get("authorization_response_iss_parameter_supported")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
     for (key, which) in [
         ("authorization_endpoint", Endpoint::Authorize),
         ("token_endpoint", Endpoint::Token),

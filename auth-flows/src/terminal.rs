@@ -6,16 +6,19 @@
 
 use std::io::{BufRead, Write};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use auth_core::{DeviceCode, Error, Interaction};
+use auth_core::{DeviceCode, Error, Interaction, RedirectPaste};
 
 /// The default [`Interaction`] for programs run from a terminal: URLs and codes are
 /// printed on stderr (stdout stays clean for data); the browser is opened with the
 /// `$BROWSER` command (given the URL as its last argument) or else the system's opener
 /// (through the `open` crate); with `open_browser` off the URL is only printed and the
-/// flow waits. Codes and verifiers are read from stdin.
+/// flow waits. Codes and verifiers are read from stdin. With
+/// [`with_redirect_paste`](Self::with_redirect_paste), while a loopback server waits, the
+/// address the browser ended on may also be pasted on stdin.
 ///
 /// ```
 /// use auth_core::Interaction;
@@ -26,6 +29,7 @@ use auth_core::{DeviceCode, Error, Interaction};
 pub struct TerminalInteraction {
     open_browser: bool,
     browser: Option<String>,
+    redirect_paste: bool,
 }
 
 impl TerminalInteraction {
@@ -36,7 +40,24 @@ impl TerminalInteraction {
             browser: std::env::var("BROWSER")
                 .ok()
                 .filter(|b| !b.trim().is_empty()),
+            redirect_paste: false,
         }
+    }
+
+    /// While a loopback server waits for the browser, also reads stdin for the address
+    /// the browser ended on (for a browser on another machine, where that address fails to
+    /// load). Each line is checked like the redirect; a refused one is reported on stderr
+    /// and another may follow. The reading thread ends at the end of stdin or after the
+    /// answer that ends the wait; a line still being typed when the browser answers
+    /// first keeps it until the program exits or the line ends.
+    ///
+    /// ```
+    /// let person = auth_flows::TerminalInteraction::new(false).with_redirect_paste(true);
+    /// # let _ = person;
+    /// ```
+    pub fn with_redirect_paste(mut self, on: bool) -> Self {
+        self.redirect_paste = on;
+        self
     }
 
     /// Uses `command` (split on spaces; the URL is appended) instead of `$BROWSER`.
@@ -113,6 +134,44 @@ impl Interaction for TerminalInteraction {
     async fn waiting(&self, what: &str, timeout: Duration) {
         eprintln!("Waiting for {what} (up to {}s)...", timeout.as_secs());
     }
+
+    fn offer_redirect_paste(&self, paste: Arc<dyn RedirectPaste>) {
+        if !self.redirect_paste {
+            return;
+        }
+        eprintln!(
+            "If the browser runs on another machine, it ends on an address starting with \
+             http://127.0.0.1 that does not load: paste that whole address here and press Enter.\n"
+        );
+        let spawned = std::thread::Builder::new()
+            .name("redirect-paste".into())
+            .spawn(move || read_pasted_redirects(&mut std::io::stdin().lock(), paste.as_ref()));
+        if let Err(e) = spawned {
+            eprintln!("(cannot read a pasted address: {e}; use the browser)");
+        }
+    }
+}
+
+/// Hands each non-empty line of `input` to `paste` until one ends the wait, the wait is
+/// over, or the input ends; says on stderr why a line was refused.
+fn read_pasted_redirects(input: &mut dyn BufRead, paste: &dyn RedirectPaste) {
+    let mut line = String::new();
+    while paste.is_waiting() {
+        line.clear();
+        match input.read_line(&mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) if line.trim().is_empty() => {}
+            Ok(_) => match paste.submit(line.trim()) {
+                Ok(()) => return,
+                Err(e) if paste.is_waiting() => {
+                    eprintln!(
+                        "That address was not accepted: {e}\nStill waiting: paste another address, or finish in the browser."
+                    );
+                }
+                Err(_) => return,
+            },
+        }
+    }
 }
 
 #[cfg(all(test, unix))]
@@ -145,6 +204,33 @@ mod tests {
             "https://auth.example.com/authorize?x=1"
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Accepts the second line it is given.
+    #[derive(Default)]
+    struct SecondLine(std::sync::Mutex<Vec<String>>);
+
+    impl RedirectPaste for SecondLine {
+        fn submit(&self, pasted: &str) -> Result<(), Error> {
+            let mut seen = self.0.lock().unwrap();
+            seen.push(pasted.to_owned());
+            if seen.len() == 2 {
+                Ok(())
+            } else {
+                Err(Error::StateMismatch)
+            }
+        }
+        fn is_waiting(&self) -> bool {
+            self.0.lock().unwrap().len() < 2
+        }
+    }
+
+    #[test]
+    fn pasted_lines_are_submitted_until_one_is_accepted() {
+        let paste = SecondLine::default();
+        let mut input = std::io::Cursor::new("\n  first \nsecond\nthird\n");
+        read_pasted_redirects(&mut input, &paste);
+        assert_eq!(*paste.0.lock().unwrap(), ["first", "second"]);
     }
 
     #[test]

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use auth_core::{Error, Secret};
 use auth_flows::loopback::{
-    AuthorizationCallback, CallbackVerdict, LoopbackConfig, LoopbackServer,
+    AuthorizationCallback, CallbackVerdict, IssuerCheck, LoopbackConfig, LoopbackServer,
+    MAX_REJECTED_CALLBACKS,
 };
 
 const STATE: &str = "st4te-Zx9";
@@ -174,7 +175,12 @@ fn the_code_arrives_and_the_server_stops() {
 fn wrong_state_fails_the_flow() {
     let server = server();
     let addr = server.local_addr();
-    let b = browser(move || get(addr, "/?code=abc&state=forged"));
+    let b = browser(move || {
+        (1..MAX_REJECTED_CALLBACKS)
+            .map(|_| get(addr, "/?code=abc&state=forged"))
+            .for_each(|refused| assert_eq!(refused.status, 400));
+        get(addr, "/?code=abc&state=forged")
+    });
     let err = wait_code(server).unwrap_err();
     assert!(matches!(err, Error::StateMismatch), "{err:?}");
     let answer = b.join().unwrap();
@@ -187,7 +193,10 @@ fn wrong_state_fails_the_flow() {
 fn missing_state_fails_the_flow() {
     let server = server();
     let addr = server.local_addr();
-    let b = browser(move || get(addr, "/?code=abc"));
+    let b = browser(move || {
+        (1..MAX_REJECTED_CALLBACKS).for_each(|_| drop(get(addr, "/?code=abc")));
+        get(addr, "/?code=abc")
+    });
     assert!(matches!(wait_code(server), Err(Error::StateMismatch)));
     assert_eq!(b.join().unwrap().status, 400);
 }
@@ -603,4 +612,181 @@ fn hostile_requests_before_the_callback_are_ignored() {
         real_took < Duration::from_secs(2),
         "an idle connection delayed the callback: {real_took:?}"
     );
+}
+
+#[test]
+fn a_stray_navigation_with_a_wrong_state_does_not_end_the_login() {
+    let server = server();
+    let addr = server.local_addr();
+    let b = browser(move || {
+        let stray = get(addr, "/?code=x&state=x");
+        let real = get(addr, &format!("/?code=real&state={STATE}"));
+        (stray, real)
+    });
+    assert_eq!(wait_code(server).unwrap().code.expose(), "real");
+    let (stray, real) = b.join().unwrap();
+    assert_eq!(stray.status, 400);
+    assert!(stray.body.contains("state"), "{}", stray.body);
+    assert_eq!(real.status, 200);
+}
+
+#[test]
+fn another_host_name_is_refused_and_the_wait_goes_on() {
+    let server = server();
+    let addr = server.local_addr();
+    let port = addr.port();
+    let b = browser(move || {
+        let target = format!("/?code=rebound&state={STATE}");
+        let rebound = send_raw(
+            addr,
+            format!("GET {target} HTTP/1.1\r\nHost: evil.example:{port}\r\n\r\n").as_bytes(),
+        );
+        let no_host = send_raw(addr, format!("GET {target} HTTP/1.1\r\n\r\n").as_bytes());
+        let absolute = send_raw(
+            addr,
+            format!("GET http://evil.example:{port}{target} HTTP/1.1\r\nHost: {addr}\r\n\r\n")
+                .as_bytes(),
+        );
+        let localhost = send_raw(
+            addr,
+            format!("GET /?code=fine&state={STATE} HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n")
+                .as_bytes(),
+        );
+        (rebound, no_host, absolute, localhost)
+    });
+    assert_eq!(wait_code(server).unwrap().code.expose(), "fine");
+    let (rebound, no_host, absolute, localhost) = b.join().unwrap();
+    for refused in [&rebound, &no_host, &absolute] {
+        assert_eq!(refused.status, 421, "{refused:?}");
+        assert!(!refused.body.contains("rebound"));
+    }
+    assert_eq!(localhost.status, 200);
+}
+
+#[test]
+fn idle_connections_do_not_take_the_callbacks_slot() {
+    let server = server();
+    let addr = server.local_addr();
+    let b = browser(move || {
+        let idle: Vec<TcpStream> = (0..40).map(|_| TcpStream::connect(addr).unwrap()).collect();
+        // Let the server accept them all and start their readers.
+        thread::sleep(Duration::from_millis(300));
+        let started = Instant::now();
+        let real = get(addr, &format!("/?code=through&state={STATE}"));
+        (real, started.elapsed(), idle)
+    });
+    assert_eq!(wait_code(server).unwrap().code.expose(), "through");
+    let (real, took, _idle) = b.join().unwrap();
+    assert_eq!(real.status, 200);
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+}
+
+#[test]
+fn a_silent_connection_is_dropped_after_about_two_seconds() {
+    let server = server();
+    let addr = server.local_addr();
+    let b = browser(move || {
+        let mut silent = TcpStream::connect(addr).unwrap();
+        silent
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let started = Instant::now();
+        let mut rest = Vec::new();
+        let closed = silent.read_to_end(&mut rest).map(|_| rest.is_empty());
+        let took = started.elapsed();
+        let real = get(addr, &format!("/?code=after&state={STATE}"));
+        (closed.ok(), took, real)
+    });
+    assert_eq!(wait_code(server).unwrap().code.expose(), "after");
+    let (closed, took, real) = b.join().unwrap();
+    assert_eq!(closed, Some(true), "closed without an answer");
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    assert_eq!(real.status, 200);
+}
+
+#[test]
+fn a_wrong_or_missing_iss_fails_the_flow_and_shows_why() {
+    for (target, what) in [
+        (
+            format!("/?code=c&state={STATE}&iss=https%3A%2F%2Fevil.example"),
+            "evil.example",
+        ),
+        (
+            format!("/?code=c&state={STATE}&iss=https%3A%2F%2Fid.example%2F"),
+            "id.example/",
+        ),
+        (format!("/?code=c&state={STATE}"), "no `iss`"),
+    ] {
+        let server = server();
+        let addr = server.local_addr();
+        let b = browser(move || get(addr, &target));
+        let mut provider = auth_core::Provider::new("idp").with_issuer("https://id.example");
+        provider.authorization_response_iss_parameter_supported = true;
+        let err = pollster::block_on(
+            server.wait_for_response(&Secret::new(STATE), IssuerCheck::for_provider(&provider)),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::IssuerMismatch { .. }), "{err:?}");
+        assert!(err.to_string().contains("mix-up"), "{err}");
+        assert!(err.to_string().contains(what), "{err}");
+        let page = b.join().unwrap();
+        assert_eq!(page.status, 400);
+        assert!(page.body.contains("mix-up"), "{}", page.body);
+    }
+}
+
+#[test]
+fn a_pasted_address_is_checked_like_the_redirect() {
+    let server = server();
+    let paste = server.redirect_paste();
+    let uri = server.redirect_uri();
+    let port = server.local_addr().port();
+    let person = browser(move || {
+        let refused = [
+            paste.submit("code=abc&state=st4te-Zx9").unwrap_err(),
+            paste
+                .submit(&format!(
+                    "http://evil.example:{port}/?code=abc&state={STATE}"
+                ))
+                .unwrap_err(),
+            paste
+                .submit(&format!("{uri}?code=abc&state=forged"))
+                .unwrap_err(),
+            paste.submit(&format!("{uri}?nothing=here")).unwrap_err(),
+        ];
+        let accepted = paste.submit(&format!(
+            " http://localhost:{port}/?code=pasted&state={STATE}\n"
+        ));
+        let late = paste.submit(&format!("{uri}?code=late&state={STATE}"));
+        (refused, accepted, late, paste.is_waiting())
+    });
+    let callback = wait_code(server).unwrap();
+    assert_eq!(callback.code.expose(), "pasted");
+    let (refused, accepted, late, waiting) = person.join().unwrap();
+    assert!(
+        refused[0].to_string().contains("whole address"),
+        "{}",
+        refused[0]
+    );
+    assert!(
+        refused[1].to_string().contains("whole address"),
+        "{}",
+        refused[1]
+    );
+    assert!(
+        matches!(refused[2], Error::StateMismatch),
+        "{:?}",
+        refused[2]
+    );
+    assert!(
+        refused[3].to_string().contains("neither a code"),
+        "{}",
+        refused[3]
+    );
+    assert!(accepted.is_ok(), "{accepted:?}");
+    assert!(late.is_err());
+    assert!(!waiting);
 }

@@ -244,3 +244,90 @@ async fn introspection_reports_activity_and_details() {
         Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_900_000_000))
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn discovery_compares_the_issuer_exactly_and_keeps_it() {
+    let mut server = mockito::Server::new_async().await;
+    let issuer = server.url();
+    server
+        .mock("GET", "/.well-known/openid-configuration")
+        .with_body(format!(
+            r#"{{"issuer":"{issuer}/","token_endpoint":"{issuer}/token"}}"#
+        ))
+        .create_async()
+        .await;
+    let err = auth_flows::discover(http().as_ref(), Provider::new("idp"), &issuer)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("identical"),
+        "a trailing slash is another issuer (RFC 8414 §3.3): {err}"
+    );
+
+    let mut server = mockito::Server::new_async().await;
+    let issuer = server.url();
+    server
+        .mock("GET", "/.well-known/openid-configuration")
+        .with_body(format!(
+            r#"{{"issuer":"{issuer}","token_endpoint":"{issuer}/token",
+                "authorization_response_iss_parameter_supported":true}}"#
+        ))
+        .create_async()
+        .await;
+    let p = auth_flows::discover(http().as_ref(), Provider::new("idp"), &issuer)
+        .await
+        .unwrap();
+    assert_eq!(p.issuer.as_deref(), Some(issuer.as_str()));
+    assert!(p.authorization_response_iss_parameter_supported);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn discovery_does_not_follow_a_redirect_to_another_origin() {
+    let mut elsewhere = mockito::Server::new_async().await;
+    let evil = elsewhere.url();
+    let served = elsewhere
+        .mock("GET", "/.well-known/openid-configuration")
+        .with_body(format!(
+            r#"{{"issuer":"{evil}","token_endpoint":"{evil}/token"}}"#
+        ))
+        .expect(0)
+        .create_async()
+        .await;
+    let mut server = mockito::Server::new_async().await;
+    let issuer = server.url();
+    server
+        .mock("GET", "/.well-known/openid-configuration")
+        .with_status(302)
+        .with_header(
+            "location",
+            &format!("{evil}/.well-known/openid-configuration"),
+        )
+        .create_async()
+        .await;
+    // A transport that follows redirects, as the default ones do.
+    let http = LoopbackHttp::with_config(auth_core::HttpConfig::default());
+    let err = auth_flows::discover(&http, Provider::new("idp"), &issuer)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("another origin"), "{err}");
+    served.assert_async().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_discovery_document_fails_clearly() {
+    let mut server = mockito::Server::new_async().await;
+    let issuer = server.url();
+    let padding = "x".repeat(2 * 1024 * 1024);
+    server
+        .mock("GET", "/.well-known/openid-configuration")
+        .with_body(format!(
+            r#"{{"issuer":"{issuer}","token_endpoint":"{issuer}/token","pad":"{padding}"}}"#
+        ))
+        .create_async()
+        .await;
+    let err = auth_flows::discover(http().as_ref(), Provider::new("idp"), &issuer)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ResponseTooLarge { .. }), "{err:?}");
+    assert!(err.to_string().contains("limit"), "{err}");
+}

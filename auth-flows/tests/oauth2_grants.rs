@@ -340,6 +340,55 @@ async fn authorization_code_without_pkce_authenticates_the_client() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_confidential_client_keeps_pkce_with_its_secret() {
+    let mut server = mockito::Server::new_async().await;
+    server
+        .mock("POST", "/token")
+        .with_body(TOKEN_BODY)
+        .create_async()
+        .await;
+    let http = Arc::new(LoopbackHttp::default());
+    let person = Arc::new(Person {
+        code: "SplxlOBeZQQYbYS6WxSbIA".into(),
+        ..Default::default()
+    });
+    let flow = AuthorizationCodeFlow::new(Redirect::Oob).with_client_secret(true);
+    let context = ctx(
+        provider(&server, ClientAuth::Body),
+        rfc_credentials(),
+        &http,
+    )
+    .with_interaction(person.clone());
+    flow.authenticate(&context).await.unwrap();
+    let body = sent_form(&http.sent()[0]);
+    assert_eq!(body["client_secret"], "gX1fBat3bV");
+    let opened = url::Url::parse(&person.opened.lock().unwrap()[0]).unwrap();
+    let q: BTreeMap<String, String> = opened
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    assert_eq!(q["code_challenge_method"], "S256");
+    use base64::Engine;
+    use sha2::Digest;
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(body["code_verifier"].as_bytes()));
+    assert_eq!(challenge, q["code_challenge"]);
+
+    // Without the secret the confidential flow does not start.
+    let context = ctx(
+        provider(&server, ClientAuth::Body),
+        Credentials {
+            client_id: Some("s6BhdRkqt3".into()),
+            ..Default::default()
+        },
+        &http,
+    )
+    .with_interaction(person);
+    let err = flow.authenticate(&context).await.unwrap_err();
+    assert!(matches!(err, Error::MissingCredentials { .. }), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn authorization_uri_matches_the_rfc_example() {
     let v = vectors();
     let case = &v["oauth2"]["authorization_uri"];

@@ -191,25 +191,36 @@ fn a_whole_flow_is_traced_without_a_secret() {
     ]);
 }
 
-/// Sends one request head to the loopback server from another thread, as a browser would.
-fn browse(addr: std::net::SocketAddr, target: &str) -> std::thread::JoinHandle<()> {
-    let head = format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+/// Sends a request head to the loopback server `times` times, one after the other, from
+/// another thread, as a browser would.
+fn browse_times(
+    addr: std::net::SocketAddr,
+    target: &str,
+    times: u32,
+) -> std::thread::JoinHandle<()> {
+    let head = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
     std::thread::spawn(move || {
         use std::io::{Read, Write};
-        let mut conn = std::net::TcpStream::connect(addr).unwrap();
-        conn.write_all(head.as_bytes()).unwrap();
-        let _ = conn.read_to_end(&mut Vec::new());
+        for _ in 0..times {
+            let mut conn = std::net::TcpStream::connect(addr).unwrap();
+            conn.write_all(head.as_bytes()).unwrap();
+            let _ = conn.read_to_end(&mut Vec::new());
+        }
     })
 }
 
 fn callback(target: &str, state: &str) -> (Result<Secret, Error>, TraceCapture) {
+    callback_times(target, state, 1)
+}
+
+fn callback_times(target: &str, state: &str, times: u32) -> (Result<Secret, Error>, TraceCapture) {
     let server = LoopbackServer::bind(
         LoopbackConfig::default()
             .with_port(0)
             .with_timeout(Duration::from_secs(10)),
     )
     .unwrap();
-    let browser = browse(server.local_addr(), target);
+    let browser = browse_times(server.local_addr(), target, times);
     let capture = TraceCapture::new();
     let state = Secret::new(state);
     let result = capture.in_scope(|| {
@@ -233,7 +244,11 @@ fn the_loopback_callback_is_traced_without_code_or_state() {
     }
     capture.assert_free_of(&["CODE-tr4ce", "STATE-tr4ce"]);
 
-    let (err, capture) = callback("/?code=CODE-tr4ce&state=FORGED-tr4ce", "STATE-tr4ce");
+    let (err, capture) = callback_times(
+        "/?code=CODE-tr4ce&state=FORGED-tr4ce",
+        "STATE-tr4ce",
+        auth_flows::loopback::MAX_REJECTED_CALLBACKS,
+    );
     assert!(matches!(err, Err(Error::StateMismatch)));
     let text = capture.text();
     for line in [

@@ -7,3 +7,4 @@ mod api;
 #[path = "../common/mod.rs"]
 mod common;
 mod git_credential;
+mod loopback;

@@ -3,10 +3,11 @@
 //! - [`CallbackQuery`] and [`parse_callback_query`]: the request target, decoded as a form
 //!   (`+` is a space, malformed escapes kept as they are, never a panic);
 //! - [`authorization_code_verdict`]: the OAuth 2 rules, with the `state` compared in
-//!   constant time ([`Secret::constant_time_eq`]);
+//!   constant time ([`Secret::constant_time_eq`]), and [`authorization_response_verdict`],
+//!   which adds the `iss` check of RFC 9207 ([`IssuerCheck`]);
 //! - `Page`: the small HTML page every request is answered with, its text HTML-escaped.
 //!
-//! At a little over 600 lines, about 150 of them tests, the module stays whole: the
+//! At about 730 lines, about 190 of them tests, the module stays whole: the
 //! query, the verdict on it and the page that answers it are one question, what the
 //! redirect said and what the browser is told.
 
@@ -15,6 +16,8 @@ use std::io::Write;
 use std::net::{Shutdown, TcpStream};
 
 use auth_core::{Error, OAuthError, Secret};
+
+use super::checks::IssuerCheck;
 
 /// What a successful OAuth 2 authorization response carried.
 ///
@@ -205,22 +208,38 @@ pub fn parse_callback_query(target: &str) -> CallbackQuery {
 
 /// `http://host:port/p?q` → `/p?q`; other targets unchanged.
 fn strip_scheme_and_authority(target: &str) -> &str {
-    let Some(colon) = target.find("://") else {
-        return target;
-    };
+    match split_absolute(target) {
+        Some((_, _, rest)) => rest,
+        None => target,
+    }
+}
+
+/// The authority of an absolute-form target (`http://host:port/p?q` → `host:port`).
+pub(super) fn target_authority(target: &str) -> Option<&str> {
+    split_absolute(target).map(|(_, authority, _)| authority)
+}
+
+/// The scheme of an absolute-form target (`http://host:port/p?q` → `http`).
+pub(super) fn target_scheme(target: &str) -> Option<&str> {
+    split_absolute(target).map(|(scheme, _, _)| scheme)
+}
+
+/// `scheme://authority/rest` → (scheme, authority, `/rest`); `None` for other targets.
+fn split_absolute(target: &str) -> Option<(&str, &str, &str)> {
+    let colon = target.find("://")?;
     let scheme = &target[..colon];
     if scheme.is_empty()
         || !scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
     {
-        return target;
+        return None;
     }
     let after = &target[colon + 3..];
-    match after.find(['/', '?']) {
-        Some(i) => &after[i..],
-        None => "",
-    }
+    Some(match after.find(['/', '?']) {
+        Some(i) => (scheme, &after[..i], &after[i..]),
+        None => (scheme, after, ""),
+    })
 }
 
 /// Decides about an OAuth 2 authorization response (RFC 6749 §4.1.2 and §4.1.2.1), as
@@ -254,6 +273,27 @@ pub fn authorization_code_verdict(
     query: &CallbackQuery,
     expected_state: &Secret,
 ) -> CallbackVerdict<AuthorizationCallback> {
+    authorization_response_verdict(query, expected_state, &IssuerCheck::default())
+}
+
+/// [`authorization_code_verdict`] with the `iss` check of RFC 9207: after the `state`
+/// matched, and before an `error` or a `code` is looked at, `issuer` must accept the
+/// response; a failure is [`CallbackVerdict::Fail`] with [`Error::IssuerMismatch`].
+///
+/// ```
+/// use auth_core::{Error, Provider, Secret};
+/// use auth_flows::loopback::{authorization_response_verdict as verdict, parse_callback_query as parse, CallbackVerdict, IssuerCheck};
+///
+/// let check = IssuerCheck::for_provider(&Provider::new("x").with_issuer("https://a.example"));
+/// let state = Secret::new("s");
+/// assert!(matches!(verdict(&parse("/?code=c&state=s&iss=https://a.example"), &state, &check), CallbackVerdict::Accept(_)));
+/// assert!(matches!(verdict(&parse("/?code=c&state=s&iss=https://b.example"), &state, &check), CallbackVerdict::Fail(Error::IssuerMismatch { .. })));
+/// ```
+pub fn authorization_response_verdict(
+    query: &CallbackQuery,
+    expected_state: &Secret,
+    issuer: &IssuerCheck,
+) -> CallbackVerdict<AuthorizationCallback> {
     let codes = query.count("code");
     let has_error = query.count("error") > 0;
     if codes == 0 && !has_error {
@@ -271,6 +311,9 @@ pub fn authorization_code_verdict(
     );
     if !state_ok {
         return CallbackVerdict::Fail(Error::StateMismatch);
+    }
+    if let Err(mismatch) = issuer.check(query) {
+        return CallbackVerdict::Fail(mismatch);
     }
     if has_error {
         return CallbackVerdict::Fail(error_from_callback(query));
@@ -314,7 +357,7 @@ fn error_from_callback(query: &CallbackQuery) -> Error {
 }
 
 /// Control characters (terminal escapes included) become spaces; the length is capped.
-fn clean_error_field(value: &str) -> String {
+pub(super) fn clean_error_field(value: &str) -> String {
     value
         .chars()
         .take(MAX_ERROR_FIELD_CHARS)
@@ -412,6 +455,18 @@ impl Page {
             "Gone",
             "Sign-in over",
             "The application is no longer waiting for a sign-in here; run the login again if needed.",
+        )
+    }
+
+    pub(super) fn misdirected(listening: &str) -> Self {
+        Page::new(
+            421,
+            "Misdirected Request",
+            "Wrong address",
+            &format!(
+                "This server only answers requests addressed to {listening} (or localhost on \
+                 the same port)."
+            ),
         )
     }
 
@@ -578,6 +633,52 @@ mod tests {
             panic!("expected an OAuth error");
         };
         assert_eq!(e.code, "(empty error code)");
+    }
+
+    #[test]
+    fn issuer_rules() {
+        let check = IssuerCheck {
+            issuer: Some("https://id.example/tenant".into()),
+            required: true,
+        };
+        let state = Secret::new("s");
+        let v = |target: &str| {
+            authorization_response_verdict(&parse_callback_query(target), &state, &check)
+        };
+        assert!(matches!(
+            v("/?code=c&state=s&iss=https%3A%2F%2Fid.example%2Ftenant"),
+            CallbackVerdict::Accept(_)
+        ));
+        for target in [
+            "/?code=c&state=s",
+            "/?code=c&state=s&iss=https%3A%2F%2Fid.example%2Ftenant%2F",
+            "/?code=c&state=s&iss=HTTPS%3A%2F%2Fid.example%2Ftenant",
+            "/?code=c&state=s&iss=https%3A%2F%2Fevil.example",
+            "/?code=c&state=s&iss=https%3A%2F%2Fid.example%2Ftenant&iss=https%3A%2F%2Fid.example%2Ftenant",
+            "/?error=access_denied&state=s&iss=https%3A%2F%2Fevil.example",
+        ] {
+            assert!(
+                matches!(
+                    v(target),
+                    CallbackVerdict::Fail(Error::IssuerMismatch { .. })
+                ),
+                "{target}"
+            );
+        }
+        // The state is checked first.
+        assert!(matches!(
+            v("/?code=c&state=x&iss=https%3A%2F%2Fevil.example"),
+            CallbackVerdict::Fail(Error::StateMismatch)
+        ));
+        let CallbackVerdict::Fail(err) = v("/?code=c&state=s&iss=%1B%5D0%3Bx%07evil") else {
+            panic!("refused");
+        };
+        let text = err.to_string();
+        assert!(
+            text.contains("mix-up") && text.contains("https://id.example/tenant"),
+            "{text}"
+        );
+        assert!(!text.contains('\x1b'), "{text:?}");
     }
 
     #[test]

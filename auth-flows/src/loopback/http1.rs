@@ -3,7 +3,7 @@
 //!
 //! The request line must be ASCII (RFC 9112 §3); header values may hold any bytes, and a
 //! header line that is not a header is skipped, as browsers' stray bytes should not cost
-//! the person their login. Only `Content-Length` is read from the headers.
+//! the person their login. Only `Host` and `Content-Length` are read from the headers.
 
 use std::io::{self, Read};
 use std::net::TcpStream;
@@ -14,6 +14,9 @@ use super::callback::Page;
 
 /// How long a connection may take to send its request head.
 const HEAD_DEADLINE: Duration = Duration::from_secs(10);
+/// How long a connection may stay silent before its first byte; a silent connection is
+/// then dropped, so idle connections cannot hold the server's reader slots.
+pub(super) const FIRST_BYTE_DEADLINE: Duration = Duration::from_secs(2);
 /// Request bodies up to this size are read and discarded so that closing the connection
 /// does not reset it before the client has read the answer.
 const MAX_BODY_DRAIN: usize = 64 * 1024;
@@ -26,6 +29,8 @@ const MAX_HEADERS: usize = 100;
 pub(super) struct RequestHead {
     pub(super) method: String,
     pub(super) target: String,
+    /// The `Host` header (the last one), when it is UTF-8.
+    pub(super) host: Option<String>,
     pub(super) content_length: Option<usize>,
 }
 
@@ -43,10 +48,15 @@ pub(super) enum ReadError {
     Answer(Page),
 }
 
-/// Reads the request head (at most [`MAX_REQUEST_HEAD_BYTES`], within [`HEAD_DEADLINE`])
-/// and discards a small body.
-pub(super) fn read_request(stream: &mut TcpStream) -> Result<RequestHead, ReadError> {
+/// Reads the request head (at most [`MAX_REQUEST_HEAD_BYTES`], within [`HEAD_DEADLINE`],
+/// the first byte within [`FIRST_BYTE_DEADLINE`]) and discards a small body.
+/// `first_byte` is called once, when the first bytes arrive.
+pub(super) fn read_request(
+    stream: &mut TcpStream,
+    first_byte: impl FnOnce(),
+) -> Result<RequestHead, ReadError> {
     let started = Instant::now();
+    let mut first_byte = Some(first_byte);
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
     let (head, body_start) = loop {
@@ -55,6 +65,9 @@ pub(super) fn read_request(stream: &mut TcpStream) -> Result<RequestHead, ReadEr
         }
         if buf.len() > MAX_REQUEST_HEAD_BYTES {
             return Err(ReadError::Answer(Page::head_too_large()));
+        }
+        if buf.is_empty() && started.elapsed() >= FIRST_BYTE_DEADLINE {
+            return Err(ReadError::Silent);
         }
         if started.elapsed() > HEAD_DEADLINE {
             return Err(if buf.is_empty() {
@@ -65,7 +78,12 @@ pub(super) fn read_request(stream: &mut TcpStream) -> Result<RequestHead, ReadEr
         }
         match stream.read(&mut chunk) {
             Ok(0) => return Err(ReadError::Silent),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Ok(n) => {
+                if let Some(notify) = first_byte.take() {
+                    notify();
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
             Err(e)
                 if matches!(
                     e.kind(),
@@ -111,15 +129,19 @@ pub(super) fn parse_request_head(buf: &[u8]) -> Result<Option<(RequestHead, usiz
     if !target.is_ascii() {
         return Err(Page::bad_request());
     }
-    let content_length = request
-        .headers
-        .iter()
-        .rfind(|h| h.name.eq_ignore_ascii_case("content-length"))
-        .and_then(|h| std::str::from_utf8(h.value).ok())
-        .and_then(|v| v.trim().parse::<usize>().ok());
+    let header = |name: &str| {
+        request
+            .headers
+            .iter()
+            .rfind(|h| h.name.eq_ignore_ascii_case(name))
+            .and_then(|h| std::str::from_utf8(h.value).ok())
+            .map(str::trim)
+    };
+    let content_length = header("content-length").and_then(|v| v.parse::<usize>().ok());
     let head = RequestHead {
         method: method.to_owned(),
         target: target.to_owned(),
+        host: header("host").map(str::to_owned),
         content_length,
     };
     Ok(Some((head, body_start)))
@@ -161,6 +183,7 @@ mod tests {
             RequestHead {
                 method: "GET".into(),
                 target: "/?a=1".into(),
+                host: Some("x".into()),
                 content_length: Some(12)
             }
         );

@@ -12,10 +12,15 @@
 //!   ignored: the flow keeps waiting;
 //! - any other method on the path (`POST`, `HEAD`, ...) gets 405 and is ignored: the
 //!   server does not accept `response_mode=form_post`, so a callback is always a `GET`;
-//! - a callback whose `state` is missing or wrong fails the flow with
-//!   [`Error::StateMismatch`]. It is not ignored: such a request is either a bug or a
-//!   forged callback (login CSRF), and the person should start again knowingly. `state`
-//!   is compared in constant time;
+//! - a request on the path whose `Host` (or absolute-form target) is not exactly
+//!   `127.0.0.1:PORT`, `[::1]:PORT` or `localhost:PORT` gets 421 and is ignored: a web page
+//!   whose domain was rebound to 127.0.0.1 (DNS rebinding) cannot reach the callback;
+//! - a callback whose `state` is missing or wrong gets an error page and is otherwise
+//!   ignored, so that a web page's navigation to the server cannot end a login; after
+//!   [`MAX_REJECTED_CALLBACKS`] of them the flow fails with [`Error::StateMismatch`].
+//!   `state` is compared in constant time;
+//! - with [`LoopbackServer::wait_for_response`], an `iss` that [`IssuerCheck`] refuses
+//!   (RFC 9207) fails the flow with [`Error::IssuerMismatch`];
 //! - `error=access_denied` becomes [`Error::AccessDenied`] with the `error_description`;
 //!   any other `error` becomes [`Error::OAuth`] with that code;
 //! - every request is answered with a small HTML page (success, or the HTML-escaped
@@ -31,17 +36,27 @@
 //!
 //! Hostile input (a 64 KiB request head, bytes that are not ASCII in the request line,
 //! bad percent-encoding, idle connections) is answered or dropped without a panic and
-//! without disturbing the wait; a request head larger than 64 KiB gets 431, and each
-//! connection must send its request head within 10 seconds.
+//! without disturbing the wait; a request head larger than 64 KiB gets 431, each
+//! connection must send its first byte within 2 seconds and its request head within 10,
+//! and when every reader slot is taken the oldest silent connection is closed, so a new
+//! connection (the browser's callback) always gets a slot.
 //!
-//! The module is in four parts:
+//! [`LoopbackServer::redirect_paste`] gives a second way in: the address the person's
+//! browser ended on, pasted by hand (a browser on another machine), is parsed and checked
+//! by the same rules as a request, and whichever answer comes first wins.
+//!
+//! The module is in six parts:
 //!
 //! - this file: the public API: [`LoopbackConfig`], and [`LoopbackServer`] with its
 //!   binding (and the errors that say what to do when the port is taken);
-//! - `server`: the accept loop, one reader thread per connection, the timeouts, and the
-//!   hand-back of the result to the waiting future;
+//! - `server`: the accept loop, one reader thread per connection, the timeouts, the one
+//!   judge of requests and pasted addresses, and the hand-back of the result to the
+//!   waiting future;
 //! - `callback`: the callback itself: the query ([`parse_callback_query`]), the `state`
-//!   check ([`authorization_code_verdict`]) and the HTML pages;
+//!   check ([`authorization_code_verdict`], [`authorization_response_verdict`]) and the
+//!   HTML pages;
+//! - `checks`: the `iss` rule ([`IssuerCheck`]) and the loopback `Host` rule;
+//! - `paste`: the way in for pasted addresses ([`LoopbackServer::redirect_paste`]);
 //! - `http1`: reading a request head, parsed by `httparse`.
 //!
 //! The server is our own, small and blocking, on purpose: the redirect arrives once, and
@@ -60,7 +75,8 @@
 //! // The "browser", redirected back by the authorization server.
 //! let browser = std::thread::spawn(move || {
 //!     let mut conn = std::net::TcpStream::connect(addr).unwrap();
-//!     conn.write_all(b"GET /?code=abc&state=xyz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+//!     let request = format!("GET /?code=abc&state=xyz HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+//!     conn.write_all(request.as_bytes()).unwrap();
 //!     let mut page = String::new();
 //!     conn.read_to_string(&mut page).unwrap();
 //!     page
@@ -79,13 +95,26 @@ use std::time::Duration;
 use auth_core::{Error, Secret};
 
 mod callback;
+mod checks;
 mod http1;
+mod paste;
 mod server;
 
 pub use callback::{
     AuthorizationCallback, CallbackQuery, CallbackVerdict, authorization_code_verdict,
-    parse_callback_query,
+    authorization_response_verdict, parse_callback_query,
 };
+pub use checks::IssuerCheck;
+
+/// How many callbacks with a missing or wrong `state` the server answers with an error
+/// page and ignores: the third ends the flow with [`Error::StateMismatch`]. A stray or
+/// forged navigation (any web page can send the browser to the loopback address) then
+/// cannot end a login, while a real mix-up does not wait for the timeout.
+///
+/// ```
+/// assert_eq!(auth_flows::loopback::MAX_REJECTED_CALLBACKS, 3);
+/// ```
+pub const MAX_REJECTED_CALLBACKS: u32 = 3;
 
 /// The default port, 8080: iNaturalist applications are commonly registered with the
 /// redirect URI `http://127.0.0.1:8080/`.
@@ -241,6 +270,7 @@ pub struct LoopbackServer {
     addr: SocketAddr,
     path: String,
     timeout: Duration,
+    pastes: paste::Pastes,
 }
 
 impl fmt::Debug for LoopbackServer {
@@ -281,6 +311,7 @@ impl LoopbackServer {
             addr,
             path: config.path,
             timeout: config.timeout,
+            pastes: paste::Pastes::new(),
         })
     }
 
@@ -337,7 +368,8 @@ impl LoopbackServer {
     /// let addr = server.local_addr();
     /// std::thread::spawn(move || {
     ///     let mut conn = std::net::TcpStream::connect(addr).unwrap();
-    ///     conn.write_all(b"GET /?error=access_denied&state=s1 HTTP/1.1\r\n\r\n").unwrap();
+    ///     let request = format!("GET /?error=access_denied&state=s1 HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    ///     conn.write_all(request.as_bytes()).unwrap();
     /// });
     /// let err = pollster::block_on(server.wait_for_code(&Secret::new("s1"))).unwrap_err();
     /// assert!(matches!(err, Error::AccessDenied { .. }));
@@ -345,6 +377,33 @@ impl LoopbackServer {
     pub fn wait_for_code(
         self,
         state: &Secret,
+    ) -> impl Future<Output = Result<AuthorizationCallback, Error>> + Send + 'static {
+        self.wait_for_response(state, IssuerCheck::default())
+    }
+
+    /// [`wait_for_code`](Self::wait_for_code) with the `iss` check of RFC 9207: the rules
+    /// of [`authorization_response_verdict`].
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use auth_core::{Error, Provider, Secret};
+    /// use auth_flows::loopback::{IssuerCheck, LoopbackConfig, LoopbackServer};
+    ///
+    /// let server = LoopbackServer::bind(LoopbackConfig::default().with_port(0)).unwrap();
+    /// let addr = server.local_addr();
+    /// std::thread::spawn(move || {
+    ///     let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    ///     let request = format!("GET /?code=c&state=s1&iss=https://evil.example HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    ///     conn.write_all(request.as_bytes()).unwrap();
+    /// });
+    /// let check = IssuerCheck::for_provider(&Provider::new("x").with_issuer("https://id.example"));
+    /// let err = pollster::block_on(server.wait_for_response(&Secret::new("s1"), check)).unwrap_err();
+    /// assert!(matches!(err, Error::IssuerMismatch { .. }));
+    /// ```
+    pub fn wait_for_response(
+        self,
+        state: &Secret,
+        issuer: IssuerCheck,
     ) -> impl Future<Output = Result<AuthorizationCallback, Error>> + Send + 'static {
         // Cloned now, so that the future does not borrow `state`.
         let state = state.clone();
@@ -355,7 +414,7 @@ impl LoopbackServer {
                      the login against forged callbacks; generate a random state",
                 ));
             }
-            self.wait(move |query| authorization_code_verdict(query, &state))
+            self.wait(move |query| authorization_response_verdict(query, &state, &issuer))
                 .await
         }
     }
@@ -375,7 +434,8 @@ impl LoopbackServer {
     /// let addr = server.local_addr();
     /// std::thread::spawn(move || {
     ///     let mut conn = std::net::TcpStream::connect(addr).unwrap();
-    ///     conn.write_all(b"GET /?oauth_token=t&oauth_verifier=v HTTP/1.1\r\n\r\n").unwrap();
+    ///     let request = format!("GET /?oauth_token=t&oauth_verifier=v HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    ///     conn.write_all(request.as_bytes()).unwrap();
     /// });
     /// let verifier = pollster::block_on(server.wait(|q| match q.get("oauth_verifier") {
     ///     Some(v) => CallbackVerdict::Accept(v.to_owned()),
@@ -384,12 +444,44 @@ impl LoopbackServer {
     /// .unwrap();
     /// assert_eq!(verifier, "v");
     /// ```
+    ///
+    /// A [`CallbackVerdict::Fail`] with [`Error::StateMismatch`] is answered with the
+    /// error page and ignored, up to [`MAX_REJECTED_CALLBACKS`]; any other `Fail` ends the
+    /// flow.
     pub async fn wait<T, F>(self, check: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: FnMut(&CallbackQuery) -> CallbackVerdict<T> + Send + 'static,
     {
         server::run(self, check).await
+    }
+}
+
+impl LoopbackServer {
+    /// A way in for the address the person's browser ended on, pasted by hand (hand it to
+    /// [`Interaction::offer_redirect_paste`](auth_core::Interaction::offer_redirect_paste)).
+    /// A pasted address must be the whole URL, `http://127.0.0.1:PORT/path?...` (or
+    /// `localhost` / `[::1]` on the same port), and is then checked by exactly the rules of
+    /// a request: path, `state`, `iss`, `error`. Whichever answer comes first wins; once
+    /// the wait is over every paste is refused.
+    ///
+    /// ```
+    /// use auth_core::Secret;
+    /// use auth_flows::loopback::{LoopbackConfig, LoopbackServer};
+    ///
+    /// let server = LoopbackServer::bind(LoopbackConfig::default().with_port(0)).unwrap();
+    /// let paste = server.redirect_paste();
+    /// let pasted = format!("{}?code=abc&state=s", server.redirect_uri());
+    /// let person = std::thread::spawn(move || {
+    ///     assert!(paste.submit("http://evil.example/?code=abc&state=s").is_err());
+    ///     paste.submit(&pasted)
+    /// });
+    /// let callback = pollster::block_on(server.wait_for_code(&Secret::new("s"))).unwrap();
+    /// assert_eq!(callback.code.expose(), "abc");
+    /// assert!(person.join().unwrap().is_ok());
+    /// ```
+    pub fn redirect_paste(&self) -> std::sync::Arc<dyn auth_core::RedirectPaste> {
+        std::sync::Arc::new(self.pastes.handle())
     }
 }
 

@@ -6,11 +6,14 @@
 //! and never blocks an executor thread. When the flow ends (a callback, the timeout, or
 //! the future dropped) the port is closed and every connection still being read is shut
 //! down, so no thread outlives the flow for more than a few milliseconds.
+//!
+//! Requests and pasted addresses go through one judge ([`Judge`]): the same parser, the
+//! same path and host rules, the same check, and one count of callbacks refused for their
+//! `state`.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io;
 use std::net::{Shutdown, TcpListener, TcpStream};
-#[cfg(test)]
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::thread;
@@ -19,15 +22,20 @@ use std::time::{Duration, Instant};
 use auth_core::Error;
 use futures_channel::oneshot;
 
-use super::LoopbackServer;
-use super::callback::{CallbackQuery, CallbackVerdict, Page, parse_callback_query};
+use super::callback::{
+    CallbackQuery, CallbackVerdict, Page, parse_callback_query, target_authority, target_scheme,
+};
+use super::checks::host_allowed;
 use super::http1::{ReadError, RequestHead, read_request};
+use super::paste::{Pasted, StopPastes, no_longer_waiting};
+use super::{LoopbackServer, MAX_REJECTED_CALLBACKS};
 
 /// Timeout of each socket read and write.
 const IO_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often the server thread checks for new connections, cancellation and the deadline.
 const POLL_INTERVAL: Duration = Duration::from_millis(10);
-/// At most this many connections are read at the same time; more are closed at once.
+/// At most this many connections are read at the same time; a new one beyond that closes
+/// the oldest silent one (else the oldest), so the browser's callback always gets a slot.
 const MAX_READERS: usize = 32;
 
 /// Starts the server thread and waits for its result: what
@@ -71,14 +79,16 @@ struct Incoming {
     stream: TcpStream,
 }
 
-/// Connections still being read, so that they can be shut down when the flow ends.
+/// Connections still being read, so that they can be shut down when the flow ends, or
+/// closed to make room for a new one.
 #[derive(Clone, Default)]
 struct Readers(Arc<Mutex<ReadersInner>>);
 
 #[derive(Default)]
 struct ReadersInner {
     next_id: u64,
-    open: HashMap<u64, TcpStream>,
+    /// By age (ids grow): the connection, and whether it has sent a byte yet.
+    open: BTreeMap<u64, (TcpStream, bool)>,
     closed: bool,
 }
 
@@ -87,17 +97,37 @@ impl Readers {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers a connection; `None` when too many are open or the server has stopped.
+    /// Registers a connection; `None` when the server has stopped. When every slot is
+    /// taken, the oldest connection that has sent nothing (else the oldest) is closed.
     fn register(&self, stream: &TcpStream) -> Option<u64> {
         let mut inner = self.lock();
-        if inner.closed || inner.open.len() >= MAX_READERS {
+        if inner.closed {
             return None;
+        }
+        if inner.open.len() >= MAX_READERS {
+            let victim = inner
+                .open
+                .iter()
+                .find(|(_, (_, talking))| !talking)
+                .or_else(|| inner.open.iter().next())
+                .map(|(id, _)| *id);
+            if let Some((stream, _)) = victim.and_then(|id| inner.open.remove(&id)) {
+                tracing::debug!("loopback reader slots full; closing the oldest idle connection");
+                let _ = stream.shutdown(Shutdown::Both);
+            }
         }
         let clone = stream.try_clone().ok()?;
         let id = inner.next_id;
         inner.next_id += 1;
-        inner.open.insert(id, clone);
+        inner.open.insert(id, (clone, false));
         Some(id)
+    }
+
+    /// Notes that a connection has started to send its request.
+    fn talking(&self, id: u64) {
+        if let Some((_, talking)) = self.lock().open.get_mut(&id) {
+            *talking = true;
+        }
     }
 
     fn unregister(&self, id: u64) {
@@ -108,7 +138,7 @@ impl Readers {
     fn close_all(&self) {
         let mut inner = self.lock();
         inner.closed = true;
-        for (_, stream) in inner.open.drain() {
+        for (_, (stream, _)) in std::mem::take(&mut inner.open) {
             let _ = stream.shutdown(Shutdown::Both);
         }
     }
@@ -139,7 +169,7 @@ impl Drop for LiveThread {
 /// Runs the accept loop until the flow ends. `None` when the waiting future was dropped.
 fn serve<T, F>(
     server: LoopbackServer,
-    mut check: F,
+    check: F,
     sender: &oneshot::Sender<Result<T, Error>>,
 ) -> Option<Result<T, Error>>
 where
@@ -150,8 +180,16 @@ where
         addr,
         path,
         timeout,
+        pastes,
     } = server;
-    let redirect_uri = format!("http://{addr}{path}");
+    let _stop_pastes = StopPastes(Arc::clone(&pastes.waiting));
+    let mut judge = Judge {
+        redirect_uri: format!("http://{addr}{path}"),
+        path,
+        port: addr.port(),
+        check,
+        rejected: 0,
+    };
     if let Err(e) = listener.set_nonblocking(true) {
         return Some(Err(Error::Interaction(format!(
             "the redirect server on {addr} could not be set up: {e}; run the login again"
@@ -162,17 +200,22 @@ where
     // `None`: a timeout too large to represent, that is, no deadline.
     let deadline = Instant::now().checked_add(timeout);
 
-    let outcome = loop {
+    let outcome = 'serve: loop {
         if sender.is_canceled() {
             break None;
         }
         accept_pending(&listener, &tx, &readers);
+        while let Ok(pasted) = pastes.receiver.try_recv() {
+            if let Some(result) = judge.paste(pasted) {
+                break 'serve Some(result);
+            }
+        }
         let wait = match deadline {
             Some(deadline) => {
                 let now = Instant::now();
                 if now >= deadline {
                     break Some(Err(Error::TimedOut {
-                        what: format!("the browser to return to {redirect_uri}"),
+                        what: format!("the browser to return to {}", judge.redirect_uri),
                         waited: timeout,
                     }));
                 }
@@ -181,7 +224,7 @@ where
             None => POLL_INTERVAL,
         };
         if let Ok(incoming) = rx.recv_timeout(wait)
-            && let Some(result) = handle(incoming, &path, &mut check)
+            && let Some(result) = judge.request(incoming)
         {
             break Some(result);
         }
@@ -193,6 +236,10 @@ where
     drop(tx);
     while let Ok(mut incoming) = rx.try_recv() {
         Page::finished().write(&mut incoming.stream, incoming.head.is_head());
+    }
+    pastes.waiting.store(false, Ordering::SeqCst);
+    while let Ok(pasted) = pastes.receiver.try_recv() {
+        let _ = pasted.reply.send(Err(no_longer_waiting()));
     }
     outcome
 }
@@ -219,7 +266,7 @@ fn start_reader(stream: TcpStream, tx: mpsc::Sender<Incoming>, readers: Readers)
         return;
     }
     let Some(id) = readers.register(&stream) else {
-        // Too many connections at once, or stopping: close this one.
+        // Stopping: close this one.
         return;
     };
     let thread_readers = readers.clone();
@@ -228,7 +275,7 @@ fn start_reader(stream: TcpStream, tx: mpsc::Sender<Incoming>, readers: Readers)
         .spawn(move || {
             let _live = LiveThread::start();
             let mut stream = stream;
-            let result = read_request(&mut stream);
+            let result = read_request(&mut stream, || thread_readers.talking(id));
             thread_readers.unregister(id);
             match result {
                 Ok(head) => {
@@ -246,43 +293,148 @@ fn start_reader(stream: TcpStream, tx: mpsc::Sender<Incoming>, readers: Readers)
     }
 }
 
-/// Answers one request; `Some` when it ends the flow.
-fn handle<T, F>(incoming: Incoming, path: &str, check: &mut F) -> Option<Result<T, Error>>
-where
-    F: FnMut(&CallbackQuery) -> CallbackVerdict<T>,
-{
-    let Incoming { head, mut stream } = incoming;
-    let head_only = head.is_head();
-    let query = parse_callback_query(&head.target);
-    if query.path() != path {
-        tracing::debug!(path = query.path(), "loopback request for another path");
-        Page::not_found(path).write(&mut stream, head_only);
-        return None;
+/// What the check's verdict means for the wait.
+enum Judged<T> {
+    /// The answer: the flow ends with it.
+    Accept(T),
+    /// No answer here: keep waiting.
+    Ignore,
+    /// Refused (a wrong `state`): say why, keep waiting.
+    Refuse(Error),
+    /// The flow ends with this error.
+    End(Error),
+}
+
+/// The one place where a request or a pasted address is judged.
+struct Judge<F> {
+    redirect_uri: String,
+    path: String,
+    port: u16,
+    check: F,
+    /// Callbacks refused for their `state` so far.
+    rejected: u32,
+}
+
+impl<F> Judge<F> {
+    fn judge<T>(&mut self, query: &CallbackQuery) -> Judged<T>
+    where
+        F: FnMut(&CallbackQuery) -> CallbackVerdict<T>,
+    {
+        match (self.check)(query) {
+            CallbackVerdict::Accept(value) => Judged::Accept(value),
+            CallbackVerdict::Ignore => Judged::Ignore,
+            CallbackVerdict::Fail(Error::StateMismatch) => {
+                self.rejected += 1;
+                tracing::info!(
+                    rejected = self.rejected,
+                    "loopback callback with a wrong state"
+                );
+                if self.rejected >= MAX_REJECTED_CALLBACKS {
+                    Judged::End(Error::StateMismatch)
+                } else {
+                    Judged::Refuse(Error::StateMismatch)
+                }
+            }
+            CallbackVerdict::Fail(error) => Judged::End(error),
+        }
     }
-    if head.method != "GET" {
-        tracing::debug!(
-            method = head.method.as_str(),
-            "loopback callback with a method other than GET"
-        );
-        Page::method_not_allowed().write(&mut stream, head_only);
-        return None;
+
+    /// Answers one request; `Some` when it ends the flow.
+    fn request<T>(&mut self, incoming: Incoming) -> Option<Result<T, Error>>
+    where
+        F: FnMut(&CallbackQuery) -> CallbackVerdict<T>,
+    {
+        let Incoming { head, mut stream } = incoming;
+        let head_only = head.is_head();
+        let query = parse_callback_query(&head.target);
+        let path = self.path.clone();
+        let path = path.as_str();
+        if query.path() != path {
+            tracing::debug!(path = query.path(), "loopback request for another path");
+            Page::not_found(path).write(&mut stream, head_only);
+            return None;
+        }
+        let host_ok = head
+            .host
+            .as_deref()
+            .is_some_and(|host| host_allowed(host, self.port))
+            && target_authority(&head.target).is_none_or(|a| host_allowed(a, self.port));
+        if !host_ok {
+            tracing::info!(path, "loopback request for another host name refused");
+            let listening = self.redirect_uri.trim_end_matches(path).to_owned();
+            Page::misdirected(&listening).write(&mut stream, head_only);
+            return None;
+        }
+        if head.method != "GET" {
+            tracing::debug!(
+                method = head.method.as_str(),
+                "loopback callback with a method other than GET"
+            );
+            Page::method_not_allowed().write(&mut stream, head_only);
+            return None;
+        }
+        match self.judge(&query) {
+            Judged::Accept(value) => {
+                tracing::info!(path, "loopback callback accepted");
+                Page::success().write(&mut stream, false);
+                Some(Ok(value))
+            }
+            Judged::Ignore => {
+                tracing::debug!(path, "loopback callback without an answer; still waiting");
+                Page::waiting().write(&mut stream, false);
+                None
+            }
+            Judged::Refuse(error) => {
+                Page::failure(&error).write(&mut stream, false);
+                None
+            }
+            Judged::End(error) => {
+                tracing::info!(path, error = %error, "loopback callback failed the flow");
+                Page::failure(&error).write(&mut stream, false);
+                Some(Err(error))
+            }
+        }
     }
-    match check(&query) {
-        CallbackVerdict::Accept(value) => {
-            tracing::info!(path, "loopback callback accepted");
-            Page::success().write(&mut stream, false);
-            Some(Ok(value))
+
+    /// Judges a pasted address by the rules of a request and replies to the person;
+    /// `Some` when it ends the flow.
+    fn paste<T>(&mut self, pasted: Pasted) -> Option<Result<T, Error>>
+    where
+        F: FnMut(&CallbackQuery) -> CallbackVerdict<T>,
+    {
+        let text = pasted.text.trim();
+        let whole_address = target_scheme(text).is_some_and(|s| s.eq_ignore_ascii_case("http"))
+            && target_authority(text).is_some_and(|a| host_allowed(a, self.port));
+        let query = parse_callback_query(text);
+        if !whole_address || query.path() != self.path {
+            let _ = pasted.reply.send(Err(Error::Interaction(format!(
+                "that is not an address of this login's redirect server: paste the whole \
+                 address the browser ended on, starting with {}",
+                self.redirect_uri
+            ))));
+            return None;
         }
-        CallbackVerdict::Ignore => {
-            tracing::debug!(path, "loopback callback without an answer; still waiting");
-            Page::waiting().write(&mut stream, false);
-            None
-        }
-        CallbackVerdict::Fail(error) => {
-            tracing::info!(path, error = %error, "loopback callback failed the flow");
-            Page::failure(&error).write(&mut stream, false);
-            Some(Err(error))
-        }
+        let (reply, outcome) = match self.judge(&query) {
+            Judged::Accept(value) => {
+                tracing::info!("pasted callback accepted");
+                (Ok(()), Some(Ok(value)))
+            }
+            Judged::Ignore => (
+                Err(Error::Interaction(
+                    "that address carries neither a code nor an error: paste the address the \
+                     browser ended on after the sign-in"
+                        .into(),
+                )),
+                None,
+            ),
+            Judged::Refuse(error) => (Err(error), None),
+            Judged::End(error) => {
+                tracing::info!(error = %error, "pasted callback failed the flow");
+                (Ok(()), Some(Err(error)))
+            }
+        };
+        let _ = pasted.reply.send(reply);
+        outcome
     }
 }
 
@@ -350,8 +502,10 @@ mod tests {
             }
             let during = LIVE_THREADS.load(Ordering::SeqCst);
             let mut conn = TcpStream::connect(addr).unwrap();
-            conn.write_all(b"GET /?code=c&state=s HTTP/1.1\r\n\r\n")
-                .unwrap();
+            conn.write_all(
+                format!("GET /?code=c&state=s HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes(),
+            )
+            .unwrap();
             let mut answer = String::new();
             conn.read_to_string(&mut answer).unwrap();
             (during, answer, idle)

@@ -24,7 +24,9 @@ use std::fmt;
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
-use auth_core::http::{AllowInsecureHttp, Hop, HopHooks, check_url_security, same_origin};
+use auth_core::http::{
+    AllowInsecureHttp, Hop, HopHooks, check_url_security, same_origin, without_query,
+};
 use auth_core::{
     Error, HttpBackend, HttpConfig, HttpRequest, HttpResponse, RequestKind, TransportErrorKind,
 };
@@ -504,6 +506,18 @@ pub(crate) async fn execute<T: SendOnce>(
                     config.max_redirects
                 ),
             ));
+        }
+        if call.kind == RequestKind::Metadata && !same_origin(&origin, &target) {
+            return Err(Error::InvalidResponse {
+                url: without_query(&url),
+                status: response.status().as_u16(),
+                problem: format!(
+                    "it redirects to another origin ({}), and server metadata is only read \
+                     from the origin it was asked of",
+                    target.origin().ascii_serialization()
+                ),
+                excerpt: String::new(),
+            });
         }
         check_url_security(&target, call.allow_insecure)?;
         place.redirects += 1;

@@ -241,3 +241,57 @@ fn driver_keeps_a_caller_user_agent_and_rejects_relative_uris() {
     assert!(matches!(err, Error::Config { .. }));
     assert!(!err.to_string().contains("SECRET"), "{err}");
 }
+
+#[test]
+fn metadata_follows_redirects_only_within_its_origin() {
+    let script = Script::new(vec![
+        Ok(response(
+            301,
+            &[("location", "/moved/openid-configuration")],
+        )),
+        Ok(response(200, &[])),
+    ]);
+    let config = HttpConfig::default();
+    let get = |uri: &str| {
+        let mut r = http::Request::get(uri).body(Vec::new()).unwrap();
+        r.extensions_mut().insert(RequestKind::Metadata);
+        r
+    };
+    let r = pollster::block_on(execute(
+        &script,
+        &config,
+        get("https://id.example/.well-known/openid-configuration"),
+    ))
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(script.seen.lock().unwrap().len(), 2);
+
+    let script = Script::new(vec![Ok(response(
+        302,
+        &[(
+            "location",
+            "https://evil.example/.well-known/openid-configuration",
+        )],
+    ))]);
+    let err = pollster::block_on(execute(
+        &script,
+        &config,
+        get("https://id.example/.well-known/openid-configuration?x=SECRET"),
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidResponse { status: 302, .. }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("https://evil.example") && text.contains("another origin"),
+        "{text}"
+    );
+    assert!(!text.contains("SECRET"), "{text}");
+    assert_eq!(
+        script.seen.lock().unwrap().len(),
+        1,
+        "nothing sent elsewhere"
+    );
+}
