@@ -9,6 +9,8 @@
 //!   OAuth server, a `redis-server`), which it starts and stops itself.
 //! - `cargo xtask bench`: the benchmarks (medians and ratios, not timed tests).
 //! - `cargo xtask demo`: authctl against a real OAuth server, every command shown.
+//! - `cargo xtask with-oidc CMD...`: CMD with the strict OpenID provider running and its
+//!   `AUTHCTL_TEST_OIDC_*` environment set.
 //! - `cargo xtask browse URL`: the demo's stand-in browser.
 //!
 //! Arguments are parsed by `xflags` and commands run through `xshell`, each argument
@@ -22,7 +24,9 @@ mod bench;
 mod ci;
 mod demo;
 mod flags;
+mod node_service;
 mod oauth_server;
+mod oidc_provider;
 mod redis;
 mod secret_service;
 mod util;
@@ -57,6 +61,9 @@ fn main() -> ExitCode {
         flags::XtaskCmd::Conformance(_) => in_workspace(|ws| ci::report(&ci::conformance(ws))),
         flags::XtaskCmd::Bench(_) => in_workspace(|ws| outcome(bench::bench(ws), "bench")),
         flags::XtaskCmd::Demo(_) => in_workspace(|ws| outcome(demo::demo(ws), "demo")),
+        flags::XtaskCmd::WithOidc(with) => {
+            in_workspace(|ws| outcome(oidc_provider::run_with(ws, &with.command), "with-oidc"))
+        }
     }
 }
 
