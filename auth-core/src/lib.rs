@@ -56,7 +56,9 @@ pub use http::{
 };
 pub use key::TokenKey;
 pub use origin::AllowedOrigins;
-pub use provider::{BodyFormat, ClientAuth, CredentialNames, Endpoint, Endpoints, Provider};
+pub use provider::{
+    BodyFormat, ClientAuth, ClientKey, CredentialNames, Endpoint, Endpoints, Provider,
+};
 pub use secret::Secret;
 pub use source::CredentialSource;
 pub use store::{StoreLock, TokenStore, Versioned};

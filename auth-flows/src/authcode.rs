@@ -127,7 +127,7 @@ impl AuthFlow for AuthorizationCodeFlow {
     async fn authenticate(&self, ctx: &FlowContext) -> Result<Token, Error> {
         ctx.require_person()?;
         let needed: &[CredentialField] = if self.needs_secret() {
-            &[CredentialField::ClientId, CredentialField::ClientSecret]
+            crate::client::confidential_client_fields(&ctx.provider)
         } else {
             &[CredentialField::ClientId]
         };

@@ -12,6 +12,7 @@ use xshell::{Cmd, cmd};
 
 use crate::chromium::Chromium;
 use crate::oauth_server::OAuthServer;
+use crate::oidc_provider::OidcProvider;
 use crate::redis::RedisServer;
 use crate::secret_service::SecretService;
 use crate::util::{Workspace, ensure_kubectl};
@@ -474,6 +475,23 @@ pub(crate) fn conformance(ws: &Workspace) -> Results {
         Err(e) => {
             eprintln!("could not start the OAuth server: {e}");
             results.push(("conformance: OAuth server".into(), false, 0.0));
+        }
+    }
+    match OidcProvider::start(ws) {
+        Ok(provider) => {
+            results.extend(run_steps(vec![Step::run(
+                "conformance: authctl against a strict OpenID provider (oidc-provider)",
+                cmd!(
+                    sh,
+                    "{cargo} test -p auth-cli --test oidc_provider -- --ignored"
+                )
+                .envs(provider.env()),
+            )]));
+            drop(provider);
+        }
+        Err(e) => {
+            eprintln!("could not start oidc-provider: {e}");
+            results.push(("conformance: oidc-provider".into(), false, 0.0));
         }
     }
     results

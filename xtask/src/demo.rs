@@ -109,14 +109,16 @@ fn show(
     Ok(code)
 }
 
-/// `cargo xtask browse URL`: GET the URL and follow redirects (at most 5), like a
-/// browser whose person approves at once. Used as `$BROWSER` by the demo and the tests.
+/// `cargo xtask browse URL`: GET the URL and follow redirects (at most 10), keeping the
+/// cookies the server sets, like a browser whose person approves at once. Used as
+/// `$BROWSER` by the demo and the tests (oidc-provider's login needs the cookies).
 pub(crate) fn browse(url: &str) -> Result<(), String> {
     let mut current = url.to_owned();
-    for _ in 0..5 {
-        let (status, location) = get(&current)?;
+    let mut cookies: Vec<(String, String)> = Vec::new();
+    for _ in 0..10 {
+        let (status, location) = get(&current, &mut cookies)?;
         match location {
-            Some(next) if (300..400).contains(&status) => current = next,
+            Some(next) if (300..400).contains(&status) => current = resolve(&current, &next),
             _ => {
                 return if (200..300).contains(&status) {
                     Ok(())
@@ -129,7 +131,21 @@ pub(crate) fn browse(url: &str) -> Result<(), String> {
     Err("too many redirects".into())
 }
 
-fn get(url: &str) -> Result<(u16, Option<String>), String> {
+/// A `Location` made absolute: a path is taken on the current URL's origin.
+fn resolve(current: &str, location: &str) -> String {
+    if !location.starts_with('/') {
+        return location.to_owned();
+    }
+    let after_scheme = current.find("://").map_or(0, |i| i + 3);
+    let origin_end = current[after_scheme..]
+        .find('/')
+        .map_or(current.len(), |i| after_scheme + i);
+    format!("{}{location}", &current[..origin_end])
+}
+
+/// GET `url` with every cookie kept so far (every service browsed is on 127.0.0.1, so
+/// one jar with no paths is enough), and keep the cookies it sets.
+fn get(url: &str, cookies: &mut Vec<(String, String)>) -> Result<(u16, Option<String>), String> {
     if !url.starts_with("http://") {
         return Err(format!(
             "browse only follows http:// loopback URLs, not {url}"
@@ -138,10 +154,24 @@ fn get(url: &str) -> Result<(u16, Option<String>), String> {
     // Redirects are followed by `browse` itself, one hop at a time, and every status
     // is an answer to look at, not an error.
     let agent = crate::util::http_agent(Duration::from_secs(30));
-    let response = agent
-        .get(url)
-        .call()
-        .map_err(|e| format!("GET {url}: {e}"))?;
+    let mut request = agent.get(url);
+    if !cookies.is_empty() {
+        let header: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        request = request.header("cookie", header.join("; "));
+    }
+    let response = request.call().map_err(|e| format!("GET {url}: {e}"))?;
+    for set in response.headers().get_all("set-cookie") {
+        let Some((name, value)) = set
+            .to_str()
+            .ok()
+            .and_then(|s| s.split(';').next())
+            .and_then(|pair| pair.split_once('='))
+        else {
+            continue;
+        };
+        cookies.retain(|(k, _)| k != name.trim());
+        cookies.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
     let location = response
         .headers()
         .get("location")

@@ -17,6 +17,12 @@ xflags::xflags! {
         cmd bench {}
         /// authctl against a real OAuth server on 127.0.0.1, every command shown.
         cmd demo {}
+        /// Start the strict OpenID provider, run a command with its AUTHCTL_TEST_OIDC_*
+        /// environment (for example `cargo test ... -- --ignored`), then stop it.
+        cmd with-oidc {
+            /// The command and its arguments.
+            repeated command: String
+        }
         /// GET a URL following redirects (the demo's stand-in browser).
         cmd browse {
             /// The http:// loopback URL to open.

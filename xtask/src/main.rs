@@ -11,6 +11,8 @@
 //! - `cargo xtask browser`: only the browser step of `conformance`.
 //! - `cargo xtask bench`: the benchmarks (medians and ratios, not timed tests).
 //! - `cargo xtask demo`: authctl against a real OAuth server, every command shown.
+//! - `cargo xtask with-oidc CMD...`: CMD with the strict OpenID provider running and its
+//!   `AUTHCTL_TEST_OIDC_*` environment set.
 //! - `cargo xtask browse URL`: the demo's stand-in browser.
 //!
 //! Arguments are parsed by `xflags` and commands run through `xshell`, each argument
@@ -25,7 +27,9 @@ mod chromium;
 mod ci;
 mod demo;
 mod flags;
+mod node_service;
 mod oauth_server;
+mod oidc_provider;
 mod redis;
 mod secret_service;
 mod util;
@@ -61,6 +65,9 @@ fn main() -> ExitCode {
         flags::XtaskCmd::Browser(_) => in_workspace(|ws| ci::report(&ci::browser(ws))),
         flags::XtaskCmd::Bench(_) => in_workspace(|ws| outcome(bench::bench(ws), "bench")),
         flags::XtaskCmd::Demo(_) => in_workspace(|ws| outcome(demo::demo(ws), "demo")),
+        flags::XtaskCmd::WithOidc(with) => {
+            in_workspace(|ws| outcome(oidc_provider::run_with(ws, &with.command), "with-oidc"))
+        }
     }
 }
 
