@@ -1,6 +1,7 @@
 //! The grants that need no person, and what every OAuth 2 token goes through afterwards:
 //! `PasswordFlow`, `ClientCredentialsFlow`, [`refresh`], [`revoke`], [`introspect`].
 
+use zeroize::Zeroize;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -228,20 +229,24 @@ pub async fn revoke(
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(&form)
         .finish();
+    form.iter_mut().for_each(|(_, value)| value.zeroize());
     let request = builder
         .body(body.into_bytes())
         .map_err(|e| Error::config(format!("revocation_url {url} cannot be requested: {e}")))?;
-    let response = send_to_token_endpoint(provider, http.as_ref(), request).await?;
-    let status = response.status().as_u16();
-    if (200..300).contains(&status) {
-        return Ok(());
-    }
-    Err(refused(
-        &url,
-        status,
-        response.body(),
-        "the revocation endpoint refused the request",
-    ))
+    let secret = credentials.client_secret.as_ref();
+    send_to_token_endpoint(provider, http.as_ref(), secret, request, |response| {
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        Err(refused(
+            &url,
+            status,
+            response.body(),
+            "the revocation endpoint refused the request",
+        ))
+    })
+    .await
 }
 
 /// What an introspection endpoint (RFC 7662) says about a token.
