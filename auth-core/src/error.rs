@@ -150,7 +150,7 @@ pub enum Error {
 
     /// The configuration is wrong: unknown key, bad value, missing endpoint, a port that
     /// cannot be listened on.
-    #[error("configuration error: {message}")]
+    #[error("configuration error: {}", crate::text::printable(.message))]
     Config {
         /// What is wrong and how to fix it.
         message: String,

@@ -704,10 +704,7 @@ pub fn check_browser_url(url: &str) -> Result<Url, Error> {
             "plain http is opened only for this machine (a loopback host)",
         )),
         "https" => Err(refuse(shown, "it has no host")),
-        other => Err(refuse(
-            shown,
-            &format!("the scheme {other:?} is not https"),
-        )),
+        other => Err(refuse(shown, &format!("the scheme {other:?} is not https"))),
     }
 }
 

@@ -82,11 +82,12 @@ impl oauth2::TokenResponse for AnyTokenResponse {
     }
 }
 
-/// What the server really answered, before the adapter normalised it for `oauth2`.
+/// What the server really answered, before the adapter normalised it for `oauth2`. The
+/// body holds tokens: it is zeroized on drop.
 pub(crate) struct RawResponse {
     pub(crate) status: u16,
     pub(crate) url: String,
-    pub(crate) body: Vec<u8>,
+    pub(crate) body: Zeroizing<Vec<u8>>,
 }
 
 #[cfg(any(
@@ -267,8 +268,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
             let url = request.uri().to_string();
             let url = url.split('?').next().unwrap_or_default().to_owned();
             let started = Instant::now();
-            let response =
-                send_to_token_endpoint(
+            let response = send_to_token_endpoint(
                 &self.provider,
                 self.http.as_ref(),
                 self.client_secret.as_ref(),
@@ -292,7 +292,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
             *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(RawResponse {
                 status: parts.status.as_u16(),
                 url,
-                body,
+                body: Zeroizing::new(body),
             });
             if normalised.is_some() {
                 parts.headers.insert(

@@ -216,7 +216,10 @@ mod tests {
         let huge = Duration::from_secs(u64::MAX);
         assert_eq!(poll_interval(huge), MAX_POLL_INTERVAL);
         assert_eq!(poll_interval(Duration::ZERO), MIN_POLL_INTERVAL);
-        assert_eq!(poll_interval(Duration::from_secs(7)), Duration::from_secs(7));
+        assert_eq!(
+            poll_interval(Duration::from_secs(7)),
+            Duration::from_secs(7)
+        );
         assert_eq!(
             poll_interval(huge.saturating_add(SLOW_DOWN_STEP)),
             MAX_POLL_INTERVAL

@@ -1,9 +1,9 @@
 //! The grants that need no person, and what every OAuth 2 token goes through afterwards:
 //! `PasswordFlow`, `ClientCredentialsFlow`, [`refresh`], [`revoke`], [`introspect`].
 
-use zeroize::Zeroize;
 use std::sync::Arc;
 use std::time::SystemTime;
+use zeroize::Zeroize;
 
 #[cfg(any(feature = "password", feature = "client-credentials"))]
 use async_trait::async_trait;

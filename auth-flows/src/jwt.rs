@@ -68,8 +68,7 @@ pub async fn exchange_jwt(
             .map(auth_core::Secret::new)
             .ok_or_else(|| invalid("the body has no `api_token`"))
     };
-    let jwt =
-        crate::client::send_to_token_endpoint(provider, http, None, request, read).await?;
+    let jwt = crate::client::send_to_token_endpoint(provider, http, None, request, read).await?;
     let jwt = jwt.expose();
     let expires_at = crate::jwt_claims::expiry(jwt)
         .or_else(|| SystemTime::now().checked_add(DEFAULT_JWT_LIFETIME));

@@ -165,15 +165,20 @@ mod tests {
 
     #[test]
     fn unsafe_urls_never_reach_the_browser_command() {
-        let dir = std::env::temp_dir().join(format!("authctl-browser-refuse-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("authctl-browser-refuse-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let out = dir.join("opened.txt");
         let script = dir.join("browser.sh");
-        std::fs::write(&script, format!("#!/bin/sh\nprintf %s \"$1\" >> {}\n", out.display()))
-            .unwrap();
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\nprintf %s \"$1\" >> {}\n", out.display()),
+        )
+        .unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)).unwrap();
-        let person = TerminalInteraction::new(true).with_browser_command(script.display().to_string());
+        let person =
+            TerminalInteraction::new(true).with_browser_command(script.display().to_string());
         let bad = [
             "javascript:alert(document.cookie)",
             "file:///etc/passwd",
@@ -182,7 +187,10 @@ mod tests {
         ];
         for url in bad {
             let err = pollster::block_on(person.open_url(url)).unwrap_err();
-            assert!(matches!(err, Error::UnsafeBrowserUrl { .. }), "{url}: {err}");
+            assert!(
+                matches!(err, Error::UnsafeBrowserUrl { .. }),
+                "{url}: {err}"
+            );
             let device = DeviceCode {
                 user_code: "ABCD".into(),
                 verification_uri: "https://auth.example/device".into(),

@@ -131,6 +131,9 @@ pub fn parse_response_fields(body: &[u8]) -> Option<Map<String, Value>> {
 
 fn token_from_fields(mut fields: Map<String, Value>, now: SystemTime) -> Result<Token, String> {
     let access_token = match fields.remove("access_token") {
+        Some(Value::String(s)) if s.chars().any(auth_core::text::is_unsafe_char) => {
+            return Err("`access_token` contains control characters".into());
+        }
         Some(Value::String(s)) if !s.is_empty() => Secret::new(s),
         Some(_) => return Err("`access_token` is not a non-empty string".into()),
         None => return Err("the response has no `access_token`".into()),
