@@ -153,6 +153,15 @@ impl Adapter {
         }
     }
 
+    /// Adds a secret value in play that no request of this adapter carries (the access
+    /// token being renewed), to be removed from its errors as well.
+    pub(crate) fn scrub_also(&self, secret: &Secret) {
+        self.sent_secrets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(secret.clone());
+    }
+
     /// `error` without any secret value a request of this adapter carried
     /// ([`Error::without_values`]): every error the adapter hands out passes here.
     pub(crate) fn scrub(&self, error: Error) -> Error {

@@ -151,6 +151,8 @@ pub async fn refresh(
     };
     let client = oauth_client(provider, credentials)?;
     let adapter = Adapter::new(http, provider, credentials);
+    // The old access token is in play too: a server may echo it in its refusal.
+    adapter.scrub_also(&token.access_token);
     let rt = oauth2::RefreshToken::new(refresh_token.expose().to_owned());
     let request = configured(
         provider,

@@ -68,7 +68,10 @@ fn context(server: &mockito::ServerGuard, person: Arc<Person>) -> FlowContext {
 /// A device server whose numbers are absurd, and whose token endpoint never approves.
 fn device_server(device_body: &str) -> mockito::ServerGuard {
     let mut server = mockito::Server::new();
-    server.mock("POST", "/device").with_body(device_body).create();
+    server
+        .mock("POST", "/device")
+        .with_body(device_body)
+        .create();
     server
         .mock("POST", "/token")
         .with_status(400)
@@ -126,8 +129,7 @@ fn slow_down_never_waits_more_than_a_minute() {
         recorded.lock().unwrap().push(d);
         Box::pin(async {})
     }));
-    let token =
-        pollster::block_on(flow.authenticate(&context(&server, Arc::default()))).unwrap();
+    let token = pollster::block_on(flow.authenticate(&context(&server, Arc::default()))).unwrap();
     assert_eq!(token.access_token.expose(), "device-ok");
     assert_eq!(*waits.lock().unwrap(), [Duration::from_secs(60); 3]);
 }
@@ -172,10 +174,18 @@ fn error_descriptions_that_echo_the_request_secrets_are_scrubbed() {
         .create();
     let capture = TraceCapture::new();
     let err = capture
-        .in_scope(|| pollster::block_on(PasswordFlow.authenticate(&context(&server, Arc::default()))))
+        .in_scope(|| {
+            pollster::block_on(PasswordFlow.authenticate(&context(&server, Arc::default())))
+        })
         .unwrap_err();
-    assert!(matches!(&err, Error::OAuth(e) if e.code == "invalid_client"), "{err}");
-    assert!(err.to_string().contains("is wrong; password was ***"), "{err}");
+    assert!(
+        matches!(&err, Error::OAuth(e) if e.code == "invalid_client"),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("is wrong; password was ***"),
+        "{err}"
+    );
     assert_free_of_secrets(&err, &capture, &[CLIENT_SECRET, PASSWORD]);
 }
 
@@ -186,7 +196,7 @@ fn bodies_that_are_not_oauth_errors_are_scrubbed_too() {
         .mock("POST", "/token")
         .with_status(500)
         .with_body(format!(
-            "<h1>crash</h1> login alice/{PASSWORD} with {CLIENT_SECRET} refresh {REFRESH}"
+            "<h1>crash</h1> login alice/{PASSWORD} with {CLIENT_SECRET} refresh {REFRESH} of {ACCESS}"
         ))
         .create();
     let capture = TraceCapture::new();
@@ -194,9 +204,7 @@ fn bodies_that_are_not_oauth_errors_are_scrubbed_too() {
     let stored = Token::bearer(ACCESS).with_refresh_token(REFRESH);
     let p = provider(&server, ClientAuth::Body);
     let err = capture
-        .in_scope(|| {
-            pollster::block_on(auth_flows::refresh(&p, &credentials(), &http, &stored))
-        })
+        .in_scope(|| pollster::block_on(auth_flows::refresh(&p, &credentials(), &http, &stored)))
         .unwrap_err();
     assert!(matches!(err, Error::InvalidResponse { .. }), "{err}");
     assert_free_of_secrets(&err, &capture, &[CLIENT_SECRET, REFRESH, ACCESS]);
@@ -225,9 +233,8 @@ fn escape_sequences_in_error_fields_never_reach_the_message() {
             r#"{"error":"invalid_grant\u001b]0;pwned\u0007","error_description":"\u001b[2J\u001b[Hlogin: \u202e","error_uri":"https://e.example/\u001b[31m"}"#,
         )
         .create();
-    let err =
-        pollster::block_on(PasswordFlow.authenticate(&context(&server, Arc::default())))
-            .unwrap_err();
+    let err = pollster::block_on(PasswordFlow.authenticate(&context(&server, Arc::default())))
+        .unwrap_err();
     let shown = format!("{err} {err:?}");
     assert!(
         !shown.contains('\x1b') && !shown.contains('\x07') && !shown.contains('\u{202e}'),

@@ -53,13 +53,25 @@ fn assert_no_terminal_controls(out: &Output) {
             !bytes.contains(&0x1b) && !bytes.contains(&0x07) && !shown.contains('\u{9b}'),
             "{name} carries a control sequence: {shown:?}"
         );
-        assert!(!shown.contains('\u{202e}'), "{name} carries a bidi override");
+        assert!(
+            !shown.contains('\u{202e}'),
+            "{name} carries a bidi override"
+        );
     }
 }
 
 fn assert_not_a_panic(out: &Output) {
-    assert_ne!(out.status.code(), Some(101), "authctl panicked: {}", text(&out.stderr));
-    assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
+    assert_ne!(
+        out.status.code(),
+        Some(101),
+        "authctl panicked: {}",
+        text(&out.stderr)
+    );
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -80,7 +92,14 @@ fn device_flow_with_huge_numbers_fails_clearly_within_the_timeout() {
     let home = device_home(&server);
     let started = Instant::now();
     let out = authctl(home.path())
-        .args(["login", "--profile", "dev", "--timeout", "3", "--no-browser"])
+        .args([
+            "login",
+            "--profile",
+            "dev",
+            "--timeout",
+            "3",
+            "--no-browser",
+        ])
         .output()
         .unwrap();
     let took = started.elapsed();
@@ -88,7 +107,10 @@ fn device_flow_with_huge_numbers_fails_clearly_within_the_timeout() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("timed out after 3s"), "{stderr}");
-    assert!(stderr.contains("--timeout"), "the advice names the flag: {stderr}");
+    assert!(
+        stderr.contains("--timeout"),
+        "the advice names the flag: {stderr}"
+    );
     assert!(took < Duration::from_secs(15), "took {took:?}");
 }
 
@@ -109,7 +131,9 @@ fn escape_sequences_in_every_server_field_never_reach_the_terminal() {
                 "verification_uri_complete":"https://example.com/device?c=\u001b[2J","expires_in":60,"interval":1}"#,
         )
         .create();
-    let id_token = unsigned_jwt(r#"{"sub":"1","preferred_username":"eve\u001b[2J\u001b]0;owned\u0007\u202e"}"#);
+    let id_token = unsigned_jwt(
+        r#"{"sub":"1","preferred_username":"eve\u001b[2J\u001b]0;owned\u0007\u202e"}"#,
+    );
     server
         .mock("POST", "/token")
         .with_body(format!(
@@ -118,20 +142,35 @@ fn escape_sequences_in_every_server_field_never_reach_the_terminal() {
         .create();
     let home = device_home(&server);
     let out = authctl(home.path())
-        .args(["login", "--profile", "dev", "--no-browser", "--timeout", "20"])
+        .args([
+            "login",
+            "--profile",
+            "dev",
+            "--no-browser",
+            "--timeout",
+            "20",
+        ])
         .output()
         .unwrap();
     assert_not_a_panic(&out);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_no_terminal_controls(&out);
-    assert!(text(&out.stderr).contains("AB ]0;pwned CD [2J"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("AB ]0;pwned CD [2J"),
+        "{}",
+        text(&out.stderr)
+    );
     let status = authctl(home.path())
         .args(["status", "--profile", "dev"])
         .output()
         .unwrap();
     assert!(status.status.success(), "{}", text(&status.stderr));
     assert_no_terminal_controls(&status);
-    assert!(text(&status.stdout).contains("eve [2J ]0;owned"), "{}", text(&status.stdout));
+    assert!(
+        text(&status.stdout).contains("eve [2J ]0;owned"),
+        "{}",
+        text(&status.stdout)
+    );
 
     // OAuth error fields and a non-OAuth body, through `authctl token`.
     for (code, body) in [
@@ -142,7 +181,11 @@ fn escape_sequences_in_every_server_field_never_reach_the_terminal() {
         (502, "<h1>\u{1b}[2J\u{1b}]0;gateway\u{7}</h1>"),
     ] {
         let mut server = mockito::Server::new();
-        server.mock("POST", "/token").with_status(code).with_body(body).create();
+        server
+            .mock("POST", "/token")
+            .with_status(code)
+            .with_body(body)
+            .create();
         let home = home_with(&format!(
             "[profiles.robot]\ntoken_url = \"{}/token\"\nflow = \"client-credentials\"\nstore = \"file\"\n",
             server.url()
@@ -203,7 +246,10 @@ fn error_bodies_that_echo_the_secrets_never_show_them() {
         assert_not_a_panic(out);
         let stderr = text(&out.stderr);
         for secret in secrets {
-            assert!(!stderr.contains(secret), "{what}: {secret} on stderr:\n{stderr}");
+            assert!(
+                !stderr.contains(secret),
+                "{what}: {secret} on stderr:\n{stderr}"
+            );
         }
     };
 
@@ -214,7 +260,11 @@ fn error_bodies_that_echo_the_secrets_never_show_them() {
         .unwrap();
     check(&out, "password login");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("password was ***"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("password was ***"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = authctl(home.path())
         .args(["token", "--profile", "robot"])
@@ -260,7 +310,10 @@ fn browser_urls_that_are_not_web_pages_are_never_opened() {
             "expires_in": 60,
             "interval": 1,
         });
-        server.mock("POST", "/device").with_body(body.to_string()).create();
+        server
+            .mock("POST", "/device")
+            .with_body(body.to_string())
+            .create();
         let token = server
             .mock("POST", "/token")
             .with_body(r#"{"access_token":"never"}"#)
@@ -273,7 +326,12 @@ fn browser_urls_that_are_not_web_pages_are_never_opened() {
             .output()
             .unwrap();
         assert_not_a_panic(&out);
-        assert_eq!(out.status.code(), Some(1), "{hostile}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{hostile}: {}",
+            text(&out.stderr)
+        );
         let stderr = text(&out.stderr);
         assert!(stderr.contains("refusing to open"), "{hostile}: {stderr}");
         assert!(stderr.contains("only https"), "the advice: {stderr}");
