@@ -65,8 +65,11 @@ pub async fn exchange_jwt(
             .get("api_token")
             .and_then(|v| v.as_str())
             .filter(|s| !s.is_empty())
-            .map(auth_core::Secret::new)
             .ok_or_else(|| invalid("the body has no `api_token`"))
+            .and_then(|s| match crate::token_response::printable_token(s) {
+                true => Ok(auth_core::Secret::new(s)),
+                false => Err(invalid("the `api_token` contains control characters")),
+            })
     };
     let jwt = crate::client::send_to_token_endpoint(provider, http, None, request, read).await?;
     let jwt = jwt.expose();
