@@ -76,13 +76,20 @@ fn assert_not_a_panic(out: &Output) {
 
 #[test]
 fn device_flow_with_huge_numbers_fails_clearly_within_the_timeout() {
+    for expires_in in ["18446744073709551615", "600"] {
+        device_login_ends_at_the_timeout(expires_in);
+    }
+}
+
+/// `interval` is always the largest number JSON can hold for a u64.
+fn device_login_ends_at_the_timeout(expires_in: &str) {
     let mut server = mockito::Server::new();
     server
         .mock("POST", "/device")
-        .with_body(
-            r#"{"device_code":"DEV-h","user_code":"ABCD-EFGH","verification_uri":"https://example.com/device",
-                "expires_in":18446744073709551615,"interval":18446744073709551615}"#,
-        )
+        .with_body(format!(
+            r#"{{"device_code":"DEV-h","user_code":"ABCD-EFGH","verification_uri":"https://example.com/device",
+                "expires_in":{expires_in},"interval":18446744073709551615}}"#
+        ))
         .create();
     server
         .mock("POST", "/token")
