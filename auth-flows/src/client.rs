@@ -259,10 +259,15 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
                     .headers_mut()
                     .insert(http::header::AUTHORIZATION, value);
             }
-            self.sent_secrets
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend(secrets_in_request(&request, &form));
+            {
+                // Each value once: a device flow sends the same code at every poll.
+                let mut sent = self.sent_secrets.lock().unwrap_or_else(|p| p.into_inner());
+                for secret in secrets_in_request(&request, &form) {
+                    if !sent.contains(&secret) {
+                        sent.push(secret);
+                    }
+                }
+            }
             let mut body = Zeroizing::new(
                 form_urlencoded::Serializer::new(String::new())
                     .extend_pairs(&form)
@@ -530,7 +535,7 @@ pub(crate) async fn send_to_token_endpoint<T>(
 /// The secret values a request carries: the values of form fields named in
 /// [`auth_core::redact::SECRET_FIELD_NAMES`] (password, code, code_verifier,
 /// refresh_token, client_secret, assertion, ...) and the `Authorization` header, whole
-/// and word by word (the token of `Bearer <token>`).
+/// and without its scheme (the token of `Bearer <token>`).
 pub(crate) fn secrets_in_request<B>(
     request: &http::Request<B>,
     form: &[(String, String)],
@@ -550,7 +555,10 @@ pub(crate) fn secrets_in_request<B>(
         .and_then(|v| v.to_str().ok())
     {
         secrets.push(Secret::new(value));
-        secrets.extend(value.split_whitespace().map(Secret::new));
+        // The credentials after the scheme (`Basic`, `Bearer` are ordinary words).
+        if let Some((_, credentials)) = value.split_once(' ') {
+            secrets.push(Secret::new(credentials.trim()));
+        }
     }
     secrets
 }
@@ -602,6 +610,32 @@ mod tests {
         assert_eq!(v["interval"], 0);
         assert_eq!(v["expires_in"], u64::MAX);
         assert!(normalise_body(b"[1,2]").is_none());
+    }
+
+    #[test]
+    fn the_secrets_of_a_request_are_its_secret_fields_and_credentials() {
+        let request = http::Request::post("https://a.example/token")
+            .header(http::header::AUTHORIZATION, "Bearer tok-123456")
+            .body(Vec::<u8>::new())
+            .unwrap();
+        let form = [
+            ("grant_type".to_owned(), "password".to_owned()),
+            ("password".to_owned(), "hunter22".to_owned()),
+            ("code_verifier".to_owned(), "verifier-xyz".to_owned()),
+        ];
+        let found: Vec<String> = secrets_in_request(&request, &form)
+            .iter()
+            .map(|s| s.expose().to_owned())
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "hunter22",
+                "verifier-xyz",
+                "Bearer tok-123456",
+                "tok-123456"
+            ]
+        );
     }
 
     #[test]
