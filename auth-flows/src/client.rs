@@ -1,6 +1,10 @@
 //! The adapter between our [`HttpBackend`] and the `oauth2` crate, and the `oauth2`
 //! client built from a [`Provider`] and [`Credentials`]. Nothing here is public: the
 //! crate's typestate generics stay inside.
+//!
+//! The module stays whole (about 670 lines, a sixth of them tests) because it is the one
+//! path of every request to a token-like endpoint: how it is built, how the client
+//! authenticates, which secrets it carries and how they are kept out of its errors.
 
 use std::future::Future;
 use std::pin::Pin;
