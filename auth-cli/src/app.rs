@@ -228,7 +228,13 @@ impl App {
                     .with_pkce(pkce),
             ),
             FlowKind::Oob => Arc::new(AuthorizationCodeFlow::new(Redirect::Oob).with_pkce(pkce)),
-            FlowKind::Device => Arc::new(DeviceFlow::default()),
+            FlowKind::Device => {
+                let mut flow = DeviceFlow::default();
+                if let Some(t) = timeout {
+                    flow = flow.with_timeout(t);
+                }
+                Arc::new(flow)
+            }
             FlowKind::Oauth1 => Arc::new(self.oauth1_flow(OAuth1Flow::with_callback(Arc::new(
                 auth_flows::oauth1::LoopbackCallback::bind(loopback)?,
             )))?),

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 
-use auth_core::{ClientAuth, Endpoint, Error, Provider, Url};
+use auth_core::{ClientAuth, Endpoint, Error, Provider, Secret, Url};
 use auth_store::ConfigFileSource;
 use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
@@ -83,8 +83,9 @@ impl Slot {
 pub(crate) struct ConfigFile {
     /// Where it was read from (or would be: a missing file is an empty config).
     pub(crate) path: PathBuf,
-    /// Its text, which `auth_store::ConfigFileSource` takes the credentials from.
-    text: String,
+    /// Its text, which `auth_store::ConfigFileSource` takes the credentials from. It may
+    /// hold a client secret: a `Secret`, so `Debug` shows `***` and it is zeroized on drop.
+    text: Secret,
     /// The file's metadata, for the permission check; `None` when there is no file.
     metadata: Option<Metadata>,
     /// The `[profiles.NAME]` tables.
@@ -358,7 +359,7 @@ pub(crate) fn parse(text: String, path: &Path) -> Result<ConfigFile, Error> {
     }
     Ok(ConfigFile {
         path: path.to_owned(),
-        text,
+        text: Secret::new(text),
         metadata: None,
         profiles,
     })
@@ -410,7 +411,7 @@ pub(crate) fn resolve(file: &ConfigFile, name: &str) -> Result<Profile, Error> {
             )));
         }
     };
-    let credentials = ConfigFileSource::from_toml_str(&file.text, config_path, name)?;
+    let credentials = ConfigFileSource::from_toml_str(file.text.expose(), config_path, name)?;
     if let Some(metadata) = &file.metadata {
         credentials.check_private(metadata)?;
     }
@@ -665,5 +666,15 @@ mod tests {
         let p = resolve(&load(&path).unwrap(), "x").unwrap();
         assert!(format!("{p:?}").contains("ConfigFileSource"));
         assert!(!format!("{p:?}").contains("\"cs\""));
+    }
+
+    #[test]
+    fn the_config_text_never_shows_its_client_secret() {
+        let file = parse_str(
+            "[profiles.x]\ntoken_url = \"https://a.example/t\"\nclient_secret = \"Sup3r-secret-value\"\n",
+        )
+        .unwrap();
+        let shown = format!("{file:?} {:?}", resolve(&file, "x").unwrap());
+        assert!(!shown.contains("Sup3r-secret-value"), "{shown}");
     }
 }

@@ -28,6 +28,10 @@ pub(crate) fn advice(err: &Error) -> Option<String> {
              registered with the provider must then allow it)"
                 .into()
         }
+        Hint::UnsafeBrowserUrl => "authctl opens only https URLs (or http to this machine); \
+                                   check the profile's endpoints with `authctl providers`, or \
+                                   copy a printed https URL into the browser yourself"
+            .into(),
         _ => return None,
     })
 }
@@ -61,6 +65,8 @@ mod tests {
         assert!(advice(&timeout).unwrap().contains("--timeout"));
         let port = Error::config_with_hint("port 80 is taken", Hint::OtherPort);
         assert!(advice(&port).unwrap().contains("--port 0"));
+        let url = auth_core::http::check_browser_url("javascript:alert(1)").unwrap_err();
+        assert!(advice(&url).unwrap().contains("only https"));
         assert_eq!(advice(&Error::StateMismatch), None);
         assert_eq!(advice(&Error::config("bad key")), None);
     }

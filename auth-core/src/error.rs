@@ -2,6 +2,10 @@
 //! data, so that each program words it in its own terms (a command line names its commands
 //! and flags, a GUI its buttons). Messages here speak to library users and name no
 //! program's commands, flags or environment switches.
+//!
+//! The module stays whole (about 730 lines, a third of them docs and examples): the error,
+//! its wording, its hints and its scrubbing ([`Error::without_values`], the `Debug` that
+//! never shows raw server text) must change together when a variant is added.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -21,7 +25,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///
 /// Every message names the problem and the next step, and none contains a secret:
 /// response bodies appear only as short excerpts with token-like values masked
-/// (see [`crate::redact::excerpt`]). [`Error::hint`] gives the next step as a [`Hint`].
+/// (see [`crate::redact::excerpt`]), and flows remove the secret values they sent from
+/// the errors they build ([`Error::without_values`]). Text a server chose is shown through
+/// [`crate::text::printable`], so it cannot drive a terminal. `Debug` prints the variant
+/// and the same message as `Display`, never a raw server description.
+/// [`Error::hint`] gives the next step as a [`Hint`].
 ///
 /// ```
 /// use auth_core::{CredentialField, Error};
@@ -34,7 +42,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// assert!(err.to_string().contains("password"));
 /// assert!(matches!(err, Error::MissingCredentials { .. }));
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Credentials a flow needs are absent. `missing` lists exactly which; `hint` says
@@ -56,8 +64,10 @@ pub enum Error {
     /// The server answered something that is not what the protocol says: HTML, garbage,
     /// a JSON document without the required fields.
     #[error(
-        "invalid response from {url} (HTTP {status}): {problem}; the body starts with {excerpt:?}. \
-         Check that the endpoint URL is right for this provider"
+        "invalid response from {} (HTTP {status}): {}; the body starts with {excerpt:?}. \
+         Check that the endpoint URL is right for this provider",
+        crate::text::printable(.url),
+        crate::text::printable(.problem)
     )]
     InvalidResponse {
         /// The endpoint that answered (without query string).
@@ -167,7 +177,7 @@ pub enum Error {
 
     /// The configuration is wrong: unknown key, bad value, missing endpoint, a port that
     /// cannot be listened on.
-    #[error("configuration error: {message}")]
+    #[error("configuration error: {}", crate::text::printable(.message))]
     Config {
         /// What is wrong and how to fix it.
         message: String,
@@ -184,8 +194,49 @@ pub enum Error {
     },
 
     /// A hook (browser opener, code prompt) failed.
-    #[error("{0}")]
+    #[error("{}", crate::text::printable(.0))]
     Interaction(String),
+
+    /// A URL was not opened in a browser: only `https`, or `http` to this machine
+    /// (a loopback host), is opened ([`crate::http::check_browser_url`]). Other schemes
+    /// (`javascript:`, `file:`, a Windows share path) could run code or read files.
+    #[error(
+        "refusing to open {} in a browser: {reason}; {}",
+        crate::text::printable(.url),
+        Hint::UnsafeBrowserUrl
+    )]
+    UnsafeBrowserUrl {
+        /// The refused URL, as received.
+        url: String,
+        /// Why it was refused.
+        reason: String,
+    },
+}
+
+/// The variant and the `Display` message: the message shows server text only as
+/// printable, masked excerpts, where a derived `Debug` would show it raw.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let variant = match self {
+            Error::MissingCredentials { .. } => "MissingCredentials",
+            Error::OAuth(_) => "OAuth",
+            Error::InvalidResponse { .. } => "InvalidResponse",
+            Error::Transport { .. } => "Transport",
+            Error::InsecureTransport { .. } => "InsecureTransport",
+            Error::ResponseTooLarge { .. } => "ResponseTooLarge",
+            Error::StateMismatch => "StateMismatch",
+            Error::AccessDenied { .. } => "AccessDenied",
+            Error::TimedOut { .. } => "TimedOut",
+            Error::Store { .. } => "Store",
+            Error::KeyringUnavailable { .. } => "KeyringUnavailable",
+            Error::Config { .. } => "Config",
+            Error::LoginRequired { .. } => "LoginRequired",
+            Error::Interaction(_) => "Interaction",
+            Error::UnsafeBrowserUrl { .. } => "UnsafeBrowserUrl",
+            Error::IssuerMismatch { .. } => "IssuerMismatch",
+        };
+        write!(f, "{variant}({:?})", self.to_string())
+    }
 }
 
 /// The next step an [`Error`] calls for, as data ([`Error::hint`]).
@@ -229,6 +280,10 @@ pub enum Hint {
     /// The loopback redirect server could not listen on its port: use another one
     /// (port 0 picks any free port).
     OtherPort,
+    /// A URL was not opened in a browser because it is not `https` (or `http` to a
+    /// loopback host): check where it came from (the provider's endpoints or answer); an
+    /// `https` URL that is printed can still be opened by hand.
+    UnsafeBrowserUrl,
 }
 
 impl fmt::Display for Hint {
@@ -247,6 +302,10 @@ impl fmt::Display for Hint {
             ),
             Hint::LongerTimeout => f.write_str("try again, allowing more time if needed"),
             Hint::OtherPort => f.write_str("use another port (port 0 picks any free port)"),
+            Hint::UnsafeBrowserUrl => f.write_str(
+                "only https URLs (or http to this machine) are opened; check the provider's \
+                 endpoints and answers",
+            ),
         }
     }
 }
@@ -257,7 +316,7 @@ impl fmt::Display for Hint {
 /// let e = auth_core::OAuthError::new("invalid_grant", 400);
 /// assert!(e.to_string().contains("invalid_grant"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct OAuthError {
     /// The `error` code, e.g. `invalid_grant`.
@@ -335,20 +394,41 @@ impl OAuthError {
     }
 }
 
+/// Every field the server chose is shown through [`crate::text::printable`], the
+/// description as a masked [`crate::redact::excerpt`].
 impl fmt::Display for OAuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "the server refused the request (HTTP {}): {}",
-            self.status, self.code
+            self.status,
+            crate::text::printable(&self.code)
         )?;
         if let Some(d) = &self.description {
             write!(f, " ({})", crate::redact::excerpt(d.as_bytes()))?;
         }
         if let Some(u) = &self.uri {
-            write!(f, " [{u}]")?;
+            write!(f, " [{}]", crate::text::printable(u))?;
         }
         write!(f, "; {}", self.next_step())
+    }
+}
+
+/// Like `Display`: the code and URI printable, the description a masked excerpt.
+impl fmt::Debug for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthError")
+            .field("code", &crate::text::printable(&self.code))
+            .field(
+                "description",
+                &self
+                    .description
+                    .as_ref()
+                    .map(|d| crate::redact::excerpt(d.as_bytes())),
+            )
+            .field("uri", &self.uri.as_deref().map(crate::text::printable))
+            .field("status", &self.status)
+            .finish()
     }
 }
 
@@ -553,6 +633,7 @@ impl Error {
             }),
             Error::KeyringUnavailable { .. } => Some(Hint::KeyringUnavailable),
             Error::InsecureTransport { .. } => Some(Hint::InsecureHttp),
+            Error::UnsafeBrowserUrl { .. } => Some(Hint::UnsafeBrowserUrl),
             Error::TimedOut { .. } => Some(Hint::LongerTimeout),
             Error::Config { hint, .. } => hint.clone(),
             _ => None,
@@ -575,6 +656,89 @@ impl Error {
             path: None,
             message: message.into(),
             hint: hint.into(),
+        }
+    }
+
+    /// This error with every occurrence of each of `values` in its text replaced by
+    /// `***` ([`crate::redact::replace_values`]): what a flow calls on every error built
+    /// while a request carried those secrets (client secret, password, code, PKCE
+    /// verifier, tokens), so that a server echoing one back cannot make it appear.
+    /// Values shorter than 4 characters are left alone (they would mangle ordinary
+    /// words and are not secrets worth the name).
+    ///
+    /// ```
+    /// use auth_core::{Error, OAuthError};
+    /// let e = Error::OAuth(OAuthError::new("invalid_client", 401)
+    ///     .with_description("client_secret 'S3cr3t-value' is wrong; password was hunter22"));
+    /// let e = e.without_values(&["S3cr3t-value", "hunter22"]);
+    /// assert!(!format!("{e} {e:?}").contains("S3cr3t") && !e.to_string().contains("hunter22"));
+    /// ```
+    pub fn without_values(self, values: &[&str]) -> Error {
+        let values: Vec<&str> = values.iter().copied().filter(|v| v.len() >= 4).collect();
+        if values.is_empty() {
+            return self;
+        }
+        let clean = |text: String| crate::redact::replace_values(&text, values.iter().copied());
+        let clean_opt = |text: Option<String>| text.map(clean);
+        match self {
+            Error::OAuth(e) => Error::OAuth(OAuthError {
+                code: clean(e.code),
+                description: clean_opt(e.description),
+                uri: clean_opt(e.uri),
+                status: e.status,
+            }),
+            Error::InvalidResponse {
+                url,
+                status,
+                problem,
+                excerpt,
+            } => Error::InvalidResponse {
+                url: clean(url),
+                status,
+                problem: clean(problem),
+                excerpt: clean(excerpt),
+            },
+            Error::Transport {
+                host,
+                kind,
+                message,
+            } => Error::Transport {
+                host,
+                kind,
+                message: clean(message),
+            },
+            Error::InsecureTransport { url } => Error::InsecureTransport { url: clean(url) },
+            Error::ResponseTooLarge { url, limit } => Error::ResponseTooLarge {
+                url: clean(url),
+                limit,
+            },
+            Error::AccessDenied { description } => Error::AccessDenied {
+                description: clean_opt(description),
+            },
+            Error::Store {
+                backend,
+                path,
+                message,
+                hint,
+            } => Error::Store {
+                backend,
+                path,
+                message: clean(message),
+                hint,
+            },
+            Error::KeyringUnavailable { message } => Error::KeyringUnavailable {
+                message: clean(message),
+            },
+            Error::Config { message, hint } => Error::Config {
+                message: clean(message),
+                hint,
+            },
+            Error::Interaction(message) => Error::Interaction(clean(message)),
+            Error::UnsafeBrowserUrl { url, reason } => Error::UnsafeBrowserUrl {
+                url: clean(url),
+                reason,
+            },
+            other => other,
         }
     }
 

@@ -675,6 +675,51 @@ pub fn check_url_security(url: &Url, allow_insecure: bool) -> Result<(), Error> 
     }
 }
 
+/// Parses a URL that is about to be opened in a browser and allows only `https`, or
+/// `http` whose host is loopback (`127.0.0.0/8`, `[::1]`, `localhost`). Anything else
+/// (`javascript:`, `file:`, `data:`, a custom scheme, a Windows share path such as
+/// `x&\\host\share\p.exe`, text that is not an absolute URL) is refused with
+/// [`Error::UnsafeBrowserUrl`], whose hint is [`crate::Hint::UnsafeBrowserUrl`]. Open the
+/// returned, normalised URL (its `as_str()`), not the text that came in.
+///
+/// Every URL a browser is asked to open passes here first: device `verification_uri`s,
+/// discovered authorization endpoints, any URL a server sent.
+///
+/// ```
+/// use auth_core::http::check_browser_url;
+/// assert!(check_browser_url("https://auth.example/device?user_code=ABCD").is_ok());
+/// assert!(check_browser_url("http://127.0.0.1:8080/authorize").is_ok());
+/// for bad in ["javascript:alert(1)", "file:///etc/passwd", "x&\\\\host\\share\\p.exe",
+///             "http://auth.example/authorize", "ms-settings:"] {
+///     let err = check_browser_url(bad).unwrap_err();
+///     assert_eq!(err.hint(), Some(auth_core::Hint::UnsafeBrowserUrl), "{bad}");
+/// }
+/// ```
+pub fn check_browser_url(url: &str) -> Result<Url, Error> {
+    let refuse = |shown: String, reason: &str| Error::UnsafeBrowserUrl {
+        url: crate::redact::shorten(&shown, 200),
+        reason: reason.to_owned(),
+    };
+    let parsed = match Url::parse(url.trim()) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let shown = url.split('?').next().unwrap_or_default().to_owned();
+            return Err(refuse(shown, &format!("it is not an absolute URL ({e})")));
+        }
+    };
+    let shown = without_query(&parsed);
+    match parsed.scheme() {
+        "https" if parsed.host_str().is_some_and(|h| !h.is_empty()) => Ok(parsed),
+        "http" if parsed.host_str().is_some_and(is_loopback_host) => Ok(parsed),
+        "http" => Err(refuse(
+            shown,
+            "plain http is opened only for this machine (a loopback host)",
+        )),
+        "https" => Err(refuse(shown, "it has no host")),
+        other => Err(refuse(shown, &format!("the scheme {other:?} is not https"))),
+    }
+}
+
 /// True when two URLs have the same scheme, host and port (default ports resolved).
 ///
 /// ```

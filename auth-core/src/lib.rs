@@ -44,6 +44,7 @@ pub mod redact;
 pub mod secret;
 pub mod source;
 pub mod store;
+pub mod text;
 pub mod token;
 
 pub use async_trait::async_trait;

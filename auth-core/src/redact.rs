@@ -42,22 +42,41 @@ pub fn excerpt(body: &[u8]) -> String {
     shorten(&masked, EXCERPT_CHARS).trim().to_owned()
 }
 
-/// `text` made printable and short: control characters become spaces, and a text longer
-/// than `max` characters is cut to `max` and ends in `…`. It masks nothing: use
-/// [`excerpt`] for a response body.
+/// `text` made printable and short: control characters become spaces
+/// ([`crate::text::printable`]), and a text longer than `max` characters is cut to `max`
+/// and ends in `…`. It masks nothing: use [`excerpt`] for a response body.
 ///
 /// ```
 /// assert_eq!(auth_core::redact::shorten("a\nb", 10), "a b");
 /// assert_eq!(auth_core::redact::shorten("abcdef", 3), "abc…");
 /// ```
 pub fn shorten(text: &str, max: usize) -> String {
-    let mut out: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(max)
-        .collect();
+    let mut out: String = crate::text::printable(text).chars().take(max).collect();
     if text.chars().count() > max {
         out.push('…');
+    }
+    out
+}
+
+/// `text` with every occurrence of each of `values` replaced by `***`: the secret values
+/// in play (a client secret, password, code, token) that a pattern cannot recognise, as
+/// when a server echoes `client_secret 'S3cr3t' is wrong`. Longer values go first, so a
+/// whole value is replaced before a part of it; empty values are skipped. Callers choose
+/// which values are worth replacing (too short a value would mangle ordinary words).
+///
+/// ```
+/// use auth_core::redact::replace_values;
+/// let out = replace_values("client_secret 'S3cr3t' is wrong; password was hunter22", ["S3cr3t", "hunter22", ""]);
+/// assert_eq!(out, "client_secret '***' is wrong; password was ***");
+/// ```
+pub fn replace_values<'a>(text: &str, values: impl IntoIterator<Item = &'a str>) -> String {
+    let mut values: Vec<&str> = values.into_iter().filter(|v| !v.is_empty()).collect();
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    let mut out = text.to_owned();
+    for value in values {
+        if out.contains(value) {
+            out = out.replace(value, "***");
+        }
     }
     out
 }

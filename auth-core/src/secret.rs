@@ -14,7 +14,12 @@ use zeroize::Zeroize;
 /// A secret string: a password, client secret, access token or refresh token.
 ///
 /// `Debug` and `Display` print `***`, the memory is zeroized on drop, and the only way
-/// to read the value is the explicit [`Secret::expose`]. Serde reads and writes the bare
+/// to read the value is the explicit [`Secret::expose`].
+///
+/// Zeroizing is best-effort: it clears this value's own buffer, not the copies a library
+/// makes once the value is handed to it (`oauth2`'s request types, `serde_json` while
+/// encoding a store, a transport's request body in `reqwest` or `ureq`), nor copies left
+/// behind by a `String` that grew before it was wrapped. Serde reads and writes the bare
 /// string (the type is transparent), because stores must persist the value; never
 /// serialize a `Secret` into anything a person reads.
 ///

@@ -93,9 +93,13 @@ pub fn name_from_claims(claims: &Value) -> Option<String> {
         .find_map(|claim| non_empty(claims.get(*claim)?))
 }
 
+/// A name from a server's answer, made printable ([`auth_core::text::printable`]: it is
+/// shown on terminals and becomes part of store keys) and trimmed; `None` when empty.
 fn non_empty(value: &Value) -> Option<String> {
     match value {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::String(s) => {
+            Some(auth_core::text::printable(s).trim().to_owned()).filter(|s| !s.is_empty())
+        }
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }

@@ -1,6 +1,10 @@
 //! The adapter between our [`HttpBackend`] and the `oauth2` crate, and the `oauth2`
 //! client built from a [`Provider`] and [`Credentials`]. Nothing here is public: the
 //! crate's typestate generics stay inside.
+//!
+//! The module stays whole (about 670 lines, a sixth of them tests) because it is the one
+//! path of every request to a token-like endpoint: how it is built, how the client
+//! authenticates, which secrets it carries and how they are kept out of its errors.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -19,6 +23,7 @@ use oauth2::{AccessToken, EndpointMaybeSet, EndpointNotSet, StandardRevocableTok
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tracing::Instrument;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::compliance;
 use crate::token_response::parse_token_response;
@@ -83,11 +88,12 @@ impl oauth2::TokenResponse for AnyTokenResponse {
     }
 }
 
-/// What the server really answered, before the adapter normalised it for `oauth2`.
+/// What the server really answered, before the adapter normalised it for `oauth2`. The
+/// body holds tokens: it is zeroized on drop.
 pub(crate) struct RawResponse {
     pub(crate) status: u16,
     pub(crate) url: String,
-    pub(crate) body: Vec<u8>,
+    pub(crate) body: Zeroizing<Vec<u8>>,
 }
 
 #[cfg(any(
@@ -120,6 +126,8 @@ pub(crate) struct Adapter {
     client_secret: Option<Secret>,
     provider: Provider,
     last: Mutex<Option<RawResponse>>,
+    /// The secret values every request so far carried, removed from every error built.
+    sent_secrets: Mutex<Vec<Secret>>,
 }
 
 /// An error from our transport, carried through `oauth2`.
@@ -147,7 +155,25 @@ impl Adapter {
             client_secret: credentials.client_secret.clone(),
             provider: provider.clone(),
             last: Mutex::new(None),
+            sent_secrets: Mutex::new(credentials.client_secret.iter().cloned().collect()),
         }
+    }
+
+    /// Adds a secret value in play that no request of this adapter carries (the access
+    /// token being renewed), to be removed from its errors as well.
+    pub(crate) fn scrub_also(&self, secret: &Secret) {
+        self.sent_secrets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(secret.clone());
+    }
+
+    /// `error` without any secret value a request of this adapter carried
+    /// ([`Error::without_values`]): every error the adapter hands out passes here.
+    pub(crate) fn scrub(&self, error: Error) -> Error {
+        let secrets = self.sent_secrets.lock().unwrap_or_else(|p| p.into_inner());
+        let values: Vec<&str> = secrets.iter().map(Secret::expose).collect();
+        error.without_values(&values)
     }
 
     /// The last raw response, taken.
@@ -160,7 +186,7 @@ impl Adapter {
         let raw = self
             .take_last()
             .ok_or_else(|| Error::Interaction("no response was received".into()))?;
-        parse_token_response(raw.status, &raw.url, &raw.body, now)
+        parse_token_response(raw.status, &raw.url, &raw.body, now).map_err(|e| self.scrub(e))
     }
 
     /// The end of every token request: on success the token parsed from the raw answer
@@ -189,7 +215,7 @@ impl Adapter {
         &self,
         err: oauth2::RequestTokenError<AdapterError, TE>,
     ) -> Error {
-        match err {
+        let error = match err {
             oauth2::RequestTokenError::Request(AdapterError(e)) => e,
             other => match self.take_last() {
                 Some(raw) => {
@@ -207,7 +233,8 @@ impl Adapter {
                     Error::Interaction(format!("the OAuth request could not be built: {other}"))
                 }
             },
-        }
+        };
+        self.scrub(error)
     }
 }
 
@@ -279,20 +306,40 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
                     .headers_mut()
                     .insert(http::header::AUTHORIZATION, value);
             }
-            *request.body_mut() = form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(&form)
-                .finish()
-                .into_bytes();
+            {
+                // Each value once: a device flow sends the same code at every poll.
+                let mut sent = self.sent_secrets.lock().unwrap_or_else(|p| p.into_inner());
+                for secret in secrets_in_request(&request, &form) {
+                    if !sent.contains(&secret) {
+                        sent.push(secret);
+                    }
+                }
+            }
+            let mut body = Zeroizing::new(
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(&form)
+                    .finish()
+                    .into_bytes(),
+            );
+            form.iter_mut().for_each(|(_, value)| value.zeroize());
+            std::mem::swap(request.body_mut(), &mut *body);
             if self.body_format == BodyFormat::Json {
                 form_to_json(&mut request);
             }
             let url = request.uri().to_string();
             let url = url.split('?').next().unwrap_or_default().to_owned();
             let started = Instant::now();
-            let response =
-                send_to_token_endpoint(&self.provider, self.http.as_ref(), request).await;
+            let response = send_to_token_endpoint(
+                &self.provider,
+                self.http.as_ref(),
+                self.client_secret.as_ref(),
+                request,
+                Ok,
+            )
+            .await;
             let duration_ms = started.elapsed().as_millis() as u64;
             let response = response.map_err(|e| {
+                let e = self.scrub(e);
                 tracing::info!(duration_ms, error = %e, "token request failed");
                 AdapterError(e)
             })?;
@@ -315,7 +362,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
             *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(RawResponse {
                 status: parts.status.as_u16(),
                 url,
-                body,
+                body: Zeroizing::new(body),
             });
             if normalised.is_some() {
                 parts.headers.insert(
@@ -350,9 +397,16 @@ fn token_request_span(request: &oauth2::HttpRequest) -> tracing::Span {
 fn normalise_body(body: &[u8]) -> Option<Vec<u8>> {
     let mut map = crate::token_response::parse_response_fields(body)?;
     for name in ["expires_in", "interval"] {
-        if let Some(Value::String(s)) = map.get(name)
-            && let Ok(n) = s.trim().parse::<u64>()
-        {
+        // Whole seconds `oauth2` can read: numeric strings parsed, negative numbers 0,
+        // fractions truncated, huge numbers saturated; the flows then bound them.
+        let seconds = match map.get(name) {
+            Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
+            Some(Value::Number(n)) if n.as_u64().is_none() => {
+                n.as_f64().map(|f| if f.is_nan() { 0 } else { f as u64 })
+            }
+            _ => None,
+        };
+        if let Some(n) = seconds {
             map.insert(name.to_owned(), Value::from(n));
         }
     }
@@ -363,7 +417,8 @@ fn form_to_json(request: &mut oauth2::HttpRequest) {
     let map: Map<String, Value> = form_urlencoded::parse(request.body())
         .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
         .collect();
-    *request.body_mut() = Value::Object(map).to_string().into_bytes();
+    let mut json = Zeroizing::new(Value::Object(map).to_string().into_bytes());
+    std::mem::swap(request.body_mut(), &mut *json);
     request.headers_mut().insert(
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("application/json"),
@@ -549,18 +604,63 @@ pub(crate) fn client_authentication(
     Ok(None)
 }
 
-/// Sends a request built here rather than by the `oauth2` crate to a token-like endpoint
-/// (revocation, the JWT exchange) the way [`Adapter`] sends the crate's: marked
-/// [`RequestKind::TokenEndpoint`] (no redirects, no retries) and with the provider's
-/// transport marks.
-pub(crate) async fn send_to_token_endpoint(
+/// Sends a request to a token-like endpoint (every grant through [`Adapter`], revocation,
+/// the JWT exchange): marked [`RequestKind::TokenEndpoint`] (no redirects, no retries)
+/// and with the provider's transport marks. `read` turns the answer into the result; any
+/// error, the transport's or `read`'s, is returned without the secret values the request
+/// carried ([`secrets_in_request`], [`Error::without_values`]) or `client_secret` (which a
+/// Basic header carries only encoded), whatever the server echoed back.
+pub(crate) async fn send_to_token_endpoint<T>(
     provider: &Provider,
     http: &dyn HttpBackend,
+    client_secret: Option<&Secret>,
     mut request: auth_core::HttpRequest,
-) -> Result<auth_core::HttpResponse, Error> {
+    read: impl FnOnce(auth_core::HttpResponse) -> Result<T, Error>,
+) -> Result<T, Error> {
     request.extensions_mut().insert(RequestKind::TokenEndpoint);
     provider.mark_request(&mut request);
-    http.send(request).await
+    let mut form: Vec<(String, String)> = form_urlencoded::parse(request.body())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut secrets = secrets_in_request(&request, &form);
+    secrets.extend(client_secret.cloned());
+    form.iter_mut().for_each(|(_, value)| value.zeroize());
+    let result = http.send(request).await.and_then(read);
+    result.map_err(|e| {
+        let values: Vec<&str> = secrets.iter().map(Secret::expose).collect();
+        e.without_values(&values)
+    })
+}
+
+/// The secret values a request carries: the values of form fields named in
+/// [`auth_core::redact::SECRET_FIELD_NAMES`] (password, code, code_verifier,
+/// refresh_token, client_secret, assertion, ...) and the `Authorization` header, whole
+/// and without its scheme (the token of `Bearer <token>`).
+pub(crate) fn secrets_in_request<B>(
+    request: &http::Request<B>,
+    form: &[(String, String)],
+) -> Vec<Secret> {
+    let mut secrets: Vec<Secret> = form
+        .iter()
+        .filter(|(name, _)| {
+            auth_core::redact::SECRET_FIELD_NAMES
+                .iter()
+                .any(|secret| name.eq_ignore_ascii_case(secret))
+        })
+        .map(|(_, value)| Secret::new(value.as_str()))
+        .collect();
+    if let Some(value) = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        secrets.push(Secret::new(value));
+        // The credentials after the scheme (`Basic`, `Bearer` are ordinary words).
+        if let Some((_, credentials)) = value.split_once(' ') {
+            secrets.push(Secret::new(credentials.trim()));
+        }
+    }
+    secrets
 }
 
 /// The error for an answer from `url` that is not what was asked for: `problem`, with
@@ -605,6 +705,10 @@ mod tests {
         assert_eq!(v["expires_in"], 60);
         assert_eq!(v["access_token"], "a");
         assert!(normalise_body(b"<html>oops</html>").is_none());
+        let out = normalise_body(br#"{"interval":-5,"expires_in":1e300}"#).unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["interval"], 0);
+        assert_eq!(v["expires_in"], u64::MAX);
         assert!(normalise_body(b"[1,2]").is_none());
     }
 
@@ -612,6 +716,32 @@ mod tests {
         let mut p = Provider::new("test");
         p.client_auth = how;
         p
+    }
+
+    #[test]
+    fn the_secrets_of_a_request_are_its_secret_fields_and_credentials() {
+        let request = http::Request::post("https://a.example/token")
+            .header(http::header::AUTHORIZATION, "Bearer tok-123456")
+            .body(Vec::<u8>::new())
+            .unwrap();
+        let form = [
+            ("grant_type".to_owned(), "password".to_owned()),
+            ("password".to_owned(), "hunter22".to_owned()),
+            ("code_verifier".to_owned(), "verifier-xyz".to_owned()),
+        ];
+        let found: Vec<String> = secrets_in_request(&request, &form)
+            .iter()
+            .map(|s| s.expose().to_owned())
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "hunter22",
+                "verifier-xyz",
+                "Bearer tok-123456",
+                "tok-123456"
+            ]
+        );
     }
 
     #[test]

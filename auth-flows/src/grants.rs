@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::time::SystemTime;
+use zeroize::Zeroize;
 
 #[cfg(any(feature = "password", feature = "client-credentials"))]
 use async_trait::async_trait;
@@ -150,6 +151,8 @@ pub async fn refresh(
     };
     let client = oauth_client(provider, credentials)?;
     let adapter = Adapter::new(http, provider, credentials);
+    // The old access token is in play too: a server may echo it in its refusal.
+    adapter.scrub_also(&token.access_token);
     let rt = oauth2::RefreshToken::new(refresh_token.expose().to_owned());
     let request = configured(
         provider,
@@ -229,20 +232,24 @@ pub async fn revoke(
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(&form)
         .finish();
+    form.iter_mut().for_each(|(_, value)| value.zeroize());
     let request = builder
         .body(body.into_bytes())
         .map_err(|e| Error::config(format!("revocation_url {url} cannot be requested: {e}")))?;
-    let response = send_to_token_endpoint(provider, http.as_ref(), request).await?;
-    let status = response.status().as_u16();
-    if (200..300).contains(&status) {
-        return Ok(());
-    }
-    Err(refused(
-        &url,
-        status,
-        response.body(),
-        "the revocation endpoint refused the request",
-    ))
+    let secret = credentials.client_secret.as_ref();
+    send_to_token_endpoint(provider, http.as_ref(), secret, request, |response| {
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        Err(refused(
+            &url,
+            status,
+            response.body(),
+            "the revocation endpoint refused the request",
+        ))
+    })
+    .await
 }
 
 /// What an introspection endpoint (RFC 7662) says about a token.

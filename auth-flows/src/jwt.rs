@@ -42,30 +42,37 @@ pub async fn exchange_jwt(
         .header(http::header::ACCEPT, "application/json")
         .body(Vec::new())
         .map_err(|e| Error::config(format!("jwt_url {url} cannot be requested: {e}")))?;
-    let response = crate::client::send_to_token_endpoint(provider, http, request).await?;
-    let status = response.status().as_u16();
-    let body = response.body();
-    let invalid = |problem: &str| crate::client::invalid_response(&url, status, body, problem);
-    if status == 401 {
-        return Err(Error::LoginRequired {
-            profile: provider.name.clone(),
-        });
-    }
-    if !(200..300).contains(&status) {
-        return Err(crate::client::refused(
-            &url,
-            status,
-            body,
-            "the JWT exchange failed",
-        ));
-    }
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|_| invalid("the body is not JSON"))?;
-    let jwt = value
-        .get("api_token")
-        .and_then(|v| v.as_str())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| invalid("the body has no `api_token`"))?;
+    let read = |response: auth_core::HttpResponse| {
+        let status = response.status().as_u16();
+        let body = response.body();
+        let invalid = |problem: &str| crate::client::invalid_response(&url, status, body, problem);
+        if status == 401 {
+            return Err(Error::LoginRequired {
+                profile: provider.name.clone(),
+            });
+        }
+        if !(200..300).contains(&status) {
+            return Err(crate::client::refused(
+                &url,
+                status,
+                body,
+                "the JWT exchange failed",
+            ));
+        }
+        let value: serde_json::Value =
+            serde_json::from_slice(body).map_err(|_| invalid("the body is not JSON"))?;
+        value
+            .get("api_token")
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| invalid("the body has no `api_token`"))
+            .and_then(|s| match crate::token_response::printable_token(s) {
+                true => Ok(auth_core::Secret::new(s)),
+                false => Err(invalid("the `api_token` contains control characters")),
+            })
+    };
+    let jwt = crate::client::send_to_token_endpoint(provider, http, None, request, read).await?;
+    let jwt = jwt.expose();
     let expires_at = crate::jwt_claims::expiry(jwt)
         .or_else(|| SystemTime::now().checked_add(DEFAULT_JWT_LIFETIME));
     let mut token = Token::bearer(jwt);

@@ -3,6 +3,15 @@
 //! The system's browser is opened by the `open` crate (`xdg-open` and friends, `open` on
 //! macOS, the Shell API on Windows: never `cmd /C start`, which cuts a URL at its first
 //! `&` and runs the rest as commands). `$BROWSER` stays a user override.
+//!
+//! On Windows, the workspace turns on `open`'s `shellexecute-on-windows` feature, and
+//! `open::that_detached` then calls `ShellExecuteExW` (the system's URL handler) directly;
+//! `open` builds a `cmd /c start` command only under its `insecure` feature, which we do
+//! not enable. So no ShellExecute call of our own is needed.
+//!
+//! Every URL is first checked by [`auth_core::http::check_browser_url`] (only `https`, or
+//! `http` to a loopback host), and the normalised URL is what is printed and opened.
+//! Codes a server chose are printed through [`auth_core::text::printable`].
 
 use std::io::{BufRead, Write};
 use std::process::{Command, Stdio};
@@ -10,7 +19,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use auth_core::{DeviceCode, Error, Interaction, RedirectPaste};
+use auth_core::http::check_browser_url;
+use auth_core::text::printable;
+use auth_core::{DeviceCode, Error, Interaction, RedirectPaste, Url};
 
 /// The default [`Interaction`] for programs run from a terminal: URLs and codes are
 /// printed on stderr (stdout stays clean for data); the browser is opened with the
@@ -72,8 +83,10 @@ impl TerminalInteraction {
     }
 
     /// Starts the browser on `url` without waiting for it: the `$BROWSER` command (its
-    /// words, then the URL as one argument, no shell), else the system's opener.
-    fn launch(&self, url: &str) -> Result<(), String> {
+    /// words, then the URL as one argument, no shell), else the system's opener. Only a
+    /// URL that passed [`check_browser_url`] can be given.
+    fn launch(&self, url: &Url) -> Result<(), String> {
+        let url = url.as_str();
         let Some(browser) = &self.browser else {
             return open::that_detached(url).map_err(|e| format!("the system's opener: {e}"));
         };
@@ -94,9 +107,10 @@ impl TerminalInteraction {
 #[async_trait]
 impl Interaction for TerminalInteraction {
     async fn open_url(&self, url: &str) -> Result<(), Error> {
+        let url = check_browser_url(url)?;
         eprintln!("Open this URL in a browser to log in:\n\n  {url}\n");
         if self.open_browser
-            && let Err(e) = self.launch(url)
+            && let Err(e) = self.launch(&url)
         {
             eprintln!("(could not open a browser: {e}; open the URL yourself)");
         }
@@ -114,19 +128,21 @@ impl Interaction for TerminalInteraction {
     }
 
     async fn show_device_code(&self, code: &DeviceCode) -> Result<(), Error> {
+        let uri = check_browser_url(&code.verification_uri)?;
+        let complete = code
+            .verification_uri_complete
+            .as_deref()
+            .map(check_browser_url)
+            .transpose()?;
         eprintln!(
-            "To log in, visit\n\n  {}\n\nand enter the code\n\n  {}\n",
-            code.verification_uri, code.user_code
+            "To log in, visit\n\n  {uri}\n\nand enter the code\n\n  {}\n",
+            printable(&code.user_code)
         );
-        if let Some(complete) = &code.verification_uri_complete {
+        if let Some(complete) = &complete {
             eprintln!("(or open {complete})");
         }
         if self.open_browser {
-            let url = code
-                .verification_uri_complete
-                .as_deref()
-                .unwrap_or(&code.verification_uri);
-            let _ = self.launch(url);
+            let _ = self.launch(complete.as_ref().unwrap_or(&uri));
         }
         Ok(())
     }
@@ -234,15 +250,53 @@ mod tests {
     }
 
     #[test]
+    fn unsafe_urls_never_reach_the_browser_command() {
+        let dir =
+            std::env::temp_dir().join(format!("authctl-browser-refuse-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("opened.txt");
+        let script = dir.join("browser.sh");
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\nprintf %s \"$1\" >> {}\n", out.display()),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let person =
+            TerminalInteraction::new(true).with_browser_command(script.display().to_string());
+        let bad = [
+            "javascript:alert(document.cookie)",
+            "file:///etc/passwd",
+            "x&\\\\host\\share\\p.exe",
+            "http://evil.example/authorize",
+        ];
+        for url in bad {
+            let err = pollster::block_on(person.open_url(url)).unwrap_err();
+            assert!(
+                matches!(err, Error::UnsafeBrowserUrl { .. }),
+                "{url}: {err}"
+            );
+            let device = DeviceCode {
+                user_code: "ABCD".into(),
+                verification_uri: "https://auth.example/device".into(),
+                verification_uri_complete: Some(url.into()),
+                expires_in: Duration::from_secs(60),
+            };
+            let err = pollster::block_on(person.show_device_code(&device)).unwrap_err();
+            assert_eq!(err.hint(), Some(auth_core::Hint::UnsafeBrowserUrl), "{url}");
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(!out.exists(), "the browser was started on a refused URL");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn a_missing_browser_is_reported_not_fatal() {
         let person =
             TerminalInteraction::new(true).with_browser_command("/nonexistent/browser-binary");
-        assert!(
-            person
-                .launch("https://x.example")
-                .unwrap_err()
-                .contains("nonexistent")
-        );
+        let url = check_browser_url("https://x.example").unwrap();
+        assert!(person.launch(&url).unwrap_err().contains("nonexistent"));
         assert!(
             pollster::block_on(person.open_url("https://x.example")).is_ok(),
             "the URL is still printed"

@@ -131,6 +131,9 @@ pub fn parse_response_fields(body: &[u8]) -> Option<Map<String, Value>> {
 
 fn token_from_fields(mut fields: Map<String, Value>, now: SystemTime) -> Result<Token, String> {
     let access_token = match fields.remove("access_token") {
+        Some(Value::String(s)) if !s.is_empty() && !printable_token(&s) => {
+            return Err("`access_token` contains control characters".into());
+        }
         Some(Value::String(s)) if !s.is_empty() => Secret::new(s),
         Some(_) => return Err("`access_token` is not a non-empty string".into()),
         None => return Err("the response has no `access_token`".into()),
@@ -171,6 +174,13 @@ fn token_from_fields(mut fields: Map<String, Value>, now: SystemTime) -> Result<
     token.id_token = id_token;
     token.extra = fields.into_iter().collect();
     Ok(token)
+}
+
+/// True when a token has no character that could drive a terminal
+/// ([`auth_core::text::is_unsafe_char`]): tokens are printed (`authctl token`) and sent in
+/// headers, and no real token holds one, so one that does is refused.
+pub(crate) fn printable_token(token: &str) -> bool {
+    !token.chars().any(auth_core::text::is_unsafe_char)
 }
 
 fn optional_secret(fields: &mut Map<String, Value>, name: &str) -> Result<Option<Secret>, String> {
@@ -224,6 +234,14 @@ mod tests {
         let text = std::fs::read_to_string(path)
             .expect("shared/vectors/oauth-vectors.json beside the repository");
         serde_json::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn an_access_token_with_control_characters_is_refused() {
+        let body = br#"{"access_token":"abc\u001b]0;pwned\u0007"}"#;
+        let err = parse_token_response(200, "u", body, at(0)).unwrap_err();
+        assert!(err.to_string().contains("control characters"), "{err}");
+        assert!(!err.to_string().contains('\x1b'), "{err}");
     }
 
     #[test]

@@ -273,7 +273,9 @@ impl FileStore {
                 ),
             ));
         }
-        let mut bytes = Vec::new();
+        // The file's text holds every token: zeroized when parsed (best-effort: serde_json
+        // and the allocator may have made copies of their own).
+        let mut bytes = zeroize::Zeroizing::new(Vec::new());
         file.read_to_end(&mut bytes)
             .map_err(|e| self.io_error(&self.path, "read the token file", &e))?;
         self.parse(&bytes).map(Some)
@@ -428,7 +430,9 @@ impl FileStore {
             revisions: &doc.revisions,
             active: &doc.active,
         };
-        let mut bytes = serde_json::to_vec(&out).map_err(|e| {
+        // The encoded tokens: zeroized once written (best-effort, as when reading).
+        let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(4096));
+        serde_json::to_writer(&mut *bytes, &out).map_err(|e| {
             self.error(
                 &self.path,
                 format!("could not encode the tokens: {e}"),

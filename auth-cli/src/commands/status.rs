@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
+use auth_core::text::printable;
 use auth_core::{Credentials, Error, TokenKind};
 
 use super::{app, expiry_phrase};
@@ -69,14 +70,14 @@ pub(super) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         "provider:   {}",
         report["provider"].as_str().unwrap_or_default()
     );
-    println!("account:    {}", key.account);
+    println!("account:    {}", printable(&key.account));
     let listed: Vec<String> = accounts
         .iter()
         .map(|a| {
             if active.as_deref() == Some(a.as_str()) {
-                format!("{a} (active)")
+                format!("{} (active)", printable(a))
             } else {
-                a.clone()
+                printable(a)
             }
         })
         .collect();
@@ -118,7 +119,7 @@ pub(super) fn run(cli: &Cli) -> Result<ExitCode, Error> {
                 }
             );
             if !t.scopes.is_empty() {
-                println!("scopes:     {}", t.scopes.join(" "));
+                println!("scopes:     {}", printable(&t.scopes.join(" ")));
             }
         }
     }

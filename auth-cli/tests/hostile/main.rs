@@ -8,3 +8,4 @@ mod api;
 mod common;
 mod git_credential;
 mod loopback;
+mod output;

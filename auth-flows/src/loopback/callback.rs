@@ -356,15 +356,11 @@ fn error_from_callback(query: &CallbackQuery) -> Error {
     Error::OAuth(error)
 }
 
-/// Control characters (terminal escapes included) become spaces; the length is capped.
+/// Unsafe characters (terminal escapes, bidi controls) become spaces, by the one rule
+/// [`auth_core::text::printable`]; the length is capped.
 pub(super) fn clean_error_field(value: &str) -> String {
-    value
-        .chars()
-        .take(MAX_ERROR_FIELD_CHARS)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .trim()
-        .to_owned()
+    let capped: String = value.chars().take(MAX_ERROR_FIELD_CHARS).collect();
+    auth_core::text::printable(&capped).trim().to_owned()
 }
 
 /// `&`, `<`, `>`, `"` and `'` as HTML entities.

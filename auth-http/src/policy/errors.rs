@@ -53,20 +53,8 @@ pub(crate) fn scrub(message: &str, url: &Url, headers: &HeaderMap) -> String {
             secrets.extend(value.split_whitespace().filter(|w| w.len() >= 8));
         }
     }
-    // Longest first, so a whole value goes before its parts.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    for secret in secrets {
-        out = out.replace(secret, "***");
-    }
-    let mut out: String = out
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if out.chars().count() > MAX_MESSAGE_CHARS {
-        out = out.chars().take(MAX_MESSAGE_CHARS).collect();
-        out.push('…');
-    }
-    out
+    out = auth_core::redact::replace_values(&out, secrets);
+    auth_core::redact::shorten(&out, MAX_MESSAGE_CHARS)
 }
 
 /// The transport failure class of an I/O error kind, if it has one: refused, reset
