@@ -163,6 +163,24 @@ pub enum Error {
     /// A hook (browser opener, code prompt) failed.
     #[error("{0}")]
     Interaction(String),
+
+    /// An ID token failed validation (OpenID Connect Core §3.1.3.7): its signature, issuer,
+    /// audience, times or nonce. Nothing was stored.
+    ///
+    /// ```
+    /// let e = auth_core::Error::IdTokenInvalid { issuer: "https://idp.example".into(), problem: "the nonce does not match".into() };
+    /// assert!(e.to_string().contains("nonce does not match"));
+    /// ```
+    #[error(
+        "the ID token from {issuer} was refused: {problem}; nothing was stored. Log in again; \
+         if this persists, check the profile's issuer and client id"
+    )]
+    IdTokenInvalid {
+        /// The issuer the token was expected from.
+        issuer: String,
+        /// What is wrong with it.
+        problem: String,
+    },
 }
 
 /// The next step an [`Error`] calls for, as data ([`Error::hint`]).

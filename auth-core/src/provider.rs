@@ -128,6 +128,10 @@ pub struct Endpoints {
     pub access_token: Option<Url>,
     /// Base URL that relative API paths are joined to.
     pub api_base: Option<Url>,
+    /// The issuer's JSON Web Key Set (discovery's `jwks_uri`): the keys ID tokens are
+    /// verified with.
+    #[serde(default)]
+    pub jwks: Option<Url>,
 }
 
 impl Endpoints {
@@ -157,6 +161,7 @@ impl Endpoints {
             &self.request_token,
             &self.access_token,
             &self.api_base,
+            &self.jwks,
         ]
         .into_iter()
         .flatten()
@@ -280,6 +285,15 @@ pub struct Provider {
     pub body_format: BodyFormat,
     /// Scopes requested when the caller names none.
     pub default_scopes: Vec<String>,
+    /// The OpenID Connect issuer identifier (discovery's `issuer`): ID tokens must name it
+    /// in `iss`. With [`Endpoints::jwks`], logins that ask for `openid` validate the ID
+    /// token they get.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// Bind tokens to a key of this client with DPoP (RFC 9449): token requests and
+    /// resource requests carry a proof signed by the account's own key.
+    #[serde(default)]
+    pub dpop: bool,
     /// Allow plain `http://` to hosts that are not loopback: the one switch for it.
     /// Flows mark their requests to this provider with
     /// [`AllowInsecureHttp`](crate::http::AllowInsecureHttp) ([`Provider::mark_request`]),
@@ -305,6 +319,8 @@ impl Provider {
             client_auth: ClientAuth::default(),
             body_format: BodyFormat::default(),
             default_scopes: Vec::new(),
+            issuer: None,
+            dpop: false,
             insecure_http: false,
             credential_names: None,
         }

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use auth_core::http::{Hop, HopHook, HopHooks};
 use auth_core::{Error, HttpBackend, HttpRequest, HttpResponse, Secret, Token, TokenKind};
 
+use crate::dpop::{DpopHook, DpopKey, DpopNonces};
 use crate::manager::TokenManager;
 
 /// A per-hop hook that adds an `Authorization` header (for example `Bearer <token>`) to
@@ -74,7 +75,9 @@ impl HopHook for BearerHook {
 
 /// Wraps a transport: every request gets `Authorization: Bearer <token>` (unless it has
 /// an `Authorization` header already), the token is renewed before it expires, and a 401
-/// answer makes it renew once and retry once.
+/// answer makes it renew once and retry once. A DPoP-bound token is sent as
+/// `Authorization: DPoP <token>` with a proof of its key on every hop
+/// ([`DpopHook`](crate::dpop::DpopHook)), and a server's nonce demand is met once.
 ///
 /// The token travels as a [`BearerHook`] on the request, so the transport's policy
 /// applies unchanged (redirects, retries) and the token is only sent to the request's
@@ -93,6 +96,7 @@ impl HopHook for BearerHook {
 pub struct AuthorizedClient {
     http: Arc<dyn HttpBackend>,
     manager: Arc<TokenManager>,
+    nonces: DpopNonces,
 }
 
 impl fmt::Debug for AuthorizedClient {
@@ -106,7 +110,11 @@ impl fmt::Debug for AuthorizedClient {
 impl AuthorizedClient {
     /// Authorizes requests sent through `http` with the tokens of `manager`.
     pub fn new(http: Arc<dyn HttpBackend>, manager: Arc<TokenManager>) -> Self {
-        AuthorizedClient { http, manager }
+        AuthorizedClient {
+            http,
+            manager,
+            nonces: DpopNonces::default(),
+        }
     }
 
     /// The token manager.
@@ -115,13 +123,29 @@ impl AuthorizedClient {
     }
 }
 
-/// `request` with the token's hook added.
-fn authorized(mut request: HttpRequest, token: &Token) -> HttpRequest {
+/// Sends `request` with `token`, as a per-hop hook: a DPoP-bound token (`token_type`
+/// DPoP) as `Authorization: DPoP` with a proof signed by its key on every hop (and one
+/// more attempt when the server asks for a nonce), any other as its `Authorization`
+/// value ([`BearerHook`]).
+pub(crate) async fn send_with_token(
+    http: &dyn HttpBackend,
+    mut request: HttpRequest,
+    token: &Token,
+    nonces: &DpopNonces,
+) -> Result<HttpResponse, Error> {
+    if token.is_dpop() {
+        let stored = token.dpop_key.as_ref().ok_or_else(|| {
+            Error::config("the DPoP-bound token has no key stored with it; log in again")
+        })?;
+        let hook = DpopHook::new(DpopKey::from_secret(stored)?, nonces.clone())
+            .with_access_token(token.access_token.clone());
+        return crate::dpop::send_with_proof(http, request, &hook).await;
+    }
     HopHooks::push(
         &mut request,
         Arc::new(BearerHook::new(token.authorization_header())),
     );
-    request
+    http.send(request).await
 }
 
 #[async_trait]
@@ -139,11 +163,11 @@ impl HttpBackend for AuthorizedClient {
             return self.http.send(request).await;
         }
         let again = request.clone();
-        let response = self.http.send(authorized(request, &token)).await?;
+        let response = send_with_token(self.http.as_ref(), request, &token, &self.nonces).await?;
         if response.status() != http::StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
         let fresh = self.manager.force_refresh(Some(token)).await?;
-        self.http.send(authorized(again, &fresh)).await
+        send_with_token(self.http.as_ref(), again, &fresh, &self.nonces).await
     }
 }

@@ -109,9 +109,10 @@ impl AuthFlow for DeviceFlow {
             .request_async(&adapter, move |d: Duration| sleeper(d), None)
             .await;
         match result {
-            Ok(_) => adapter
-                .token(SystemTime::now())
-                .map(|t| with_requested_scopes(t, &requested)),
+            Ok(_) => {
+                let token = with_requested_scopes(adapter.token(SystemTime::now())?, &requested);
+                crate::id_token::check_login(ctx, token, &requested, None).await
+            }
             Err(oauth2::RequestTokenError::ServerResponse(e)) => {
                 let status = adapter.take_last().map_or(400, |r| r.status);
                 let description = e.error_description().cloned();

@@ -149,7 +149,7 @@ pub async fn refresh(
         });
     };
     let client = oauth_client(provider, credentials)?;
-    let adapter = Adapter::new(http, provider, credentials);
+    let adapter = Adapter::new(http, provider, credentials).with_dpop_key_of(token)?;
     let rt = oauth2::RefreshToken::new(refresh_token.expose().to_owned());
     let request = configured(
         provider,
@@ -168,6 +168,9 @@ pub async fn refresh(
     }
     if fresh.id_token.is_none() {
         fresh.id_token.clone_from(&token.id_token);
+    }
+    if fresh.id_claims.is_none() {
+        fresh.id_claims.clone_from(&token.id_claims);
     }
     Ok(fresh)
 }
