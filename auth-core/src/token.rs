@@ -124,7 +124,13 @@ impl fmt::Debug for Token {
             .field("kind", &self.kind)
             .field("extra_fields", &self.extra.keys().collect::<Vec<_>>())
             .field("dpop_key", &self.dpop_key)
-            .field("id_claims", &self.id_claims.as_ref().map(|c| c.keys().collect::<Vec<_>>()))
+            .field(
+                "id_claims",
+                &self
+                    .id_claims
+                    .as_ref()
+                    .map(|c| c.keys().collect::<Vec<_>>()),
+            )
             .finish()
     }
 }
@@ -423,11 +429,15 @@ mod tests {
             Value::from("ana"),
         )]));
         let stored = t.to_json();
-        assert!(stored.contains("\"dpop_key\":\"PRIVATE-KEY-BYTES\""), "{stored}");
+        assert!(
+            stored.contains("\"dpop_key\":\"PRIVATE-KEY-BYTES\""),
+            "{stored}"
+        );
         assert_eq!(Token::from_json(&stored).unwrap(), t);
         assert!(!format!("{t:?}").contains("PRIVATE-KEY-BYTES"));
         // a file written before these fields existed still loads, without them
-        let old = r#"{"version":1,"access_token":"a","token_type":"Bearer","kind":{"type":"bearer"}}"#;
+        let old =
+            r#"{"version":1,"access_token":"a","token_type":"Bearer","kind":{"type":"bearer"}}"#;
         let old = Token::from_json(old).unwrap();
         assert!(old.dpop_key.is_none() && old.id_claims.is_none());
     }

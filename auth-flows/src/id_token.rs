@@ -173,10 +173,9 @@ fn fits(key: &Jwk, alg: Algorithm) -> bool {
         ) | (AlgorithmParameters::EllipticCurve(_), Algorithm::ES256)
             | (AlgorithmParameters::OctetKeyPair(_), Algorithm::EdDSA)
     );
-    kind && key
-        .common
-        .key_algorithm
-        .is_none_or(|declared| serde_json::to_value(declared).ok() == serde_json::to_value(alg).ok())
+    kind && key.common.key_algorithm.is_none_or(|declared| {
+        serde_json::to_value(declared).ok() == serde_json::to_value(alg).ok()
+    })
 }
 
 /// Validates ID tokens of one issuer for one client.
@@ -334,11 +333,9 @@ impl IdTokenValidator {
                 shown("aud"),
                 self.client_id
             ),
-            ErrorKind::InvalidIssuer => format!(
-                "its issuer (iss {}) is not {:?}",
-                shown("iss"),
-                self.issuer
-            ),
+            ErrorKind::InvalidIssuer => {
+                format!("its issuer (iss {}) is not {:?}", shown("iss"), self.issuer)
+            }
             ErrorKind::MissingRequiredClaim(claim) => format!("it has no `{claim}` claim"),
             ErrorKind::ImmatureSignature => "it is not valid yet (nbf)".into(),
             other => format!("it cannot be read ({other:?})"),
@@ -364,9 +361,7 @@ impl IdTokenValidator {
                 )));
             }
             None if several_audiences => {
-                return Err(self.refuse(
-                    "it names several audiences but no authorized party (azp)",
-                ));
+                return Err(self.refuse("it names several audiences but no authorized party (azp)"));
             }
             _ => {}
         }
@@ -388,11 +383,9 @@ impl IdTokenValidator {
             if !got.is_some_and(|got| expected.constant_time_eq(got)) {
                 return Err(self.refuse(match got {
                     None => "it has no `nonce`, but the login sent one".to_owned(),
-                    Some(_) => {
-                        "its `nonce` is not the one this login sent (a replayed or \
+                    Some(_) => "its `nonce` is not the one this login sent (a replayed or \
                          injected token)"
-                            .to_owned()
-                    }
+                        .to_owned(),
                 }));
             }
         }
@@ -443,15 +436,12 @@ pub async fn check_login(
     let Some(validator) =
         IdTokenValidator::for_provider(&ctx.provider, &client_id, Arc::clone(&ctx.http))
     else {
-        tracing::debug!(
-            "the provider names no issuer and JWKS; the ID token is kept unvalidated"
-        );
+        tracing::debug!("the provider names no issuer and JWKS; the ID token is kept unvalidated");
         return Ok(token);
     };
     let Some(id_token) = token.id_token.as_ref() else {
-        return Err(validator.refuse(
-            "the token response has no id_token, although the login asked for `openid`",
-        ));
+        return Err(validator
+            .refuse("the token response has no id_token, although the login asked for `openid`"));
     };
     let claims = validator.validate(id_token.expose(), nonce).await?;
     token.id_claims = Some(claims);
@@ -470,10 +460,19 @@ mod tests {
         ]}))
         .unwrap();
         assert!(pick(&set, Some("ec"), Algorithm::ES256).is_some());
-        assert!(pick(&set, Some("ec"), Algorithm::RS256).is_none(), "wrong key type");
+        assert!(
+            pick(&set, Some("ec"), Algorithm::RS256).is_none(),
+            "wrong key type"
+        );
         assert!(pick(&set, Some("rsa"), Algorithm::RS256).is_some());
-        assert!(pick(&set, Some("rsa"), Algorithm::PS256).is_none(), "the key says RS256");
-        assert!(pick(&set, None, Algorithm::ES256).is_some(), "the only EC key");
+        assert!(
+            pick(&set, Some("rsa"), Algorithm::PS256).is_none(),
+            "the key says RS256"
+        );
+        assert!(
+            pick(&set, None, Algorithm::ES256).is_some(),
+            "the only EC key"
+        );
         assert!(pick(&set, Some("other"), Algorithm::ES256).is_none());
     }
 }
