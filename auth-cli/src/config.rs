@@ -173,6 +173,8 @@ pub(crate) struct ProfileConfig {
     pub(crate) redirect_port: Option<u16>,
     pub(crate) redirect_path: Option<String>,
     pub(crate) jwt: Option<bool>,
+    /// Bind tokens to a per-account key with DPoP (RFC 9449).
+    pub(crate) dpop: Option<bool>,
     pub(crate) env_prefix: Option<String>,
     pub(crate) store: Option<StoreKind>,
     /// `store = "redis"`: the server (`AUTHCTL_REDIS_URL` overrides it).
@@ -424,6 +426,7 @@ pub(crate) fn resolve(file: &ConfigFile, name: &str) -> Result<Profile, Error> {
     }
     provider.insecure_http =
         config.insecure_http.unwrap_or(false) || env_flag("AUTHCTL_INSECURE_HTTP");
+    provider.dpop = config.dpop.unwrap_or(false);
     let flow = config
         .flow
         .or_else(|| {

@@ -19,9 +19,11 @@ mod completions;
 mod credentials;
 mod login;
 mod logout;
+mod proof;
 mod providers;
 mod status;
 mod token;
+mod userinfo;
 
 /// Runs the command line's command.
 pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
@@ -34,6 +36,8 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Credentials(command) => credentials::run(cli, command),
         Command::Providers => providers::run(cli.json),
         Command::Completions(args) => completions::run(args),
+        Command::Proof(args) => proof::run(cli, args),
+        Command::Userinfo => userinfo::run(cli),
     }
 }
 
