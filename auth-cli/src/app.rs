@@ -156,6 +156,7 @@ impl App {
         if self.profile.config.client_auth.is_some() {
             discovered.client_auth = configured.client_auth;
         }
+        discovered.client_key.clone_from(&configured.client_key);
         discovered
             .default_scopes
             .clone_from(&configured.default_scopes);

@@ -189,6 +189,10 @@ pub(crate) struct ProfileConfig {
     pub(crate) signature_method: Option<String>,
     pub(crate) signature_placement: Option<String>,
     pub(crate) rsa_key_file: Option<PathBuf>,
+    /// `client_auth = "private_key_jwt"`: the PEM file of the client's private key.
+    pub(crate) client_key_file: Option<PathBuf>,
+    /// The `kid` of `client_key_file`, when the server wants one.
+    pub(crate) client_key_id: Option<String>,
 }
 
 /// The keys [`ProfileConfig`] reads itself, as serde's derive names them.
@@ -420,6 +424,20 @@ pub(crate) fn resolve(file: &ConfigFile, name: &str) -> Result<Profile, Error> {
     }
     if let Some(auth) = config.client_auth {
         provider.client_auth = auth;
+    }
+    if let Some(path) = &config.client_key_file {
+        let pem = std::fs::read_to_string(path).map_err(|e| {
+            Error::config(format!(
+                "{}: profile `{name}`: client_key_file {} cannot be read: {e}",
+                config_path.display(),
+                path.display()
+            ))
+        })?;
+        let key = auth_core::ClientKey::new(pem);
+        provider.client_key = Some(match &config.client_key_id {
+            Some(kid) => key.with_key_id(kid),
+            None => key,
+        });
     }
     if let Some(scopes) = &config.scopes {
         provider.default_scopes.clone_from(scopes);

@@ -53,7 +53,9 @@ pub use http::{
     RequestKind,
 };
 pub use key::TokenKey;
-pub use provider::{BodyFormat, ClientAuth, CredentialNames, Endpoint, Endpoints, Provider};
+pub use provider::{
+    BodyFormat, ClientAuth, ClientKey, CredentialNames, Endpoint, Endpoints, Provider,
+};
 pub use secret::Secret;
 pub use source::CredentialSource;
 pub use store::{StoreLock, TokenStore, Versioned};

@@ -24,6 +24,14 @@ pub enum ClientAuth {
     Body,
     /// Only `client_id` in the body (public clients, PKCE).
     None,
+    /// `client_secret_jwt` (RFC 7523 §2.2): a JWT signed with HS256 using the client
+    /// secret, sent as `client_assertion`.
+    #[serde(rename = "client_secret_jwt")]
+    SecretJwt,
+    /// `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): a JWT signed with the client's
+    /// private key ([`Provider::client_key`]), sent as `client_assertion`.
+    #[serde(rename = "private_key_jwt")]
+    PrivateKeyJwt,
 }
 
 impl std::str::FromStr for ClientAuth {
@@ -33,8 +41,10 @@ impl std::str::FromStr for ClientAuth {
             "basic" => Ok(ClientAuth::Basic),
             "body" => Ok(ClientAuth::Body),
             "none" => Ok(ClientAuth::None),
+            "client_secret_jwt" => Ok(ClientAuth::SecretJwt),
+            "private_key_jwt" => Ok(ClientAuth::PrivateKeyJwt),
             other => Err(Error::config(format!(
-                "client_auth must be basic, body or none, not {other:?}"
+                "client_auth must be basic, body, none, client_secret_jwt or private_key_jwt, not {other:?}"
             ))),
         }
     }
@@ -304,6 +314,53 @@ pub struct Provider {
     /// of the serialized form.
     #[serde(skip)]
     pub credential_names: Option<CredentialNames>,
+    /// The private key that signs client assertions when `client_auth` is
+    /// [`ClientAuth::PrivateKeyJwt`]. Never serialized, never printed.
+    #[serde(skip)]
+    pub client_key: Option<ClientKey>,
+}
+
+/// A client's private key for `private_key_jwt`: a PEM text (PKCS#8, PKCS#1 RSA or SEC1
+/// P-256) kept as a [`Secret`], and the `kid` to put in the assertion's header.
+///
+/// ```
+/// use auth_core::ClientKey;
+/// let key = ClientKey::new("-----BEGIN PRIVATE KEY-----\n...").with_key_id("k1");
+/// assert!(!format!("{key:?}").contains("BEGIN"));
+/// assert_eq!(key.key_id.as_deref(), Some("k1"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientKey {
+    /// The PEM text of the private key.
+    pub pem: crate::Secret,
+    /// The key id (`kid`) the server knows the key by, if any.
+    pub key_id: Option<String>,
+}
+
+impl ClientKey {
+    /// A key from its PEM text, with no key id.
+    ///
+    /// ```
+    /// assert!(auth_core::ClientKey::new("pem").key_id.is_none());
+    /// ```
+    pub fn new(pem: impl Into<String>) -> ClientKey {
+        ClientKey {
+            pem: crate::Secret::new(pem.into()),
+            key_id: None,
+        }
+    }
+
+    /// Sets the key id sent as the assertion's `kid`.
+    ///
+    /// ```
+    /// let key = auth_core::ClientKey::new("pem").with_key_id("k1");
+    /// assert_eq!(key.key_id.as_deref(), Some("k1"));
+    /// ```
+    pub fn with_key_id(mut self, key_id: impl Into<String>) -> ClientKey {
+        self.key_id = Some(key_id.into());
+        self
+    }
 }
 
 impl Provider {
@@ -323,6 +380,7 @@ impl Provider {
             dpop: false,
             insecure_http: false,
             credential_names: None,
+            client_key: None,
         }
     }
 

@@ -86,7 +86,7 @@ impl AuthFlow for AuthorizationCodeFlow {
         let needed: &[CredentialField] = if self.pkce {
             &[CredentialField::ClientId]
         } else {
-            &[CredentialField::ClientId, CredentialField::ClientSecret]
+            crate::client::confidential_client_fields(&ctx.provider)
         };
         require(&ctx.provider, &ctx.credentials, needed)?;
         let (server, redirect_uri) = match &self.redirect {

@@ -280,12 +280,16 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
                 .filter(|(k, _)| k != "client_id")
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
+            let endpoint = request.uri().to_string();
             if let Some(header) = client_authentication(
-                self.provider.client_auth,
+                &self.provider,
                 &self.client_id,
                 self.client_secret.as_ref(),
+                endpoint.split('?').next().unwrap_or_default(),
                 &mut form,
-            ) {
+            )
+            .map_err(AdapterError)?
+            {
                 let value = http::HeaderValue::from_str(header.expose()).map_err(|_| {
                     AdapterError(Error::config(
                         "the client id or secret cannot be sent in an Authorization header",
@@ -493,39 +497,83 @@ pub(crate) fn configured<T>(
     })
 }
 
-/// How the client authenticates to the provider (RFC 6749 §2.3.1), the one rule for every
-/// request to a token-like endpoint (grants, refresh, device authorization, revocation,
-/// introspection): with a secret and `client_auth = Basic`, the returned
-/// `Authorization` value `Basic base64(urlencode(id):urlencode(secret))`; with a secret
-/// and `Body`, `client_id` and `client_secret` appended to `form`; without a secret (or
-/// with `None`), `client_id` alone in `form`.
+/// The credentials a confidential client needs: its id, and its secret unless it signs
+/// with its private key (`private_key_jwt`).
+pub(crate) fn confidential_client_fields(provider: &Provider) -> &'static [CredentialField] {
+    if provider.client_auth == ClientAuth::PrivateKeyJwt {
+        &[CredentialField::ClientId]
+    } else {
+        &[CredentialField::ClientId, CredentialField::ClientSecret]
+    }
+}
+
+/// How the client authenticates to the provider (RFC 6749 §2.3.1, RFC 7523 §2.2), the
+/// one rule for every request to a token-like endpoint (grants, refresh, device
+/// authorization, PAR, revocation, introspection):
+/// - with a secret and `client_auth = Basic`, the returned `Authorization` value
+///   `Basic base64(urlencode(id):urlencode(secret))`;
+/// - with a secret and `Body`, `client_id` and `client_secret` appended to `form`;
+/// - `SecretJwt` (needs the secret) and `PrivateKeyJwt` (needs [`Provider::client_key`]):
+///   `client_id`, `client_assertion_type` and a fresh `client_assertion` whose `iss` and
+///   `sub` are the client id, `aud` the token endpoint (else `endpoint`, the URL being
+///   called), with `iat`, a one-minute `exp` and a random `jti`;
+/// - without a secret (or with `None`), `client_id` alone in `form`.
 pub(crate) fn client_authentication(
-    how: ClientAuth,
+    provider: &Provider,
     client_id: &str,
     secret: Option<&Secret>,
+    endpoint: &str,
     form: &mut Vec<(String, String)>,
-) -> Option<Secret> {
+) -> Result<Option<Secret>, Error> {
+    use crate::client_assertion::{AssertionClaims, SigningKey, secret_jwt};
     use base64::Engine;
-    match (how, secret) {
+    let jwt = |form: &mut Vec<(String, String)>, assertion: Secret| {
+        form.push(("client_id".into(), client_id.into()));
+        form.push((
+            "client_assertion_type".into(),
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+        ));
+        form.push(("client_assertion".into(), assertion.expose().into()));
+    };
+    let claims = || {
+        let audience = provider
+            .endpoint(Endpoint::Token)
+            .map_or_else(|_| endpoint.to_owned(), |u| u.to_string());
+        AssertionClaims::new(client_id, Some(client_id), &audience)
+    };
+    match (provider.client_auth, secret) {
         (ClientAuth::Basic, Some(secret)) => {
             let id: String = form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
             let secret: String =
                 form_urlencoded::byte_serialize(secret.expose().as_bytes()).collect();
-            Some(Secret::new(format!(
+            return Ok(Some(Secret::new(format!(
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
-            )))
+            ))));
         }
         (ClientAuth::Body, Some(secret)) => {
             form.push(("client_id".into(), client_id.into()));
             form.push(("client_secret".into(), secret.expose().into()));
-            None
         }
-        _ => {
-            form.push(("client_id".into(), client_id.into()));
-            None
+        (ClientAuth::SecretJwt, Some(secret)) => jwt(form, secret_jwt(&claims(), secret)?),
+        (ClientAuth::SecretJwt, None) => {
+            return Err(Error::config(format!(
+                "client_secret_jwt for {} needs the client secret to sign with",
+                provider.name
+            )));
         }
+        (ClientAuth::PrivateKeyJwt, _) => {
+            let key = provider.client_key.as_ref().ok_or_else(|| {
+                Error::config(format!(
+                    "private_key_jwt for {} needs the client's private key",
+                    provider.name
+                ))
+            })?;
+            jwt(form, SigningKey::from_pem(key, &[])?.sign(&claims())?);
+        }
+        _ => form.push(("client_id".into(), client_id.into())),
     }
+    Ok(None)
 }
 
 /// Sends a request built here rather than by the `oauth2` crate to a token-like endpoint
@@ -587,18 +635,33 @@ mod tests {
         assert!(normalise_body(b"[1,2]").is_none());
     }
 
+    fn with(how: ClientAuth) -> Provider {
+        let mut p = Provider::new("test");
+        p.client_auth = how;
+        p
+    }
+
     #[test]
     fn client_authentication_follows_rfc_6749_2_3_1() {
         let secret = Secret::new("s p&c");
         let mut form = Vec::new();
-        let header = client_authentication(ClientAuth::Basic, "id:1", Some(&secret), &mut form);
+        let header = client_authentication(
+            &with(ClientAuth::Basic),
+            "id:1",
+            Some(&secret),
+            "",
+            &mut form,
+        )
+        .unwrap();
         // urlencode("id:1") = "id%3A1", urlencode("s p&c") = "s+p%26c"
         use base64::Engine;
         let expected = base64::engine::general_purpose::STANDARD.encode("id%3A1:s+p%26c");
         assert_eq!(header.unwrap().expose(), format!("Basic {expected}"));
         assert!(form.is_empty());
 
-        let header = client_authentication(ClientAuth::Body, "id", Some(&secret), &mut form);
+        let header =
+            client_authentication(&with(ClientAuth::Body), "id", Some(&secret), "", &mut form)
+                .unwrap();
         assert!(header.is_none());
         assert_eq!(
             form,
@@ -610,11 +673,74 @@ mod tests {
 
         for how in [ClientAuth::Basic, ClientAuth::None] {
             let mut form = Vec::new();
-            assert!(client_authentication(how, "id", None, &mut form).is_none());
+            assert!(
+                client_authentication(&with(how), "id", None, "", &mut form)
+                    .unwrap()
+                    .is_none()
+            );
             assert_eq!(form, [("client_id".to_owned(), "id".to_owned())]);
         }
         let mut form = Vec::new();
-        assert!(client_authentication(ClientAuth::None, "id", Some(&secret), &mut form).is_none());
+        assert!(
+            client_authentication(&with(ClientAuth::None), "id", Some(&secret), "", &mut form)
+                .unwrap()
+                .is_none()
+        );
         assert_eq!(form, [("client_id".to_owned(), "id".to_owned())]);
+    }
+
+    #[test]
+    fn jwt_client_authentication_sends_a_fresh_assertion_and_no_secret() {
+        let secret = Secret::new("a-long-shared-secret-for-hs256-0123456789");
+        let provider = with(ClientAuth::SecretJwt)
+            .with_endpoint(Endpoint::Token, "https://as.example/token")
+            .unwrap();
+        let mut forms = Vec::new();
+        for _ in 0..2 {
+            let mut form = Vec::new();
+            let header = client_authentication(
+                &provider,
+                "cid",
+                Some(&secret),
+                "https://as.example/x",
+                &mut form,
+            )
+            .unwrap();
+            assert!(header.is_none());
+            assert!(!form.iter().any(|(_, v)| v.contains(secret.expose())));
+            forms.push(form);
+        }
+        let assertion = |form: &Vec<(String, String)>| {
+            form.iter()
+                .find(|(k, _)| k == "client_assertion")
+                .unwrap()
+                .1
+                .clone()
+        };
+        assert_ne!(
+            assertion(&forms[0]),
+            assertion(&forms[1]),
+            "a new jti each time"
+        );
+        let payload = assertion(&forms[0]).split('.').nth(1).unwrap().to_owned();
+        use base64::Engine;
+        let claims: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(claims["iss"], "cid");
+        assert_eq!(claims["sub"], "cid");
+        assert_eq!(claims["aud"], "https://as.example/token");
+        let err = client_authentication(
+            &with(ClientAuth::PrivateKeyJwt),
+            "cid",
+            None,
+            "",
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("private key"), "{err}");
     }
 }

@@ -100,7 +100,7 @@ impl AuthFlow for ClientCredentialsFlow {
     async fn authenticate(&self, ctx: &FlowContext) -> Result<Token, Error> {
         let (client, adapter, requested) = start_grant(
             ctx,
-            &[CredentialField::ClientId, CredentialField::ClientSecret],
+            crate::client::confidential_client_fields(&ctx.provider),
         )?;
         let request = configured(
             &ctx.provider,
@@ -221,11 +221,12 @@ pub async fn revoke(
         )
         .header(http::header::ACCEPT, "application/json");
     if let Some(header) = client_authentication(
-        provider.client_auth,
+        provider,
         credentials.client_id.as_deref().unwrap_or_default(),
         credentials.client_secret.as_ref(),
+        url.as_str(),
         &mut form,
-    ) {
+    )? {
         builder = builder.header(http::header::AUTHORIZATION, header.expose());
     }
     let body = form_urlencoded::Serializer::new(String::new())

@@ -107,6 +107,8 @@ mod authorized;
 pub mod blocking;
 #[cfg(feature = "oauth2")]
 mod client;
+#[cfg(feature = "oauth2")]
+mod client_assertion;
 #[cfg(feature = "device")]
 mod device;
 #[cfg(feature = "oauth2")]
