@@ -99,10 +99,11 @@ fn provider(dpop: bool) -> Provider {
 }
 
 fn credentials() -> Credentials {
-    let mut c = Credentials::default();
-    c.client_id = Some("app".into());
-    c.client_secret = Some(Secret::new("s3cret"));
-    c
+    Credentials {
+        client_id: Some("app".into()),
+        client_secret: Some(Secret::new("s3cret")),
+        ..Default::default()
+    }
 }
 
 /// The header and the verified claims of a proof, checked against its own header `jwk`.
