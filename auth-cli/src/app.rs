@@ -144,6 +144,7 @@ impl App {
         // the profile's one insecure-http switch reaches the discovery requests too
         let mut template = auth_core::Provider::new(&self.profile.name);
         template.insecure_http = configured.insecure_http;
+        template.dpop = configured.dpop;
         let mut discovered =
             pollster::block_on(auth_flows::discover(http.as_ref(), template, issuer))?;
         // explicit endpoints of the profile win over discovered ones

@@ -105,6 +105,17 @@ pub(crate) enum Command {
         after_help = "Example:\n  authctl completions bash > ~/.local/share/bash-completion/completions/authctl"
     )]
     Completions(CompletionsArgs),
+    /// Print a DPoP proof (RFC 9449) for one request, signed with the account's key and
+    /// bound to its token (`ath`), for use with curl. Needs `dpop = true` and a login.
+    #[command(
+        after_help = "Example:\n  curl -H \"Authorization: DPoP $(authctl token)\" \\\n       -H \"DPoP: $(authctl proof --method GET --url https://api.example.com/me)\" \\\n       https://api.example.com/me"
+    )]
+    Proof(ProofArgs),
+    /// Print the OpenID Connect userinfo endpoint's answer (JSON) for the account's token.
+    #[command(
+        after_help = "Examples:\n  authctl userinfo --profile work\n  authctl userinfo --json | jq -r .email"
+    )]
+    Userinfo,
 }
 
 // The flag structs carry no doc comment of their own: the command's doc above is its
@@ -198,6 +209,19 @@ pub(crate) struct GitSetupArgs {
     /// Write to this git config file instead of the global one.
     #[arg(long, value_name = "FILE")]
     pub(crate) file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ProofArgs {
+    /// The method of the request the proof is for.
+    #[arg(long, default_value = "GET")]
+    pub(crate) method: String,
+    /// The URL of the request (its query and fragment are left out of the proof).
+    #[arg(long)]
+    pub(crate) url: String,
+    /// A nonce the server gave in its `DPoP-Nonce` header.
+    #[arg(long)]
+    pub(crate) nonce: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -180,6 +180,8 @@ pub(crate) struct ProfileConfig {
     /// rejects PKCE); the client secret is then required.
     pub(crate) pkce: Option<bool>,
     pub(crate) jwt: Option<bool>,
+    /// Bind tokens to a per-account key with DPoP (RFC 9449).
+    pub(crate) dpop: Option<bool>,
     pub(crate) env_prefix: Option<String>,
     pub(crate) store: Option<StoreKind>,
     /// `store = "redis"`: the server (`AUTHCTL_REDIS_URL` overrides it).
@@ -475,6 +477,7 @@ pub(crate) fn resolve(file: &ConfigFile, name: &str) -> Result<Profile, Error> {
     // The issuer the authorization response's `iss` must equal (RFC 9207), with or
     // without discovery.
     provider.issuer.clone_from(&config.issuer);
+    provider.dpop = config.dpop.unwrap_or(false);
     let flow = config
         .flow
         .or_else(|| {

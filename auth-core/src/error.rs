@@ -211,6 +211,24 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+
+    /// An ID token failed validation (OpenID Connect Core §3.1.3.7): its signature, issuer,
+    /// audience, times or nonce. Nothing was stored.
+    ///
+    /// ```
+    /// let e = auth_core::Error::IdTokenInvalid { issuer: "https://idp.example".into(), problem: "the nonce does not match".into() };
+    /// assert!(e.to_string().contains("nonce does not match"));
+    /// ```
+    #[error(
+        "the ID token from {issuer} was refused: {problem}; nothing was stored. Log in again; \
+         if this persists, check the profile's issuer and client id"
+    )]
+    IdTokenInvalid {
+        /// The issuer the token was expected from.
+        issuer: String,
+        /// What is wrong with it.
+        problem: String,
+    },
 }
 
 /// The variant and the `Display` message: the message shows server text only as
@@ -234,6 +252,7 @@ impl fmt::Debug for Error {
             Error::Interaction(_) => "Interaction",
             Error::UnsafeBrowserUrl { .. } => "UnsafeBrowserUrl",
             Error::IssuerMismatch { .. } => "IssuerMismatch",
+            Error::IdTokenInvalid { .. } => "IdTokenInvalid",
         };
         write!(f, "{variant}({:?})", self.to_string())
     }

@@ -139,6 +139,10 @@ pub struct Endpoints {
     pub access_token: Option<Url>,
     /// Base URL that relative API paths are joined to.
     pub api_base: Option<Url>,
+    /// The issuer's JSON Web Key Set (discovery's `jwks_uri`): the keys ID tokens are
+    /// verified with.
+    #[serde(default)]
+    pub jwks: Option<Url>,
 }
 
 impl Endpoints {
@@ -168,6 +172,7 @@ impl Endpoints {
             &self.request_token,
             &self.access_token,
             &self.api_base,
+            &self.jwks,
         ]
         .into_iter()
         .flatten()
@@ -291,6 +296,10 @@ pub struct Provider {
     pub body_format: BodyFormat,
     /// Scopes requested when the caller names none.
     pub default_scopes: Vec<String>,
+    /// Bind tokens to a key of this client with DPoP (RFC 9449): token requests and
+    /// resource requests carry a proof signed by the account's own key.
+    #[serde(default)]
+    pub dpop: bool,
     /// Allow plain `http://` to hosts that are not loopback: the one switch for it.
     /// Flows mark their requests to this provider with
     /// [`AllowInsecureHttp`](crate::http::AllowInsecureHttp) ([`Provider::mark_request`]),
@@ -314,7 +323,7 @@ pub struct Provider {
     pub hooks: ComplianceHooks,
     /// The authorization server's issuer identifier (RFC 8414 `issuer`), from discovery or
     /// the configuration. When an authorization response carries `iss` (RFC 9207), it must
-    /// be exactly this.
+    /// be exactly this, and so must a validated ID token's `iss`.
     #[serde(default)]
     pub issuer: Option<String>,
     /// The server's metadata says `authorization_response_iss_parameter_supported`: every
@@ -383,6 +392,7 @@ impl Provider {
             client_auth: ClientAuth::default(),
             body_format: BodyFormat::default(),
             default_scopes: Vec::new(),
+            dpop: false,
             insecure_http: false,
             credential_names: None,
             quirks: Vec::new(),

@@ -101,6 +101,15 @@ pub struct Token {
     /// Response fields this crate does not interpret, kept as received.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, Value>,
+    /// The private half of the DPoP key (RFC 9449) this token is bound to, in the form
+    /// its flow library writes (PKCS#8, base64url). It lives and dies with the token:
+    /// stores keep it where they keep the token, encrypted wherever they encrypt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_key: Option<Secret>,
+    /// The claims of the ID token, present only when its signature and claims were
+    /// validated when it was received (OpenID Connect Core §3.1.3.7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_claims: Option<serde_json::Map<String, Value>>,
 }
 
 impl fmt::Debug for Token {
@@ -114,6 +123,14 @@ impl fmt::Debug for Token {
             .field("id_token", &self.id_token)
             .field("kind", &self.kind)
             .field("extra_fields", &self.extra.keys().collect::<Vec<_>>())
+            .field("dpop_key", &self.dpop_key)
+            .field(
+                "id_claims",
+                &self
+                    .id_claims
+                    .as_ref()
+                    .map(|c| c.keys().collect::<Vec<_>>()),
+            )
             .finish()
     }
 }
@@ -136,6 +153,8 @@ impl Token {
             id_token: None,
             kind: TokenKind::Bearer,
             extra: BTreeMap::new(),
+            dpop_key: None,
+            id_claims: None,
         }
     }
 
@@ -208,18 +227,36 @@ impl Token {
             .map(|at| at.duration_since(now).unwrap_or(Duration::ZERO))
     }
 
+    /// True when the server issued a DPoP-bound token (`token_type` `DPoP`, any case): it
+    /// is sent as `Authorization: DPoP <token>` with a proof, never as a bearer token.
+    ///
+    /// ```
+    /// let mut t = auth_core::Token::bearer("abc");
+    /// assert!(!t.is_dpop());
+    /// t.token_type = "dpop".into();
+    /// assert!(t.is_dpop());
+    /// ```
+    pub fn is_dpop(&self) -> bool {
+        self.token_type.eq_ignore_ascii_case("dpop")
+    }
+
     /// The value of an `Authorization` header for an OAuth 2 token: `Bearer <token>`
-    /// (the type is normalised to `Bearer` whatever its case; other types are kept).
+    /// (the type is normalised to `Bearer`, or `DPoP`, whatever its case; other types are
+    /// kept).
     ///
     /// ```
     /// let mut t = auth_core::Token::bearer("abc");
     /// t.token_type = "bearer".into();
     /// assert_eq!(t.authorization_header().expose(), "Bearer abc");
+    /// t.token_type = "dpop".into();
+    /// assert_eq!(t.authorization_header().expose(), "DPoP abc");
     /// ```
     pub fn authorization_header(&self) -> Secret {
         let scheme = if self.token_type.eq_ignore_ascii_case("bearer") || self.token_type.is_empty()
         {
             "Bearer"
+        } else if self.is_dpop() {
+            "DPoP"
         } else {
             self.token_type.as_str()
         };
@@ -380,6 +417,29 @@ mod tests {
             Token::from_json(r#"{"access_token":"a"}"#),
             Err(TokenFormatError::Corrupt(_))
         ));
+    }
+
+    #[test]
+    fn dpop_key_is_stored_and_hidden_and_old_files_load() {
+        let mut t = Token::bearer("a");
+        t.token_type = "DPoP".into();
+        t.dpop_key = Some(Secret::new("PRIVATE-KEY-BYTES"));
+        t.id_claims = Some(serde_json::Map::from_iter([(
+            "sub".to_owned(),
+            Value::from("ana"),
+        )]));
+        let stored = t.to_json();
+        assert!(
+            stored.contains("\"dpop_key\":\"PRIVATE-KEY-BYTES\""),
+            "{stored}"
+        );
+        assert_eq!(Token::from_json(&stored).unwrap(), t);
+        assert!(!format!("{t:?}").contains("PRIVATE-KEY-BYTES"));
+        // a file written before these fields existed still loads, without them
+        let old =
+            r#"{"version":1,"access_token":"a","token_type":"Bearer","kind":{"type":"bearer"}}"#;
+        let old = Token::from_json(old).unwrap();
+        assert!(old.dpop_key.is_none() && old.id_claims.is_none());
     }
 
     #[test]

@@ -8,18 +8,15 @@
 //! 3. the provider's own "who am I" call ([`WhoAmI`], from its preset: iNaturalist's
 //!    `GET {api_base}/users/me`, whose `results[0].login` is the name).
 //!
-//! The ID token is decoded **without verifying its signature** (with
-//! [`crate::jwt_claims::claims`]). That is enough here: the name only labels where a
+//! When the login validated the ID token ([`Token::id_claims`], see
+//! [`crate::id_token`]), its validated claims are used. Otherwise (a provider that names
+//! no issuer or keys) the ID token is decoded **without verifying its signature** (with
+//! [`crate::jwt_claims::claims`]). That is enough there: the name only labels where a
 //! token is kept for this user on this machine; nothing is granted on the strength of
 //! it, and the token was just received from the provider's token endpoint over TLS.
 
-use std::sync::Arc;
-
-use auth_core::http::HopHooks;
 use auth_core::{FlowContext, Provider, Token, TokenKind, Url};
 use serde_json::Value;
-
-use crate::BearerHook;
 
 /// The claims that name an account, most readable first.
 ///
@@ -138,10 +135,11 @@ pub async fn account_name(
     token: &Token,
     who_am_i: Option<&WhoAmI>,
 ) -> Option<String> {
-    if let Some(name) = id_token(token)
-        .and_then(crate::jwt_claims::claims)
-        .and_then(|claims| name_from_claims(&Value::Object(claims)))
-    {
+    let claims = match &token.id_claims {
+        Some(validated) => Some(validated.clone()),
+        None => id_token(token).and_then(crate::jwt_claims::claims),
+    };
+    if let Some(name) = claims.and_then(|claims| name_from_claims(&Value::Object(claims))) {
         return Some(name);
     }
     if matches!(token.kind, TokenKind::OAuth1 { .. }) {
@@ -174,14 +172,18 @@ async fn get_json(ctx: &FlowContext, token: &Token, url: &Url) -> Option<Value> 
         .ok()?;
     ctx.provider.mark_request(&mut request);
     crate::compliance::protected_request(&ctx.provider, &mut request).ok()?;
-    HopHooks::push(
-        &mut request,
-        Arc::new(BearerHook::for_token(
-            token,
-            &ctx.provider.token_placement(),
-        )),
-    );
-    let response = ctx.http.send(request).await.ok()?;
+    let nonces = crate::dpop::DpopNonces::default();
+    let placement = ctx.provider.token_placement();
+    let (response, _) = crate::authorized::send_with_token(
+        ctx.http.as_ref(),
+        request,
+        token,
+        &nonces,
+        &placement,
+        None,
+    )
+    .await
+    .ok()?;
     if !response.status().is_success() {
         return None;
     }

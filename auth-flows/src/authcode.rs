@@ -154,6 +154,11 @@ impl AuthFlow for AuthorizationCodeFlow {
         for (name, value) in &self.extra_params {
             request = request.add_extra_param(name.clone(), value.clone());
         }
+        // OpenID Connect: a nonce the ID token must carry back (Core §3.1.2.1)
+        let nonce = crate::id_token::login_nonce(&requested);
+        if let Some(nonce) = &nonce {
+            request = request.add_extra_param("nonce", nonce.expose().to_owned());
+        }
         let verifier = if self.pkce {
             let (challenge, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
             request = request.set_pkce_challenge(challenge);
@@ -202,7 +207,8 @@ impl AuthFlow for AuthorizationCodeFlow {
         if let Some(verifier) = verifier {
             exchange = exchange.set_pkce_verifier(verifier);
         }
-        adapter.finish(exchange.request_async(&adapter).await, &requested)
+        let token = adapter.finish(exchange.request_async(&adapter).await, &requested)?;
+        crate::id_token::check_login(ctx, token, &requested, nonce.as_ref()).await
     }
 }
 

@@ -12,6 +12,7 @@ use auth_core::{
     AllowedOrigins, Error, HttpBackend, HttpRequest, HttpResponse, Secret, Token, TokenKind,
 };
 
+use crate::dpop::{DpopHook, DpopKey, DpopNonces};
 use crate::manager::TokenManager;
 
 /// A per-hop hook that adds an `Authorization` header (for example `Bearer <token>`) to
@@ -256,6 +257,9 @@ pub(crate) async fn bearer_token(manager: &TokenManager) -> Result<Token, Error>
 /// (unless it has an `Authorization` header already), the token is renewed before it
 /// expires, and a 401 answer to the token makes it renew once and retry once.
 ///
+/// A DPoP-bound token is sent as `Authorization: DPoP <token>` with a proof of its key on
+/// every hop ([`DpopHook`](crate::dpop::DpopHook)), and a server's nonce demand is met once.
+///
 /// The token goes only to the provider's API origin (the origin of
 /// `provider.endpoints.api_base`) and the origins added with
 /// [`AuthorizedClient::allow_origins`] (see [`AllowedOrigins`]). A request to any other
@@ -280,6 +284,7 @@ pub struct AuthorizedClient {
     http: Arc<dyn HttpBackend>,
     manager: Arc<TokenManager>,
     origins: Arc<AllowedOrigins>,
+    nonces: DpopNonces,
 }
 
 impl fmt::Debug for AuthorizedClient {
@@ -307,6 +312,7 @@ impl AuthorizedClient {
             http,
             manager,
             origins,
+            nonces: DpopNonces::default(),
         }
     }
 
@@ -346,15 +352,38 @@ impl AuthorizedClient {
     pub fn manager(&self) -> &Arc<TokenManager> {
         &self.manager
     }
+}
 
-    /// `request` with the token's hook added, and the hook to ask afterwards.
-    fn authorized(&self, mut request: HttpRequest, token: &Token) -> (HttpRequest, BearerHook) {
-        let placement = self.manager.context().provider.token_placement();
-        let hook =
-            BearerHook::for_token(token, &placement).restricted_to(Arc::clone(&self.origins));
-        HopHooks::push(&mut request, Arc::new(hook.clone()));
-        (request, hook)
+/// Sends `request` with `token`, as a per-hop hook: a DPoP-bound token (`token_type`
+/// DPoP) as `Authorization: DPoP` with a proof signed by its key on every same-origin hop
+/// (and one more attempt when the server asks for a nonce), any other where the
+/// provider's [`TokenPlacement`] says ([`BearerHook`]), only to `origins` when given.
+/// Also returns whether the hop that answered carried the token (only then can a 401 be
+/// about it).
+pub(crate) async fn send_with_token(
+    http: &dyn HttpBackend,
+    mut request: HttpRequest,
+    token: &Token,
+    nonces: &DpopNonces,
+    placement: &TokenPlacement,
+    origins: Option<Arc<AllowedOrigins>>,
+) -> Result<(HttpResponse, bool), Error> {
+    if token.is_dpop() {
+        let stored = token.dpop_key.as_ref().ok_or_else(|| {
+            Error::config("the DPoP-bound token has no key stored with it; log in again")
+        })?;
+        let hook = DpopHook::new(DpopKey::from_secret(stored)?, nonces.clone())
+            .with_access_token(token.access_token.clone());
+        let response = crate::dpop::send_with_proof(http, request, &hook).await?;
+        return Ok((response, hook.sent_on_last_hop()));
     }
+    let mut hook = BearerHook::for_token(token, placement);
+    if let Some(origins) = origins {
+        hook = hook.restricted_to(origins);
+    }
+    HopHooks::push(&mut request, Arc::new(hook.clone()));
+    let response = http.send(request).await?;
+    Ok((response, hook.sent_on_last_hop()))
 }
 
 #[async_trait]
@@ -388,13 +417,31 @@ impl HttpBackend for AuthorizedClient {
         }
         crate::compliance::protected_request(provider, &mut request)?;
         let again = request.clone();
-        let (request, hook) = self.authorized(request, &token);
-        let response = self.http.send(request).await?;
-        if response.status() != http::StatusCode::UNAUTHORIZED || !hook.sent_on_last_hop() {
+        let placement = provider.token_placement();
+        let origins = Some(Arc::clone(&self.origins));
+        let (response, sent) = send_with_token(
+            self.http.as_ref(),
+            request,
+            &token,
+            &self.nonces,
+            &placement,
+            origins.clone(),
+        )
+        .await?;
+        if response.status() != http::StatusCode::UNAUTHORIZED || !sent {
             // Only a 401 to a hop that carried the token rejects the token.
             return Ok(response);
         }
         let fresh = self.manager.force_refresh(Some(token)).await?;
-        self.http.send(self.authorized(again, &fresh).0).await
+        let (response, _) = send_with_token(
+            self.http.as_ref(),
+            again,
+            &fresh,
+            &self.nonces,
+            &placement,
+            origins,
+        )
+        .await?;
+        Ok(response)
     }
 }

@@ -128,6 +128,9 @@ pub(crate) struct Adapter {
     last: Mutex<Option<RawResponse>>,
     /// The secret values every request so far carried, removed from every error built.
     sent_secrets: Mutex<Vec<Secret>>,
+    /// The DPoP key of token requests: the stored token's, or one made for a new login.
+    dpop: Mutex<Option<crate::dpop::DpopKey>>,
+    nonces: crate::dpop::DpopNonces,
 }
 
 /// An error from our transport, carried through `oauth2`.
@@ -156,6 +159,51 @@ impl Adapter {
             provider: provider.clone(),
             last: Mutex::new(None),
             sent_secrets: Mutex::new(credentials.client_secret.iter().cloned().collect()),
+            dpop: Mutex::new(None),
+            nonces: crate::dpop::DpopNonces::default(),
+        }
+    }
+
+    /// Token requests prove possession of the key `token` is bound to (its refresh token
+    /// is bound to it too); a token without a key changes nothing.
+    pub(crate) fn with_dpop_key_of(self, token: &Token) -> Result<Self, Error> {
+        if let Some(stored) = &token.dpop_key {
+            *self.dpop.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(crate::dpop::DpopKey::from_secret(stored)?);
+        }
+        Ok(self)
+    }
+
+    /// The DPoP key for a token request: the one set, else a new one when the provider
+    /// asks for DPoP, else none.
+    fn dpop_key(&self) -> Result<Option<crate::dpop::DpopKey>, Error> {
+        let mut slot = self.dpop.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() && self.provider.dpop {
+            *slot = Some(crate::dpop::DpopKey::generate()?);
+        }
+        Ok(slot.clone())
+    }
+
+    /// `request` with a DPoP proof hook when it is a token request (it has a
+    /// `grant_type`) and there is a key.
+    fn with_proof(
+        &self,
+        mut request: auth_core::HttpRequest,
+        form: &[(String, String)],
+    ) -> Result<auth_core::HttpRequest, Error> {
+        if form.iter().any(|(name, _)| name == "grant_type")
+            && let Some(key) = self.dpop_key()?
+        {
+            let hook = crate::dpop::DpopHook::new(key, self.nonces.clone());
+            auth_core::http::HopHooks::push(&mut request, Arc::new(hook));
+        }
+        Ok(request)
+    }
+
+    /// Keeps the DPoP nonce of a token endpoint answer.
+    fn remember_nonce(&self, url: &str, response: &auth_core::HttpResponse) {
+        if let Ok(url) = url::Url::parse(url) {
+            self.nonces.remember(&url, response);
         }
     }
 
@@ -186,7 +234,17 @@ impl Adapter {
         let raw = self
             .take_last()
             .ok_or_else(|| Error::Interaction("no response was received".into()))?;
-        parse_token_response(raw.status, &raw.url, &raw.body, now).map_err(|e| self.scrub(e))
+        let mut token = parse_token_response(raw.status, &raw.url, &raw.body, now)
+            .map_err(|e| self.scrub(e))?;
+        if token.is_dpop() {
+            token.dpop_key = self
+                .dpop
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_ref()
+                .map(crate::dpop::DpopKey::to_secret);
+        }
+        Ok(token)
     }
 
     /// The end of every token request: on success the token parsed from the raw answer
@@ -271,9 +329,11 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
     type Future =
         Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, AdapterError>> + Send + 'c>>;
 
-    fn call(&'c self, mut request: oauth2::HttpRequest) -> Self::Future {
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
         let span = token_request_span(&request);
-        let exchange = async move {
+        let original = request.clone();
+        // One attempt, built afresh each time (a client assertion is single-use).
+        let exchange = move |mut request: oauth2::HttpRequest| async move {
             let mut form: Vec<(String, String)> = form_urlencoded::parse(request.body())
                 .filter(|(k, _)| k != "client_id")
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -329,6 +389,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
             let url = request.uri().to_string();
             let url = url.split('?').next().unwrap_or_default().to_owned();
             let started = Instant::now();
+            let request = self.with_proof(request, &form).map_err(AdapterError)?;
             let response = send_to_token_endpoint(
                 &self.provider,
                 self.http.as_ref(),
@@ -348,6 +409,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
                 duration_ms,
                 "token endpoint answered"
             );
+            self.remember_nonce(&url, &response);
             let (mut parts, mut body) = response.into_parts();
             if let Some(point) = point {
                 let mut raw = TokenResponseParts::new(parts.status.as_u16(), parts.headers, body);
@@ -373,7 +435,21 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
             let body = normalised.unwrap_or_default();
             Ok(http::Response::from_parts(parts, body))
         };
-        Box::pin(exchange.instrument(span))
+        let attempts = async move {
+            let response = exchange(request).await?;
+            if !crate::dpop::asks_for_nonce(&response) {
+                return Ok(response);
+            }
+            tracing::debug!("the token endpoint asked for a DPoP nonce; sending again with it");
+            let response = exchange(original).await?;
+            if crate::dpop::asks_for_nonce(&response) {
+                return Err(AdapterError(crate::dpop::nonce_refused(
+                    response.status().as_u16(),
+                )));
+            }
+            Ok(response)
+        };
+        Box::pin(attempts.instrument(span))
     }
 }
 

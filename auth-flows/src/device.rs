@@ -152,7 +152,10 @@ impl AuthFlow for DeviceFlow {
             let poll = poll_request(&token_url, details.device_code().secret())?;
             adapter.call(poll).await.map_err(|e| adapter.scrub(e.0))?;
             match adapter.token(SystemTime::now()) {
-                Ok(token) => return Ok(with_requested_scopes(token, &requested)),
+                Ok(token) => {
+                    let token = with_requested_scopes(token, &requested);
+                    return crate::id_token::check_login(ctx, token, &requested, None).await;
+                }
                 Err(Error::OAuth(e)) if e.code == "authorization_pending" => {}
                 Err(Error::OAuth(e)) if e.code == "slow_down" => {
                     interval = poll_interval(interval.saturating_add(SLOW_DOWN_STEP));

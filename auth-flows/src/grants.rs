@@ -150,7 +150,7 @@ pub async fn refresh(
         });
     };
     let client = oauth_client(provider, credentials)?;
-    let adapter = Adapter::new(http, provider, credentials);
+    let adapter = Adapter::new(http, provider, credentials).with_dpop_key_of(token)?;
     // The old access token is in play too: a server may echo it in its refusal.
     adapter.scrub_also(&token.access_token);
     let rt = oauth2::RefreshToken::new(refresh_token.expose().to_owned());
@@ -171,6 +171,9 @@ pub async fn refresh(
     }
     if fresh.id_token.is_none() {
         fresh.id_token.clone_from(&token.id_token);
+    }
+    if fresh.id_claims.is_none() {
+        fresh.id_claims.clone_from(&token.id_claims);
     }
     Ok(fresh)
 }

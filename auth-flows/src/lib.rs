@@ -119,7 +119,11 @@ mod compliance;
 #[cfg(feature = "device")]
 mod device;
 #[cfg(feature = "oauth2")]
+pub mod dpop;
+#[cfg(feature = "oauth2")]
 mod grants;
+#[cfg(feature = "oauth2")]
+pub mod id_token;
 #[cfg(feature = "jwt")]
 mod jwt;
 #[cfg(feature = "oauth2")]

@@ -518,6 +518,14 @@ fn provider_from_document(
     if provider.endpoints.token.is_none() {
         return Err(invalid("the document has no token_endpoint".into()));
     }
+    // what ID tokens are validated against (OpenID Connect Core §3.1.3.7)
+    provider.issuer = Some(declared.to_owned());
+    if let Some(jwks) = doc.get("jwks_uri").and_then(|v| v.as_str()) {
+        let url = Url::parse(jwks)
+            .map_err(|e| invalid(format!("its jwks_uri {jwks:?} is not a URL: {e}")))?;
+        auth_core::http::check_url_security(&url, provider.insecure_http)?;
+        provider.endpoints.jwks = Some(url);
+    }
     let methods: Vec<&str> = doc
         .get("token_endpoint_auth_methods_supported")
         .and_then(|v| v.as_array())

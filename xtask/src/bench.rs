@@ -25,6 +25,7 @@ pub(crate) fn bench(ws: &Workspace) -> Result<(), String> {
             .run()
             .map_err(|e| format!("the {bench} benchmark failed: {e}"))?;
     }
+    dpop_id_token(ws)?;
     let authctl = ws.build_authctl()?;
     let size = std::fs::metadata(&authctl)
         .map_err(|e| e.to_string())?
@@ -196,4 +197,16 @@ fn wait_with_rusage(child: std::process::Child) -> (bool, i64) {
         out.is_ok_and(|o| o.status.success() && o.stdout == b"cached-access-token\n"),
         0,
     )
+}
+
+/// The DPoP and ID token rows: the time to build a DPoP proof, and to validate an ID
+/// token with a warm JWKS cache (the `dpop_id_token` benchmark of auth-flows).
+fn dpop_id_token(ws: &Workspace) -> Result<(), String> {
+    let cargo = &ws.cargo;
+    cmd!(
+        ws.sh,
+        "{cargo} bench --quiet -p auth-flows --bench dpop_id_token"
+    )
+    .run()
+    .map_err(|e| format!("the dpop_id_token benchmark failed: {e}"))
 }

@@ -93,7 +93,7 @@ pub(super) fn run(cli: &Cli, args: &ApiArgs) -> Result<ExitCode, Error> {
 
 /// Sends an OAuth 2 request with the profile's token (refreshed, or obtained without a
 /// person, as needed).
-fn oauth2_send(
+pub(super) fn oauth2_send(
     app: &App,
     request: auth_core::HttpRequest,
     extra: AllowedOrigins,

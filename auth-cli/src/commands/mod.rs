@@ -22,9 +22,11 @@ mod git_setup;
 mod kube_credential;
 mod login;
 mod logout;
+mod proof;
 mod providers;
 mod status;
 mod token;
+mod userinfo;
 
 /// Runs the command line's command.
 pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
@@ -40,6 +42,8 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::GitCredential(args) => git_credential::run(cli, args),
         Command::GitSetup(args) => git_setup::run(cli, args),
         Command::KubeCredential => kube_credential::run(cli),
+        Command::Proof(args) => proof::run(cli, args),
+        Command::Userinfo => userinfo::run(cli),
     }
 }
 

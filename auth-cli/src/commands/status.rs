@@ -40,6 +40,9 @@ pub(super) fn run(cli: &Cli) -> Result<ExitCode, Error> {
             "refresh_token": t.refresh_token.is_some() || matches!(&t.kind, TokenKind::Jwt { source: Some(s) } if s.refresh_token.is_some()),
             "renewable_without_login": auth_flows::renewable(t, now, auth_flows::DEFAULT_LEEWAY),
             "scopes": t.scopes,
+            "dpop": t.is_dpop(),
+            "subject": claim(t, "sub"),
+            "issuer": claim(t, "iss"),
         })
     });
     let report = serde_json::json!({
@@ -121,6 +124,16 @@ pub(super) fn run(cli: &Cli) -> Result<ExitCode, Error> {
             if !t.scopes.is_empty() {
                 println!("scopes:     {}", printable(&t.scopes.join(" ")));
             }
+            if t.is_dpop() {
+                println!("bound:      DPoP (a key of this account)");
+            }
+            if let (Some(sub), Some(iss)) = (claim(t, "sub"), claim(t, "iss")) {
+                println!(
+                    "subject:    {} (validated, issuer {})",
+                    printable(&sub),
+                    printable(&iss)
+                );
+            }
         }
     }
     for (label, field) in [
@@ -136,4 +149,12 @@ pub(super) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A claim of the token's validated ID token, as text.
+fn claim(token: &auth_core::Token, name: &str) -> Option<String> {
+    match token.id_claims.as_ref()?.get(name)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
 }
