@@ -94,6 +94,7 @@ fn provider(dpop: bool) -> Provider {
         .unwrap()
         .with_endpoint(Endpoint::Authorize, "https://as.example/authorize")
         .unwrap();
+    p.endpoints.api_base = Some("https://rs.example/".parse().unwrap());
     p.dpop = dpop;
     p
 }
