@@ -9,6 +9,7 @@
 //! ```text
 //! auth-bench [--rounds N] [--check] [--json FILE] [--authctl FILE --floor FILE]
 //!            [--browser COMMAND] [--keyring] [--redis-url URL] [--work DIR]
+//!            [--only TEXT]   (only the rows whose name contains TEXT)
 //! ```
 
 use std::path::PathBuf;
@@ -136,6 +137,8 @@ struct Args {
     keyring: bool,
     redis_url: Option<String>,
     work: PathBuf,
+    /// Only the rows whose name contains this (for profiling one row).
+    only: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -153,6 +156,7 @@ fn parse_args() -> Result<Args, String> {
         keyring: false,
         redis_url: None,
         work: std::env::temp_dir().join(format!("auth-bench-{}", std::process::id())),
+        only: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -171,6 +175,7 @@ fn parse_args() -> Result<Args, String> {
             "--keyring" => args.keyring = true,
             "--redis-url" => args.redis_url = Some(value()?),
             "--work" => args.work = value()?.into(),
+            "--only" => args.only = Some(value()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -217,10 +222,15 @@ fn run() -> Result<bool, String> {
         browser: args.browser.clone(),
         homes,
     };
-    let mut samples: Vec<Result<Vec<Sample>, String>> = ROWS.iter().map(|_| Ok(Vec::new())).collect();
+    let rows: Vec<&Row> = ROWS
+        .iter()
+        .filter(|row| args.only.as_ref().is_none_or(|only| row.name.contains(only.as_str())))
+        .collect();
+    let mut samples: Vec<Result<Vec<Sample>, String>> =
+        rows.iter().map(|_| Ok(Vec::new())).collect();
     for round in 1..=args.rounds {
         eprintln!("round {round} of {}", args.rounds);
-        for (row, slot) in ROWS.iter().zip(samples.iter_mut()) {
+        for (row, slot) in rows.iter().zip(samples.iter_mut()) {
             if let Ok(rounds) = slot {
                 match (row.measure)(&ctx) {
                     Ok(sample) => rounds.push(sample),
@@ -230,8 +240,8 @@ fn run() -> Result<bool, String> {
         }
     }
     let _ = std::fs::remove_dir_all(&args.work);
-    let summaries: Vec<Summary> = ROWS
-        .iter()
+    let summaries: Vec<Summary> = rows
+        .into_iter()
         .zip(samples)
         .map(|(row, samples)| Summary::new(row, samples))
         .collect();

@@ -11,8 +11,13 @@ xflags::xflags! {
         cmd deps {}
         /// Conformance suites per backend and store, with real services.
         cmd conformance {}
-        /// Benchmarks: token lifecycle, OAuth 1 signing, authctl token.
-        cmd bench {}
+        /// Benchmarks side by side with their anchors: medians, ratios, target/bench.json.
+        cmd bench {
+            /// Fail when a goal is missed by more than the spread over the rounds.
+            optional --check
+            /// Rounds to run (default 5; --check needs at least 5).
+            optional --rounds rounds: usize
+        }
         /// authctl against a real OAuth server on 127.0.0.1, every command shown.
         cmd demo {}
         /// GET a URL following redirects (the demo's stand-in browser).

@@ -7,7 +7,8 @@
 //! - `cargo xtask conformance`: the conformance suites per backend and store feature, and
 //!   the flows and `authctl` against real services (a private Secret Service, a local
 //!   OAuth server, a `redis-server`), which it starts and stops itself.
-//! - `cargo xtask bench`: the benchmarks (medians and ratios, not timed tests).
+//! - `cargo xtask bench [--check] [--rounds N]`: the benchmarks side by side with their
+//!   anchors (medians and ratios, not timed tests); `--check` fails on a missed goal.
 //! - `cargo xtask demo`: authctl against a real OAuth server, every command shown.
 //! - `cargo xtask browse URL`: the demo's stand-in browser.
 //!
@@ -55,7 +56,7 @@ fn main() -> ExitCode {
         flags::XtaskCmd::Ci(_) => in_workspace(|ws| ci::report(&ci::ci(ws))),
         flags::XtaskCmd::Deps(_) => in_workspace(|ws| ci::report(&ci::deps(ws))),
         flags::XtaskCmd::Conformance(_) => in_workspace(|ws| ci::report(&ci::conformance(ws))),
-        flags::XtaskCmd::Bench(_) => in_workspace(|ws| outcome(bench::bench(ws), "bench")),
+        flags::XtaskCmd::Bench(b) => in_workspace(|ws| outcome(bench::bench(ws, &b), "bench")),
         flags::XtaskCmd::Demo(_) => in_workspace(|ws| outcome(demo::demo(ws), "demo")),
     }
 }
