@@ -2,6 +2,7 @@
 //! (the method, the base string URI, the query and form-body parameters), [`Placement`]
 //! (where the protocol parameters go) and [`SignedRequest`] (what to send).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -135,10 +136,10 @@ pub(super) struct NormalizedRequest<'a> {
     pub(super) base_uri: String,
     /// The query as written (without the fragment), for the query placement.
     pub(super) query: Option<&'a str>,
-    /// The query's parameters, decoded.
-    pub(super) query_params: Vec<(String, String)>,
+    /// The query's parameters, decoded (borrowed when they need no decoding).
+    pub(super) query_params: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     /// The form body's parameters, decoded (none when the body is not a form).
-    pub(super) body_params: Vec<(String, String)>,
+    pub(super) body_params: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     /// True when the body is `application/x-www-form-urlencoded`.
     pub(super) is_form: bool,
 }
