@@ -14,7 +14,8 @@ use crate::server::Server;
 /// Round trips per side and round.
 const PER_ROUND: u32 = 400;
 /// The body both sides send (ours sends these fields; the order may differ).
-const BODY: &str = "grant_type=password&username=ana&password=bench-password&client_id=bench-client";
+const BODY: &str =
+    "grant_type=password&username=ana&password=bench-password&client_id=bench-client";
 
 fn manager(server: &Server, http: Arc<dyn HttpBackend>) -> Result<TokenManager, String> {
     let mut provider = Provider::new("bench")

@@ -224,7 +224,11 @@ fn run() -> Result<bool, String> {
     };
     let rows: Vec<&Row> = ROWS
         .iter()
-        .filter(|row| args.only.as_ref().is_none_or(|only| row.name.contains(only.as_str())))
+        .filter(|row| {
+            args.only
+                .as_ref()
+                .is_none_or(|only| row.name.contains(only.as_str()))
+        })
         .collect();
     let mut samples: Vec<Result<Vec<Sample>, String>> =
         rows.iter().map(|_| Ok(Vec::new())).collect();

@@ -59,7 +59,12 @@ fn seed(store: &dyn TokenStore) -> Result<(), String> {
 
 impl Homes {
     /// Writes each home's config and stores the cached token in each store.
-    pub(crate) fn prepare(ctx_root: &Path, keyring: bool, redis: Option<&str>, login_server: &str) -> Result<Homes, String> {
+    pub(crate) fn prepare(
+        ctx_root: &Path,
+        keyring: bool,
+        redis: Option<&str>,
+        login_server: &str,
+    ) -> Result<Homes, String> {
         let file = home(ctx_root, "file", &profile("file", ""))?;
         seed(&auth_store::FileStore::new(&file))?;
         let keyring = if keyring {
@@ -106,7 +111,10 @@ impl Homes {
 
 /// Runs a program once; its wall time in milliseconds, or what went wrong.
 fn run_once(mut command: Command, expect_stdout: Option<&str>) -> Result<f64, String> {
-    command.stdin(Stdio::null()).stderr(Stdio::piped()).stdout(Stdio::piped());
+    command
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped());
     let start = Instant::now();
     let output = command.output().map_err(|e| e.to_string())?;
     let ms = start.elapsed().as_secs_f64() * 1000.0;

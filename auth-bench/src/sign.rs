@@ -53,7 +53,8 @@ fn ours_once(signer: &Signer) {
         .sign_parts(&RequestParts::new("GET", GET_URL))
         .expect("the GET signs");
     black_box(get.authorization_header());
-    let post = RequestParts::new("POST", POST_URL).with_body(Some(FORM_CONTENT_TYPE), FORM.as_bytes());
+    let post =
+        RequestParts::new("POST", POST_URL).with_body(Some(FORM_CONTENT_TYPE), FORM.as_bytes());
     let post = signer.sign_parts(&post).expect("the POST signs");
     black_box(post.authorization_header());
 }
@@ -78,7 +79,12 @@ fn post_params() -> [(&'static str, &'static dyn Display); 2] {
 
 fn anchor_once(token: &oauth1_request::Token<&str, &str>) {
     let get = oauth1_request::ParameterList::new(get_params());
-    black_box(oauth1_request::get(BASE, &get, token, oauth1_request::HMAC_SHA1));
+    black_box(oauth1_request::get(
+        BASE,
+        &get,
+        token,
+        oauth1_request::HMAC_SHA1,
+    ));
     let post = oauth1_request::ParameterList::new(post_params());
     black_box(oauth1_request::post(
         POST_URL,

@@ -90,7 +90,11 @@ fn ascii(unreserved: &[u8]) -> &str {
 fn encoded(bytes: &[u8]) -> impl Iterator<Item = u8> + '_ {
     bytes.iter().flat_map(|&b| {
         let escaped = [b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
-        let (one, len) = if is_unreserved(b) { ([b, 0, 0], 1) } else { (escaped, 3) };
+        let (one, len) = if is_unreserved(b) {
+            ([b, 0, 0], 1)
+        } else {
+            (escaped, 3)
+        };
         one.into_iter().take(len)
     })
 }
@@ -195,6 +199,10 @@ fn hex_value(digit: u8) -> Option<u8> {
     }
 }
 
+/// Decoded name/value pairs, borrowed from the text they were parsed from when they
+/// needed no decoding.
+pub(crate) type Pairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
 /// Parses an `application/x-www-form-urlencoded` string (a query or a form body) into
 /// decoded pairs, as RFC 5849 §3.4.1.3.1 says: `&`-separated, split at the first `=`, a
 /// missing `=` meaning an empty value, `+` meaning a space. Empty segments are skipped.
@@ -202,7 +210,7 @@ fn hex_value(digit: u8) -> Option<u8> {
 pub(crate) fn parse_form<'a>(
     input: &'a str,
     location: &'static str,
-) -> Result<Vec<(Cow<'a, str>, Cow<'a, str>)>, SignError> {
+) -> Result<Pairs<'a>, SignError> {
     let mut pairs = Vec::new();
     for segment in input.split('&').filter(|s| !s.is_empty()) {
         let (name, value): (&'a str, &'a str) = segment.split_once('=').unwrap_or((segment, ""));
@@ -407,8 +415,10 @@ fn check_dot_segments(path: &str) -> Result<(), &'static str> {
 /// assert_eq!(normalize_parameters(&params), "a2=r%20b&a3=2%20q&a3=a&b5=%3D%253D&c%40=");
 /// ```
 pub fn normalize_parameters<N: AsRef<str>, V: AsRef<str>>(params: &[(N, V)]) -> String {
-    let mut sorted: Vec<(&str, &str)> =
-        params.iter().map(|(n, v)| (n.as_ref(), v.as_ref())).collect();
+    let mut sorted: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(n, v)| (n.as_ref(), v.as_ref()))
+        .collect();
     sort_encoded(&mut sorted);
     let mut out = String::with_capacity(encoded_len(&sorted, 1));
     write_normalized(&mut out, &sorted, encode_into, "=", "&");
@@ -418,18 +428,18 @@ pub fn normalize_parameters<N: AsRef<str>, V: AsRef<str>>(params: &[(N, V)]) -> 
 /// What the encoded parameters take at most when each reserved byte grows to `grow`
 /// times 3 bytes (a guess at the capacity, so the buffer is allocated once).
 fn encoded_len(params: &[(&str, &str)], grow: usize) -> usize {
-    params.iter().map(|(n, v)| n.len() + v.len() + 6).sum::<usize>() * (1 + grow)
+    params
+        .iter()
+        .map(|(n, v)| n.len() + v.len() + 6)
+        .sum::<usize>()
+        * (1 + grow)
 }
 
 /// The signature base string straight from the decoded parameters (sorted in place),
 /// built in one buffer: the same string as [`signature_base_string`] of the
 /// [`normalize_parameters`] of `params`, without the intermediate strings. `method` is
 /// upper case already.
-pub(crate) fn base_string_of(
-    method: &str,
-    base_uri: &str,
-    params: &mut [(&str, &str)],
-) -> String {
+pub(crate) fn base_string_of(method: &str, base_uri: &str, params: &mut [(&str, &str)]) -> String {
     sort_encoded(params);
     let mut out = String::with_capacity(method.len() + 3 * base_uri.len() + encoded_len(params, 2));
     encode_into(&mut out, method.as_bytes());
@@ -525,7 +535,7 @@ mod tests {
         let pairs = parse_form("c2&a3=2+q", "form body").unwrap();
         assert_eq!(
             pairs,
-            [("c2".into(), String::new()), ("a3".into(), "2 q".into())]
+            [("c2".into(), "".into()), ("a3".into(), "2 q".into())]
         );
         let err = parse_form("a=%zz", "query").unwrap_err();
         assert!(err.to_string().contains("two hex digits"), "{err}");
