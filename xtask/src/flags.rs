@@ -13,8 +13,13 @@ xflags::xflags! {
         cmd conformance {}
         /// Only the browser test: authctl login in headless Chromium (installed when missing).
         cmd browser {}
-        /// Benchmarks: token lifecycle, OAuth 1 signing, authctl token.
-        cmd bench {}
+        /// Benchmarks side by side with their anchors: medians, ratios, target/bench.json.
+        cmd bench {
+            /// Fail when a goal is missed by more than the spread over the rounds.
+            optional --check
+            /// Rounds to run (default 5; --check needs at least 5).
+            optional --rounds rounds: usize
+        }
         /// authctl against a real OAuth server on 127.0.0.1, every command shown.
         cmd demo {}
         /// Start the strict OpenID provider, run a command with its AUTHCTL_TEST_OIDC_*

@@ -9,7 +9,8 @@
 //!   OAuth server, a `redis-server`), which it starts and stops itself, and `authctl login`
 //!   in headless Chromium (installed when missing; listed as skipped when it cannot be).
 //! - `cargo xtask browser`: only the browser step of `conformance`.
-//! - `cargo xtask bench`: the benchmarks (medians and ratios, not timed tests).
+//! - `cargo xtask bench [--check] [--rounds N]`: the benchmarks side by side with their
+//!   anchors (medians and ratios, not timed tests); `--check` fails on a missed goal.
 //! - `cargo xtask demo`: authctl against a real OAuth server, every command shown.
 //! - `cargo xtask with-oidc CMD...`: CMD with the strict OpenID provider running and its
 //!   `AUTHCTL_TEST_OIDC_*` environment set.
@@ -63,7 +64,7 @@ fn main() -> ExitCode {
         flags::XtaskCmd::Deps(_) => in_workspace(|ws| ci::report(&ci::deps(ws))),
         flags::XtaskCmd::Conformance(_) => in_workspace(|ws| ci::report(&ci::conformance(ws))),
         flags::XtaskCmd::Browser(_) => in_workspace(|ws| ci::report(&ci::browser(ws))),
-        flags::XtaskCmd::Bench(_) => in_workspace(|ws| outcome(bench::bench(ws), "bench")),
+        flags::XtaskCmd::Bench(b) => in_workspace(|ws| outcome(bench::bench(ws, &b), "bench")),
         flags::XtaskCmd::Demo(_) => in_workspace(|ws| outcome(demo::demo(ws), "demo")),
         flags::XtaskCmd::WithOidc(with) => {
             in_workspace(|ws| outcome(oidc_provider::run_with(ws, &with.command), "with-oidc"))

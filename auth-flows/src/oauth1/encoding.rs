@@ -13,16 +13,11 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC};
+use std::borrow::Cow;
+
+use percent_encoding::{AsciiSet, CONTROLS};
 
 use super::error::{SignError, display_name, display_url};
-
-/// Everything but the RFC 3986 unreserved characters `A-Z a-z 0-9 - . _ ~`.
-const OAUTH_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// What HTTP clients (the `url` crate) percent-encode in a path: the same set is
 /// encoded in the base string URI, so it matches the request line the server sees.
@@ -50,10 +45,87 @@ pub fn percent_encode(value: &str) -> String {
     out
 }
 
-/// Appends the RFC 5849 §3.6 encoding of `bytes` to `out`.
+/// True for the RFC 3986 unreserved characters `A-Z a-z 0-9 - . _ ~`, which RFC 5849
+/// §3.6 leaves as they are.
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Appends the RFC 5849 §3.6 encoding of `bytes` to `out`: runs of unreserved bytes are
+/// copied whole, every other byte becomes `%XY`.
 pub(crate) fn encode_into(out: &mut String, bytes: &[u8]) {
-    for chunk in percent_encoding::percent_encode(bytes, OAUTH_ENCODE) {
-        out.push_str(chunk);
+    encode_with(out, bytes, "%");
+}
+
+/// Appends the encoding of the encoding of `bytes` (what a normalised parameter becomes
+/// in the base string): every reserved byte becomes `%25XY`.
+fn encode_twice_into(out: &mut String, bytes: &[u8]) {
+    encode_with(out, bytes, "%25");
+}
+
+fn encode_with(out: &mut String, bytes: &[u8], escape: &str) {
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if is_unreserved(b) {
+            continue;
+        }
+        // The bytes before `i` are unreserved ASCII, so the slice is valid UTF-8.
+        out.push_str(ascii(&bytes[start..i]));
+        out.push_str(escape);
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+        start = i + 1;
+    }
+    out.push_str(ascii(&bytes[start..]));
+}
+
+fn ascii(unreserved: &[u8]) -> &str {
+    std::str::from_utf8(unreserved).unwrap_or_default()
+}
+
+/// The RFC 5849 §3.6 encoding of `bytes`, one byte at a time, without building it: two
+/// parameters sort by their encodings by comparing these streams.
+fn encoded(bytes: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    bytes.iter().flat_map(|&b| {
+        let escaped = [b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
+        let (one, len) = if is_unreserved(b) {
+            ([b, 0, 0], 1)
+        } else {
+            (escaped, 3)
+        };
+        one.into_iter().take(len)
+    })
+}
+
+/// Sorts parameters as RFC 5849 §3.4.1.3.2 says, by encoded name and then encoded value,
+/// comparing the encodings as they stream instead of building them.
+fn sort_encoded(params: &mut [(&str, &str)]) {
+    params.sort_unstable_by(|(n1, v1), (n2, v2)| {
+        encoded(n1.as_bytes())
+            .cmp(encoded(n2.as_bytes()))
+            .then_with(|| encoded(v1.as_bytes()).cmp(encoded(v2.as_bytes())))
+    });
+}
+
+/// Appends the sorted `name=value` pairs joined with `&`, each part and separator
+/// written by `encode` (once for the normalised parameters, twice inside the base
+/// string, where the separators `=` and `&` are themselves encoded).
+fn write_normalized(
+    out: &mut String,
+    sorted: &[(&str, &str)],
+    encode: fn(&mut String, &[u8]),
+    eq: &str,
+    amp: &str,
+) {
+    for (i, (name, value)) in sorted.iter().enumerate() {
+        if i > 0 {
+            out.push_str(amp);
+        }
+        encode(out, name.as_bytes());
+        out.push_str(eq);
+        encode(out, value.as_bytes());
     }
 }
 
@@ -68,20 +140,26 @@ pub(crate) fn encode_into(out: &mut String, bytes: &[u8]) {
 /// assert!(percent_decode("%FF").is_err());
 /// ```
 pub fn percent_decode(value: &str) -> Result<String, SignError> {
-    decode_component(value.as_bytes(), false).map_err(|problem| SignError::InvalidParameter {
-        location: "percent-encoded",
-        name: display_name(value),
-        problem: problem.to_owned(),
-    })
+    decode_component(value.as_bytes(), false)
+        .map(Cow::into_owned)
+        .map_err(|problem| SignError::InvalidParameter {
+            location: "percent-encoded",
+            name: display_name(value),
+            problem: problem.to_owned(),
+        })
 }
 
 /// Decodes one name or value: `%XX` escapes (strictly), and `+` as a space when
 /// `plus_as_space` (form encoding). The result must be UTF-8.
-pub(crate) fn decode_component(input: &[u8], plus_as_space: bool) -> Result<String, &'static str> {
+/// A component that needs no decoding is borrowed, not copied.
+pub(crate) fn decode_component(
+    input: &[u8],
+    plus_as_space: bool,
+) -> Result<Cow<'_, str>, &'static str> {
     let needs_decoding = input.contains(&b'%') || (plus_as_space && input.contains(&b'+'));
     if !needs_decoding {
         return std::str::from_utf8(input)
-            .map(str::to_owned)
+            .map(Cow::Borrowed)
             .map_err(|_| NOT_UTF8);
     }
     let mut out = Vec::with_capacity(input.len());
@@ -105,7 +183,7 @@ pub(crate) fn decode_component(input: &[u8], plus_as_space: bool) -> Result<Stri
             }
         }
     }
-    String::from_utf8(out).map_err(|_| NOT_UTF8)
+    String::from_utf8(out).map(Cow::Owned).map_err(|_| NOT_UTF8)
 }
 
 const BAD_ESCAPE: &str =
@@ -121,16 +199,21 @@ fn hex_value(digit: u8) -> Option<u8> {
     }
 }
 
+/// Decoded name/value pairs, borrowed from the text they were parsed from when they
+/// needed no decoding.
+pub(crate) type Pairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
 /// Parses an `application/x-www-form-urlencoded` string (a query or a form body) into
 /// decoded pairs, as RFC 5849 §3.4.1.3.1 says: `&`-separated, split at the first `=`, a
 /// missing `=` meaning an empty value, `+` meaning a space. Empty segments are skipped.
-pub(crate) fn parse_form(
-    input: &str,
+/// Names and values without escapes are borrowed from `input`.
+pub(crate) fn parse_form<'a>(
+    input: &'a str,
     location: &'static str,
-) -> Result<Vec<(String, String)>, SignError> {
+) -> Result<Pairs<'a>, SignError> {
     let mut pairs = Vec::new();
     for segment in input.split('&').filter(|s| !s.is_empty()) {
-        let (name, value) = segment.split_once('=').unwrap_or((segment, ""));
+        let (name, value): (&'a str, &'a str) = segment.split_once('=').unwrap_or((segment, ""));
         let problem = |problem: &str| SignError::InvalidParameter {
             location,
             name: display_name(name),
@@ -332,20 +415,38 @@ fn check_dot_segments(path: &str) -> Result<(), &'static str> {
 /// assert_eq!(normalize_parameters(&params), "a2=r%20b&a3=2%20q&a3=a&b5=%3D%253D&c%40=");
 /// ```
 pub fn normalize_parameters<N: AsRef<str>, V: AsRef<str>>(params: &[(N, V)]) -> String {
-    let mut encoded: Vec<(String, String)> = params
+    let mut sorted: Vec<(&str, &str)> = params
         .iter()
-        .map(|(n, v)| (percent_encode(n.as_ref()), percent_encode(v.as_ref())))
+        .map(|(n, v)| (n.as_ref(), v.as_ref()))
         .collect();
-    encoded.sort_unstable();
-    let mut out = String::with_capacity(encoded.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
-    for (i, (name, value)) in encoded.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        out.push_str(name);
-        out.push('=');
-        out.push_str(value);
-    }
+    sort_encoded(&mut sorted);
+    let mut out = String::with_capacity(encoded_len(&sorted, 1));
+    write_normalized(&mut out, &sorted, encode_into, "=", "&");
+    out
+}
+
+/// What the encoded parameters take at most when each reserved byte grows to `grow`
+/// times 3 bytes (a guess at the capacity, so the buffer is allocated once).
+fn encoded_len(params: &[(&str, &str)], grow: usize) -> usize {
+    params
+        .iter()
+        .map(|(n, v)| n.len() + v.len() + 6)
+        .sum::<usize>()
+        * (1 + grow)
+}
+
+/// The signature base string straight from the decoded parameters (sorted in place),
+/// built in one buffer: the same string as [`signature_base_string`] of the
+/// [`normalize_parameters`] of `params`, without the intermediate strings. `method` is
+/// upper case already.
+pub(crate) fn base_string_of(method: &str, base_uri: &str, params: &mut [(&str, &str)]) -> String {
+    sort_encoded(params);
+    let mut out = String::with_capacity(method.len() + 3 * base_uri.len() + encoded_len(params, 2));
+    encode_into(&mut out, method.as_bytes());
+    out.push('&');
+    encode_into(&mut out, base_uri.as_bytes());
+    out.push('&');
+    write_normalized(&mut out, params, encode_twice_into, "%3D", "%26");
     out
 }
 
@@ -406,13 +507,13 @@ pub fn parse_authorization_header(value: &str) -> Result<Vec<(String, String)>, 
         let decoded_value = if decoded_name == "realm" {
             raw.to_owned()
         } else {
-            decode_component(raw.as_bytes(), false).map_err(|problem| {
-                SignError::InvalidParameter {
+            decode_component(raw.as_bytes(), false)
+                .map(Cow::into_owned)
+                .map_err(|problem| SignError::InvalidParameter {
                     location: "Authorization header",
                     name: display_name(&decoded_name),
                     problem: problem.to_owned(),
-                }
-            })?
+                })?
         };
         pairs.push((decoded_name, decoded_value));
         let after = after.trim_start();
@@ -434,7 +535,7 @@ mod tests {
         let pairs = parse_form("c2&a3=2+q", "form body").unwrap();
         assert_eq!(
             pairs,
-            [("c2".into(), String::new()), ("a3".into(), "2 q".into())]
+            [("c2".into(), "".into()), ("a3".into(), "2 q".into())]
         );
         let err = parse_form("a=%zz", "query").unwrap_err();
         assert!(err.to_string().contains("two hex digits"), "{err}");

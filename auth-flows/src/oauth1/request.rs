@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use auth_core::Error;
 
-use super::encoding::{base_string_uri, encode_into, parse_form};
+use super::encoding::{Pairs, base_string_uri, encode_into, parse_form};
 use super::error::{SignError, display_name, display_url};
 
 /// Where the OAuth protocol parameters go (RFC 5849 §3.5).
@@ -135,10 +135,10 @@ pub(super) struct NormalizedRequest<'a> {
     pub(super) base_uri: String,
     /// The query as written (without the fragment), for the query placement.
     pub(super) query: Option<&'a str>,
-    /// The query's parameters, decoded.
-    pub(super) query_params: Vec<(String, String)>,
+    /// The query's parameters, decoded (borrowed when they need no decoding).
+    pub(super) query_params: Pairs<'a>,
     /// The form body's parameters, decoded (none when the body is not a form).
-    pub(super) body_params: Vec<(String, String)>,
+    pub(super) body_params: Pairs<'a>,
     /// True when the body is `application/x-www-form-urlencoded`.
     pub(super) is_form: bool,
 }

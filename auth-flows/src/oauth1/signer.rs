@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use auth_core::{Error, HttpRequest, Secret, Token, TokenKind};
 use rand::Rng as _;
 
-use super::encoding::{encode_into, normalize_parameters, signature_base_string};
+use super::encoding::{base_string_of, encode_into};
 use super::error::{SignError, display_name, display_url};
 use super::methods::{RsaKey, SignatureMethod, SigningKeys};
 use super::request::{
@@ -466,10 +466,17 @@ impl Signer {
             }
         }
 
-        let mut params = query_params;
-        params.extend(body_params);
-        params.extend(protocol.iter().map(|(n, v)| ((*n).to_owned(), v.clone())));
-        let base_string = signature_base_string(&method, &base_uri, &normalize_parameters(&params));
+        // One vector of borrowed pairs; the base string is built from it in one buffer.
+        let mut params: Vec<(&str, &str)> =
+            Vec::with_capacity(query_params.len() + body_params.len() + protocol.len());
+        params.extend(
+            query_params
+                .iter()
+                .chain(&body_params)
+                .map(|(n, v)| (n.as_ref(), v.as_ref())),
+        );
+        params.extend(protocol.iter().map(|(n, v)| (*n, v.as_str())));
+        let base_string = base_string_of(&method, &base_uri, &mut params);
         let signature = self.sign_base_string(&base_string)?;
         protocol.push(("oauth_signature", signature.clone()));
 
