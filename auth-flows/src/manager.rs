@@ -321,20 +321,7 @@ impl TokenManager {
         let mut token = current.token;
         let now = SystemTime::now();
         token.expires_at = Some(now.checked_sub(Duration::from_secs(1)).unwrap_or(now));
-        let marked = match self
-            .store
-            .save_if(&self.key, &token, Some(current.revision))
-            .await
-        {
-            Err(e) if is_unsupported(&e) => {
-                self.store_token(&token).await?;
-                true
-            }
-            other => {
-                self.trace_store("save", other.as_ref().map(|saved| Some(saved.is_some())));
-                other?.is_some()
-            }
-        };
+        let marked = self.save_if(&token, Some(current.revision)).await?;
         tracing::info!(
             marked,
             "the server refused the token; the next use renews it"
@@ -467,6 +454,21 @@ impl TokenManager {
         (differs && !current.is_expired(SystemTime::now(), self.leeway)).then(|| current.clone())
     }
 
+    /// Saves `token` if the stored revision is still `revision` (compare-and-set); a store
+    /// without compare-and-set saves it plainly. True when it was saved.
+    async fn save_if(&self, token: &Token, revision: Option<u64>) -> Result<bool, Error> {
+        match self.store.save_if(&self.key, token, revision).await {
+            Err(e) if is_unsupported(&e) => {
+                self.store_token(token).await?;
+                Ok(true)
+            }
+            other => {
+                self.trace_store("save", other.as_ref().map(|saved| Some(saved.is_some())));
+                Ok(other?.is_some())
+            }
+        }
+    }
+
     /// Renews the token after `stale`, called with the in-process renewal lock held:
     /// takes the store's lock, reads again, renews only when nobody else did, saves with
     /// compare-and-set, then hands the token out.
@@ -494,16 +496,7 @@ impl TokenManager {
             }
             Err(e) => return Err(e),
         };
-        let saved = match self.store.save_if(&self.key, &token, revision).await {
-            Err(e) if is_unsupported(&e) => {
-                self.store_token(&token).await?;
-                true
-            }
-            other => {
-                self.trace_store("save", other.as_ref().map(|saved| Some(saved.is_some())));
-                other?.is_some()
-            }
-        };
+        let saved = self.save_if(&token, revision).await?;
         if let Some(lifetime) = token.remaining(SystemTime::now()) {
             *self.lifetime.lock().unwrap_or_else(|p| p.into_inner()) = Some(lifetime);
         }
