@@ -208,3 +208,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "http1_proptest.rs"]
+mod proptests;
