@@ -59,7 +59,10 @@ fn table() -> impl Strategy<Value = String> {
 }
 
 fn document() -> impl Strategy<Value = Vec<u8>> {
-    (prop::collection::vec(table(), 0..4), prop::collection::vec(line(), 0..2))
+    (
+        prop::collection::vec(table(), 0..4),
+        prop::collection::vec(line(), 0..2),
+    )
         .prop_map(|(tables, top)| {
             let mut text = top.join("\n");
             text.push('\n');

@@ -232,10 +232,7 @@ fn provider() -> Provider {
     Provider::new("fuzz")
         .with_endpoint(Endpoint::Token, "https://idp.example/token")
         .unwrap()
-        .with_endpoint(
-            Endpoint::DeviceAuthorization,
-            "https://idp.example/device",
-        )
+        .with_endpoint(Endpoint::DeviceAuthorization, "https://idp.example/device")
         .unwrap()
 }
 

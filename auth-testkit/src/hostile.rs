@@ -294,6 +294,9 @@ mod tests {
                 Err(_) => broken += 1,
             }
         }
-        assert!(parsed > 50 && broken > 20 && with_field > 20, "{parsed} {broken} {with_field}");
+        assert!(
+            parsed > 50 && broken > 20 && with_field > 20,
+            "{parsed} {broken} {with_field}"
+        );
     }
 }

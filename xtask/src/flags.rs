@@ -13,6 +13,11 @@ xflags::xflags! {
         cmd conformance {}
         /// Benchmarks: token lifecycle, OAuth 1 signing, authctl token.
         cmd bench {}
+        /// Every parser's property tests with many hostile cases (before a parser change).
+        cmd fuzz {
+            /// Cases per property (default 10000).
+            optional --cases cases: u32
+        }
         /// authctl against a real OAuth server on 127.0.0.1, every command shown.
         cmd demo {}
         /// GET a URL following redirects (the demo's stand-in browser).

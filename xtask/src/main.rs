@@ -8,6 +8,8 @@
 //!   the flows and `authctl` against real services (a private Secret Service, a local
 //!   OAuth server, a `redis-server`), which it starts and stops itself.
 //! - `cargo xtask bench`: the benchmarks (medians and ratios, not timed tests).
+//! - `cargo xtask fuzz [--cases N]`: every parser's property tests with N hostile cases
+//!   each (10,000 by default), and a table of cases run and panics per parser.
 //! - `cargo xtask demo`: authctl against a real OAuth server, every command shown.
 //! - `cargo xtask browse URL`: the demo's stand-in browser.
 //!
@@ -22,6 +24,7 @@ mod bench;
 mod ci;
 mod demo;
 mod flags;
+mod fuzz;
 mod oauth_server;
 mod redis;
 mod secret_service;
@@ -56,6 +59,12 @@ fn main() -> ExitCode {
         flags::XtaskCmd::Deps(_) => in_workspace(|ws| ci::report(&ci::deps(ws))),
         flags::XtaskCmd::Conformance(_) => in_workspace(|ws| ci::report(&ci::conformance(ws))),
         flags::XtaskCmd::Bench(_) => in_workspace(|ws| outcome(bench::bench(ws), "bench")),
+        flags::XtaskCmd::Fuzz(fuzz) => in_workspace(|ws| {
+            outcome(
+                fuzz::fuzz(ws, fuzz.cases.unwrap_or(fuzz::DEFAULT_CASES)),
+                "fuzz",
+            )
+        }),
         flags::XtaskCmd::Demo(_) => in_workspace(|ws| outcome(demo::demo(ws), "demo")),
     }
 }
