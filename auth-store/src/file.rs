@@ -397,8 +397,8 @@ impl FileStore {
                  nothing was read from it or written to it"
             ),
             format!(
-                "if the link is yours, put the real file in its place (`cp --remove-destination \
-                 \"$(readlink -f {p})\" {p}`); otherwise remove the link (`rm {p}`) and log in again"
+                "replace the link with the file it points to (if the link is yours), or remove \
+                 it (`rm {p}`) and log in again"
             ),
         )
     }
