@@ -104,12 +104,10 @@ mod unix {
             };
             problems.push(format!("may be changed by {who} (mode {mode:04o})"));
         }
-        let chmod = (!mode_ok).then(|| {
-            if token_folder {
-                0o700
-            } else {
-                mode & !GROUP_OR_WORLD_WRITABLE & 0o777
-            }
+        let chmod = (!mode_ok).then_some(if token_folder {
+            0o700
+        } else {
+            mode & !GROUP_OR_WORLD_WRITABLE & 0o777
         });
         Err(Error::NotPrivate {
             backend: backend.to_owned(),
