@@ -280,6 +280,40 @@ proptest! {
         }
     }
 
+    /// A well-formed device authorization response whose numbers are absurd (`interval`,
+    /// `expires_in`: zero, negative, 2^64 - 1, fractions, exponents), followed by a poll
+    /// answer that keeps the flow waiting or ends it: the flow never panics.
+    #[test]
+    fn device_numbers(
+        interval in prop::sample::select(hostile::ABSURD_NUMBERS),
+        expires_in in prop::sample::select(hostile::ABSURD_NUMBERS),
+        poll in prop::sample::select(vec![
+            (400u16, r#"{"error":"authorization_pending"}"#),
+            (400, r#"{"error":"slow_down"}"#),
+            (400, r#"{"error":"expired_token"}"#),
+            (200, r#"{"access_token":"AT-MARKER-7f3a","token_type":"Bearer","expires_in":18446744073709551615}"#),
+        ]),
+    ) {
+        let device = format!(
+            "{{\"device_code\":\"D\",\"user_code\":\"U\",\"verification_uri\":\"https://idp.example/d\",\
+             \"expires_in\":{expires_in},\"interval\":{interval}}}"
+        );
+        let mut http = Canned::new((404, Vec::new()));
+        http.device = (200, device.into_bytes());
+        http.poll = (poll.0, poll.1.as_bytes().to_vec());
+        let sleeper: auth_flows::sleep::Sleeper = Arc::new(|_| Box::pin(async {}));
+        let credentials = Credentials {
+            client_id: Some("fuzz-client".into()),
+            ..Default::default()
+        };
+        let context = FlowContext::new(provider(), credentials, Arc::new(http) as Arc<dyn HttpBackend>)
+            .with_interaction(Arc::new(Watcher::default()));
+        let result = pollster::block_on(DeviceFlow::default().with_sleeper(sleeper).authenticate(&context));
+        if let Err(e) = result {
+            prop_assert!(!e.to_string().contains(ACCESS_TOKEN), "{}", e);
+        }
+    }
+
     /// A discovery document with hostile fields (issuer, endpoints, auth methods) never
     /// panics discovery; a provider that comes out has a token endpoint.
     #[test]

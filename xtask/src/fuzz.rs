@@ -52,7 +52,7 @@ const PARSERS: &[Parser] = &[
         name: "device authorization response",
         package: "auth-flows",
         target: &["--all-features", "--test", "parsers_proptest"],
-        tests: &["device_response"],
+        tests: &["device_response", "device_numbers"],
     },
     Parser {
         name: "discovery document",
