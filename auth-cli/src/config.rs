@@ -527,6 +527,10 @@ pub(crate) fn env_flag(name: &str) -> bool {
 }
 
 #[cfg(test)]
+#[path = "config_proptest.rs"]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

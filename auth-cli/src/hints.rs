@@ -32,6 +32,20 @@ pub(crate) fn advice(err: &Error) -> Option<String> {
                                    check the profile's endpoints with `authctl providers`, or \
                                    copy a printed https URL into the browser yourself"
             .into(),
+        Hint::MakePrivate { path, chmod, chown } => {
+            let dir = auth_store::shell_quote(&path.display().to_string());
+            let mut steps = Vec::new();
+            if let Some(uid) = chown {
+                steps.push(format!("`sudo chown {uid} {dir}`"));
+            }
+            if let Some(mode) = chmod {
+                steps.push(format!("`chmod {mode:o} {dir}`"));
+            }
+            format!(
+                "run {}, or keep tokens in another folder (AUTHCTL_HOME)",
+                steps.join(" then ")
+            )
+        }
         _ => return None,
     })
 }
@@ -67,6 +81,21 @@ mod tests {
         assert!(advice(&port).unwrap().contains("--port 0"));
         let url = auth_core::http::check_browser_url("javascript:alert(1)").unwrap_err();
         assert!(advice(&url).unwrap().contains("only https"));
+        let folder = Error::NotPrivate {
+            backend: "file".into(),
+            path: "/tmp/my tokens".into(),
+            problem: "the token folder may be changed by its group (mode 0770)".into(),
+            fix: Hint::MakePrivate {
+                path: "/tmp/my tokens".into(),
+                chmod: Some(0o700),
+                chown: Some(1000),
+            },
+        };
+        assert_eq!(
+            advice(&folder).unwrap(),
+            "run `sudo chown 1000 '/tmp/my tokens'` then `chmod 700 '/tmp/my tokens'`, or keep \
+             tokens in another folder (AUTHCTL_HOME)"
+        );
         assert_eq!(advice(&Error::StateMismatch), None);
         assert_eq!(advice(&Error::config("bad key")), None);
     }

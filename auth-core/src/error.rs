@@ -165,6 +165,23 @@ pub enum Error {
         hint: String,
     },
 
+    /// A folder holding tokens (or one of its parents) may be changed by another user:
+    /// it is group- or world-writable, or owned by someone other than the current user
+    /// or root. Another user could then swap the token file for their own, so nothing
+    /// was read from it or written to it. `fix` says what makes it safe again
+    /// ([`Hint::MakePrivate`]).
+    #[error("{backend} store: {}: {problem}; nothing was read or written there; {fix}", .path.display())]
+    NotPrivate {
+        /// Which store ("file", ...).
+        backend: String,
+        /// The folder concerned.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+        /// What makes it safe ([`Hint::MakePrivate`]).
+        fix: Hint,
+    },
+
     /// No system keyring answered (no D-Bus session, locked collection, sandbox).
     #[error(
         "the system keyring is unavailable: {message}; {}",
@@ -253,6 +270,7 @@ impl fmt::Debug for Error {
             Error::UnsafeBrowserUrl { .. } => "UnsafeBrowserUrl",
             Error::IssuerMismatch { .. } => "IssuerMismatch",
             Error::IdTokenInvalid { .. } => "IdTokenInvalid",
+            Error::NotPrivate { .. } => "NotPrivate",
         };
         write!(f, "{variant}({:?})", self.to_string())
     }
@@ -272,6 +290,8 @@ impl fmt::Debug for Error {
 ///     other => panic!("{other:?}"),
 /// }
 /// assert_eq!(Hint::OtherPort.to_string(), "use another port (port 0 picks any free port)");
+/// let fix = Hint::MakePrivate { path: "/d".into(), chmod: Some(0o700), chown: None };
+/// assert_eq!(fix.to_string(), "make /d private: set its mode to 700, or choose another folder");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -303,6 +323,16 @@ pub enum Hint {
     /// loopback host): check where it came from (the provider's endpoints or answer); an
     /// `https` URL that is printed can still be opened by hand.
     UnsafeBrowserUrl,
+    /// A folder holding secrets may be changed by other users: set its mode to `chmod`
+    /// (when given) and give it to the user id `chown` (when given).
+    MakePrivate {
+        /// The folder.
+        path: PathBuf,
+        /// The permission bits it should have (e.g. `0o700`), when its mode is wrong.
+        chmod: Option<u32>,
+        /// The user id that should own it (the current user), when its owner is wrong.
+        chown: Option<u32>,
+    },
 }
 
 impl fmt::Display for Hint {
@@ -325,6 +355,17 @@ impl fmt::Display for Hint {
                 "only https URLs (or http to this machine) are opened; check the provider's \
                  endpoints and answers",
             ),
+            Hint::MakePrivate { path, chmod, chown } => {
+                write!(f, "make {} private", path.display())?;
+                if let Some(mode) = chmod {
+                    write!(f, ": set its mode to {mode:o}")?;
+                }
+                if let Some(uid) = chown {
+                    let and = if chmod.is_some() { " and" } else { ":" };
+                    write!(f, "{and} give it to user id {uid}")?;
+                }
+                f.write_str(", or choose another folder")
+            }
         }
     }
 }
@@ -655,6 +696,7 @@ impl Error {
             Error::UnsafeBrowserUrl { .. } => Some(Hint::UnsafeBrowserUrl),
             Error::TimedOut { .. } => Some(Hint::LongerTimeout),
             Error::Config { hint, .. } => hint.clone(),
+            Error::NotPrivate { fix, .. } => Some(fix.clone()),
             _ => None,
         }
     }

@@ -15,6 +15,7 @@ use serde_json::Value;
 use serde_json::error::Category;
 use serde_json::value::RawValue;
 
+use crate::folder::check_private_folder;
 use crate::perms::{describe_mode, shared_mode};
 use crate::sanitize::{shell_quote, without_quoted_values};
 
@@ -55,7 +56,13 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// - **Revisions.** Every write of an entry gives it a new revision, kept in the document,
 ///   so [`TokenStore::save_if`] refuses a writer that read an older one.
 /// - **Private.** The folder is created with mode 0700 and the file with 0600. A token
-///   file that its group or other users may open is refused with the `chmod` to run.
+///   file that its group or other users may open is refused with the `chmod` to run. A
+///   folder (or a folder above it) that another user may change, or that another user
+///   owns, is refused before anything is read or written, the way ssh checks `~/.ssh`
+///   ([`Error::NotPrivate`], whose [`auth_core::Hint::MakePrivate`] gives the mode and
+///   owner to set).
+/// - **Never follows a link.** A `tokens.json` that is a symbolic link is refused
+///   (`O_NOFOLLOW`): it is never read, followed, replaced or deleted.
 /// - **Never overwrites what it cannot read.** A corrupt or truncated file, or one of a
 ///   newer format version, is an [`Error::Store`] naming the path, for loads *and*
 ///   saves. A single corrupt entry makes only that key unreadable: the other entries load
@@ -244,9 +251,21 @@ impl FileStore {
 
     /// Reads and checks the document; `None` when there is no file (or no folder).
     fn read_document(&self) -> Result<Option<Document>, Error> {
-        let mut file = match File::open(&self.path) {
+        match fs::symlink_metadata(&self.path) {
+            Ok(m) if m.file_type().is_symlink() => return Err(self.symlink_refused()),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.io_error(&self.path, "inspect the token file", &e)),
+        }
+        check_private_folder("file", &self.dir)?;
+        let mut options = OpenOptions::new();
+        options.read(true);
+        no_follow(&mut options);
+        let mut file = match options.open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            // A link put in place since the look above (O_NOFOLLOW refuses it).
+            Err(_) if is_symlink(&self.path) => return Err(self.symlink_refused()),
             Err(e) => return Err(self.io_error(&self.path, "open the token file", &e)),
         };
         let metadata = file
@@ -364,13 +383,33 @@ impl FileStore {
         }
         builder
             .create(&self.dir)
-            .map_err(|e| self.io_error(&self.dir, "create the token folder", &e))
+            .map_err(|e| self.io_error(&self.dir, "create the token folder", &e))?;
+        check_private_folder("file", &self.dir)
+    }
+
+    fn symlink_refused(&self) -> Error {
+        let target = fs::read_link(&self.path)
+            .map(|t| format!(" to {}", t.display()))
+            .unwrap_or_default();
+        let p = shell_quote(&self.path.display().to_string());
+        self.error(
+            &self.path,
+            format!(
+                "the token file is a symbolic link{target}; links are never followed, so \
+                 nothing was read from it or written to it"
+            ),
+            format!(
+                "replace the link with the file it points to (if the link is yours), or remove \
+                 it (`rm {p}`) and log in again"
+            ),
+        )
     }
 
     /// Holds the exclusive lock until the returned file is dropped.
     fn lock_document(&self) -> Result<File, Error> {
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
+        no_follow(&mut options);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
@@ -503,6 +542,21 @@ impl FileStore {
             self.error(&self.path, message, hint)
         })
     }
+}
+
+/// Makes `options` refuse to open a symbolic link (`O_NOFOLLOW`) on Unix.
+fn no_follow(options: &mut OpenOptions) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    #[cfg(not(unix))]
+    let _ = options;
+}
+
+fn is_symlink(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 /// Makes the rename durable. Folders cannot be opened for syncing everywhere

@@ -45,6 +45,8 @@ mod config;
 mod env;
 #[cfg(feature = "file")]
 mod file;
+#[cfg(feature = "file")]
+mod folder;
 #[cfg(feature = "keyring")]
 pub mod keyring;
 #[cfg(all(feature = "keyring", feature = "file"))]
@@ -76,6 +78,7 @@ pub use lock::lock_file;
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use redis::{RedisStore, RedisStoreBuilder, StoreKey};
+pub use sanitize::shell_quote;
 
 /// The keyring-core crate this one is built on, so a program can hand
 /// [`KeyringStore::with_credential_store`] any store of the same version

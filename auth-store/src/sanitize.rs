@@ -31,9 +31,14 @@ pub(crate) fn without_quoted_values(message: &str) -> String {
     out
 }
 
-/// Quotes a path for a shell command in a hint, when it needs quoting.
-#[cfg_attr(not(any(feature = "file", feature = "config")), allow(dead_code))]
-pub(crate) fn shell_quote(text: &str) -> String {
+/// Quotes a path for a POSIX shell command in a hint, when it needs quoting (single
+/// quotes, with `'` written as `'\''`).
+///
+/// ```
+/// assert_eq!(auth_store::shell_quote("/home/ana/tokens"), "/home/ana/tokens");
+/// assert_eq!(auth_store::shell_quote("/tmp/it's here"), r"'/tmp/it'\''s here'");
+/// ```
+pub fn shell_quote(text: &str) -> String {
     let plain = !text.is_empty()
         && text
             .chars()

@@ -8,13 +8,16 @@
 //! - [`StrictTokenServer`] is a token endpoint that rotates refresh tokens and revokes a
 //!   grant whose refresh token is used twice;
 //! - [`RecordingServer`] records every request head, for tests of where a token goes;
-//! - [`RedisServer`] is a private `redis-server` that a test can stop and restart.
+//! - [`RedisServer`] is a private `redis-server` that a test can stop and restart;
+//! - [`hostile`] holds `proptest` strategies for what a hostile peer sends, for every
+//!   parser's property tests.
 //!
 //! The suites panic with a message naming the broken rule, like `assert!`, so they run
 //! inside `#[test]` functions.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod hostile;
 pub mod http;
 mod loopback_http;
 mod recording_server;

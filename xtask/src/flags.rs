@@ -20,6 +20,11 @@ xflags::xflags! {
             /// Rounds to run (default 5; --check needs at least 5).
             optional --rounds rounds: usize
         }
+        /// Every parser's property tests with many hostile cases (before a parser change).
+        cmd fuzz {
+            /// Cases per property (default 10000).
+            optional --cases cases: u32
+        }
         /// authctl against a real OAuth server on 127.0.0.1, every command shown.
         cmd demo {}
         /// Start the strict OpenID provider, run a command with its AUTHCTL_TEST_OIDC_*

@@ -11,6 +11,8 @@
 //! - `cargo xtask browser`: only the browser step of `conformance`.
 //! - `cargo xtask bench [--check] [--rounds N]`: the benchmarks side by side with their
 //!   anchors (medians and ratios, not timed tests); `--check` fails on a missed goal.
+//! - `cargo xtask fuzz [--cases N]`: every parser's property tests with N hostile cases
+//!   each (10,000 by default), and a table of cases run and panics per parser.
 //! - `cargo xtask demo`: authctl against a real OAuth server, every command shown.
 //! - `cargo xtask with-oidc CMD...`: CMD with the strict OpenID provider running and its
 //!   `AUTHCTL_TEST_OIDC_*` environment set.
@@ -28,6 +30,7 @@ mod chromium;
 mod ci;
 mod demo;
 mod flags;
+mod fuzz;
 mod node_service;
 mod oauth_server;
 mod oidc_provider;
@@ -65,6 +68,12 @@ fn main() -> ExitCode {
         flags::XtaskCmd::Conformance(_) => in_workspace(|ws| ci::report(&ci::conformance(ws))),
         flags::XtaskCmd::Browser(_) => in_workspace(|ws| ci::report(&ci::browser(ws))),
         flags::XtaskCmd::Bench(b) => in_workspace(|ws| outcome(bench::bench(ws, &b), "bench")),
+        flags::XtaskCmd::Fuzz(fuzz) => in_workspace(|ws| {
+            outcome(
+                fuzz::fuzz(ws, fuzz.cases.unwrap_or(fuzz::DEFAULT_CASES)),
+                "fuzz",
+            )
+        }),
         flags::XtaskCmd::Demo(_) => in_workspace(|ws| outcome(demo::demo(ws), "demo")),
         flags::XtaskCmd::WithOidc(with) => {
             in_workspace(|ws| outcome(oidc_provider::run_with(ws, &with.command), "with-oidc"))

@@ -6,6 +6,7 @@
 mod api;
 #[path = "../common/mod.rs"]
 mod common;
+mod files;
 mod git_credential;
 mod loopback;
 mod output;

@@ -231,3 +231,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "http1_proptest.rs"]
+mod proptests;
