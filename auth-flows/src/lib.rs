@@ -122,6 +122,8 @@ mod device;
 mod grants;
 #[cfg(feature = "jwt")]
 mod jwt;
+#[cfg(feature = "jwt-bearer")]
+mod jwt_bearer;
 #[cfg(feature = "oauth2")]
 pub mod jwt_claims;
 #[cfg(feature = "loopback")]
@@ -132,12 +134,16 @@ mod manager;
 pub mod middleware;
 #[cfg(feature = "oauth1")]
 pub mod oauth1;
+#[cfg(feature = "authorization-code")]
+mod par;
 #[cfg(feature = "oauth2")]
 mod presets;
 #[cfg(feature = "oauth2")]
 pub mod sleep;
 #[cfg(feature = "oauth2")]
 mod terminal;
+#[cfg(feature = "token-exchange")]
+mod token_exchange;
 #[cfg(feature = "oauth2")]
 pub mod token_response;
 
@@ -157,6 +163,8 @@ pub use grants::PasswordFlow;
 pub use grants::{Introspection, introspect, refresh, revoke};
 #[cfg(feature = "jwt")]
 pub use jwt::{DEFAULT_JWT_LIFETIME, Validation, WithJwt, exchange_jwt, validate};
+#[cfg(feature = "jwt-bearer")]
+pub use jwt_bearer::{JwtBearerFlow, ServiceAccount};
 #[cfg(feature = "authorization-code")]
 pub use loopback::LoopbackConfig;
 #[cfg(feature = "oauth2")]
@@ -167,3 +175,5 @@ pub use presets::discover;
 pub use presets::{PRESET_NAMES, Preset, preset};
 #[cfg(feature = "oauth2")]
 pub use terminal::TerminalInteraction;
+#[cfg(feature = "token-exchange")]
+pub use token_exchange::{SubjectToken, TokenExchangeFlow, token_types};

@@ -40,6 +40,7 @@ pub(super) fn run(cli: &Cli) -> Result<ExitCode, Error> {
             "refresh_token": t.refresh_token.is_some() || matches!(&t.kind, TokenKind::Jwt { source: Some(s) } if s.refresh_token.is_some()),
             "renewable_without_login": auth_flows::renewable(t, now, auth_flows::DEFAULT_LEEWAY),
             "scopes": t.scopes,
+            "issued_token_type": t.extra.get("issued_token_type"),
         })
     });
     let report = serde_json::json!({
