@@ -665,6 +665,10 @@ pub(crate) async fn post_form<T>(
     {
         builder = builder.header(http::header::AUTHORIZATION, header.expose());
     }
+    // A form that carries `client_id` itself (PAR: it is an authorization request
+    // parameter) keeps one, whatever the client authentication added.
+    let mut seen = false;
+    form.retain(|(name, _)| name != "client_id" || !std::mem::replace(&mut seen, true));
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(&form)
         .finish();

@@ -15,9 +15,10 @@ pub(crate) async fn push(ctx: &FlowContext, authorize_url: &Url) -> Result<Url, 
         .endpoint(Endpoint::PushedAuthorization)?
         .clone();
     let client_id = ctx.credentials.client_id.clone().unwrap_or_default();
+    // Every parameter, `client_id` included (RFC 9126 §2.1: the server checks it against
+    // the authenticated client).
     let form: Vec<(String, String)> = authorize_url
         .query_pairs()
-        .filter(|(name, _)| name != "client_id")
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let request_uri = post_form(

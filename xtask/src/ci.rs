@@ -479,14 +479,21 @@ pub(crate) fn conformance(ws: &Workspace) -> Results {
     }
     match OidcProvider::start(ws) {
         Ok(provider) => {
-            results.extend(run_steps(vec![Step::run(
-                "conformance: authctl against a strict OpenID provider (oidc-provider)",
-                cmd!(
-                    sh,
-                    "{cargo} test -p auth-cli --test oidc_provider -- --ignored"
-                )
-                .envs(provider.env()),
-            )]));
+            results.extend(run_steps(vec![
+                Step::run(
+                    "conformance: authctl against a strict OpenID provider (oidc-provider)",
+                    cmd!(
+                        sh,
+                        "{cargo} test -p auth-cli --test oidc_provider -- --ignored"
+                    )
+                    .envs(provider.env()),
+                ),
+                Step::run(
+                    "conformance: JWT bearer, token exchange, resource indicators, PAR (oidc-provider)",
+                    cmd!(sh, "{cargo} test -p auth-cli --test oidc_grants -- --ignored")
+                        .envs(provider.env()),
+                ),
+            ]));
             drop(provider);
         }
         Err(e) => {
