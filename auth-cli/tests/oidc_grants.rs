@@ -371,19 +371,24 @@ fn par_profile(name: &str, issuer: &str, secret: &str, more: &str) -> String {
 }
 
 /// PAR: a provider whose discovery requires it gets every login pushed without any
-/// setting; a client that must push on the main provider does so with `par = true`;
-/// each login's token is then used from another process.
+/// setting; a client that must push on the main provider does so with `par = true`; a
+/// `client_secret_jwt` client signs an assertion (aud: the issuer) for the PAR request and
+/// the token request; each login's token is then used from another process.
 #[test]
 #[ignore = "needs the OpenID provider: cargo xtask conformance"]
 fn pushed_authorization_requests_by_discovery_and_by_setting() {
     let secret = env("PAR_SECRET");
+    let jwt_secret = env("SECRET_JWT_SECRET");
     let config = [
         par_profile("required", &env("PAR_ISSUER"), &secret, ""),
         par_profile("chosen", &env("ISSUER"), &secret, "par = true"),
+        // The signed client assertion at the PAR endpoint too, its aud the issuer.
+        par_profile("signed", &env("ISSUER"), &jwt_secret, "par = true\nclient_auth = \"client_secret_jwt\"\nclient_assertion_audience = \"issuer\"")
+            .replace(&env("PAR_CLIENT"), &env("SECRET_JWT_CLIENT")),
     ]
     .join("\n");
     let home = home_with(&config);
-    for profile in ["required", "chosen"] {
+    for profile in ["required", "chosen", "signed"] {
         let login = run(
             home.path(),
             &["login", "--profile", profile, "--timeout", "30"],
@@ -392,7 +397,7 @@ fn pushed_authorization_requests_by_discovery_and_by_setting() {
         let token = ok(&run(home.path(), &["token", "--profile", profile]), profile);
         assert!(!token.is_empty());
         let all = text(&login.stdout) + &text(&login.stderr);
-        assert!(!all.contains(&secret));
+        assert!(!all.contains(&secret) && !all.contains(&jwt_secret));
         logout_leaves_nothing(home.path(), profile, &token);
     }
 }
@@ -440,4 +445,30 @@ fn the_pushed_request_leaves_only_its_uri_and_a_refusal_is_clear() {
     assert!(stderr.contains("invalid_client"), "{stderr}");
     assert!(!stderr.contains("not-the-secret-123"), "{stderr}");
     assert!(status_json(home.path(), "refused")["token"].is_null());
+}
+
+/// `private_key_jwt` with the algorithm taken from discovery's
+/// `token_endpoint_auth_signing_alg_values_supported` and the key (RSA: RS256; P-256:
+/// ES256), and `client_assertion_audience = "issuer"`: the strict server accepts both.
+#[test]
+#[ignore = "needs the OpenID provider: cargo xtask conformance"]
+fn private_key_assertions_with_the_issuer_as_audience() {
+    let profile = |name: &str, client: &str, key: &str| {
+        format!(
+            "[profiles.{name}]\nissuer = \"{}\"\nclient_id = \"{client}\"\n\
+             flow = \"client-credentials\"\nstore = \"file\"\nclient_auth = \"private_key_jwt\"\n\
+             client_key_file = \"{key}\"\nclient_assertion_audience = \"issuer\"\n",
+            env("ISSUER"),
+        )
+    };
+    let config = [
+        profile("rsa", &env("RSA_CLIENT"), &env("RSA_KEY_FILE")),
+        profile("ec", &env("EC_CLIENT"), &env("EC_KEY_FILE")),
+    ]
+    .join("\n");
+    let home = home_with(&config);
+    for name in ["rsa", "ec"] {
+        let token = ok(&run(home.path(), &["token", "--profile", name]), name);
+        logout_leaves_nothing(home.path(), name, &token);
+    }
 }

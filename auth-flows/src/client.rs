@@ -945,6 +945,14 @@ mod tests {
         assert_eq!(claims["iss"], "cid");
         assert_eq!(claims["sub"], "cid");
         assert_eq!(claims["aud"], "https://as.example/token");
+        let mut by_issuer = provider.clone().with_issuer("https://as.example");
+        assert_eq!(assertion_audience(&by_issuer, "x"), "https://as.example/token");
+        by_issuer.client_assertion_audience = auth_core::AssertionAudience::Issuer;
+        assert_eq!(assertion_audience(&by_issuer, "x"), "https://as.example");
+        assert_eq!(
+            assertion_audience(&with(ClientAuth::SecretJwt), "https://as.example/par"),
+            "https://as.example/par"
+        );
         let err = client_authentication(
             &with(ClientAuth::PrivateKeyJwt),
             "cid",
