@@ -42,8 +42,8 @@ impl JwtBearerFlow {
     /// A flow signing with `key` as `issuer`, no subject, the token endpoint as audience.
     ///
     /// ```
-    /// let flow = auth_flows::JwtBearerFlow::new(auth_core::ClientKey::new("pem"), "iss");
-    /// assert!(!format!("{flow:?}").contains("pem"));
+    /// let flow = auth_flows::JwtBearerFlow::new(auth_core::ClientKey::new("KEY-TEXT"), "iss");
+    /// assert!(!format!("{flow:?}").contains("KEY-TEXT"));
     /// ```
     pub fn new(key: ClientKey, issuer: impl Into<String>) -> JwtBearerFlow {
         JwtBearerFlow {
