@@ -96,6 +96,14 @@ pub(crate) struct RawResponse {
     pub(crate) body: Zeroizing<Vec<u8>>,
 }
 
+#[cfg(any(
+    feature = "password",
+    feature = "client-credentials",
+    feature = "authorization-code",
+    feature = "device",
+    feature = "jwt-bearer",
+    feature = "token-exchange"
+))]
 /// Fills a token's scopes with the requested ones when the server did not list them
 /// (RFC 6749 §5.1: an omitted `scope` means the requested scope was granted).
 pub(crate) fn with_requested_scopes(mut token: Token, requested: &[String]) -> Token {
@@ -521,6 +529,7 @@ pub(crate) fn configured<T>(
 
 /// The credentials a confidential client needs: its id, and its secret unless it signs
 /// with its private key (`private_key_jwt`).
+#[cfg(any(feature = "client-credentials", feature = "authorization-code"))]
 pub(crate) fn confidential_client_fields(provider: &Provider) -> &'static [CredentialField] {
     if provider.client_auth == ClientAuth::PrivateKeyJwt {
         &[CredentialField::ClientId]
