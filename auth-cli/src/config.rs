@@ -7,7 +7,7 @@
 //! credential keys of `auth_store::ConfigFileSource` (`username`, `client_id`,
 //! `client_secret`; `password`, `app_id` and `app_secret` are refused).
 //!
-//! The module stays whole (about 600 lines, a third of them tests) because it is the one
+//! The module stays whole (about 750 lines, a third of them tests) because it is the one
 //! reader of the file: the keys, their checks and the resolution into a profile belong
 //! together.
 

@@ -1,4 +1,7 @@
 //! [`Provider`]: an authorization server's endpoints and habits.
+//!
+//! The module stays whole (about 630 lines, half of them doc examples) because a
+//! provider's fields, their vocabulary types and their checks are one description.
 
 use std::collections::BTreeMap;
 

@@ -2,8 +2,9 @@
 //! client built from a [`Provider`] and [`Credentials`]. Nothing here is public: the
 //! crate's typestate generics stay inside.
 //!
-//! The module stays whole (about 670 lines, a sixth of them tests) because it is the one
-//! path of every request to a token-like endpoint: how it is built, how the client
+//! The module stays whole (about 980 lines, a fifth of them tests) because it is the one
+//! path of every request to a token-like endpoint: how it is built (by `oauth2` or by
+//! hand, [`post_form`]), which parameters every request adds, how the client
 //! authenticates, which secrets it carries and how they are kept out of its errors.
 
 use std::future::Future;
@@ -955,7 +956,10 @@ mod tests {
         assert_eq!(claims["sub"], "cid");
         assert_eq!(claims["aud"], "https://as.example/token");
         let mut by_issuer = provider.clone().with_issuer("https://as.example");
-        assert_eq!(assertion_audience(&by_issuer, "x"), "https://as.example/token");
+        assert_eq!(
+            assertion_audience(&by_issuer, "x"),
+            "https://as.example/token"
+        );
         by_issuer.client_assertion_audience = auth_core::AssertionAudience::Issuer;
         assert_eq!(assertion_audience(&by_issuer, "x"), "https://as.example");
         assert_eq!(
