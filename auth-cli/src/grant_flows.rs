@@ -127,3 +127,96 @@ impl App {
         other.manager(key, store, hooks, flow)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::{Home, Profile, parse, resolve};
+
+    fn profile(dir: &Path, text: &str, name: &str) -> Result<Profile, Error> {
+        let config = dir.join("config.toml");
+        std::fs::write(&config, text).unwrap();
+        resolve(&parse(text.to_owned(), &config)?, name)
+    }
+
+    fn app(dir: &Path, profile: Profile) -> App {
+        App {
+            home: Home {
+                config: dir.join("config.toml"),
+                data: dir.to_owned(),
+            },
+            profile,
+            options: Options::default(),
+            keyring_missed: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_service_account_file_sets_the_flow_and_token_endpoint_and_keys_reach_the_provider() {
+        let dir = tempfile::tempdir().unwrap();
+        let sa = dir.path().join("sa.json");
+        std::fs::write(
+            &sa,
+            r#"{"type":"service_account","client_email":"r@p.iam.gserviceaccount.com",
+                "private_key":"-----BEGIN PRIVATE KEY-----\nSECRETKEYTEXT\n-----END PRIVATE KEY-----\n",
+                "private_key_id":"k1","token_uri":"https://oauth2.example/token"}"#,
+        )
+        .unwrap();
+        let text = format!(
+            "[profiles.g]\nprovider = \"google\"\nservice_account_file = \"{}\"\npar = true\n\
+             resource = [\"https://api.example/\"]\naudience = \"orders\"\n\
+             client_assertion_audience = \"issuer\"\n",
+            sa.display()
+        );
+        let p = profile(dir.path(), &text, "g").unwrap();
+        assert_eq!(p.flow, FlowKind::JwtBearer);
+        assert_eq!(
+            p.provider.endpoints.token.as_ref().unwrap().as_str(),
+            "https://oauth2.example/token"
+        );
+        assert!(p.provider.par);
+        assert_eq!(p.provider.resources, ["https://api.example/"]);
+        assert_eq!(p.provider.audience.as_deref(), Some("orders"));
+        assert_eq!(
+            p.provider.client_assertion_audience,
+            auth_core::AssertionAudience::Issuer
+        );
+        assert!(!format!("{p:?}").contains("SECRETKEYTEXT"));
+        assert!(app(dir.path(), p).jwt_bearer_flow().is_ok());
+
+        std::fs::write(
+            &sa,
+            r#"{"private_key": "SECRETKEYTEXT", "client_email": 5}"#,
+        )
+        .unwrap();
+        let err = profile(dir.path(), &text, "g").unwrap_err().to_string();
+        assert!(err.contains("service_account_file"), "{err}");
+        assert!(!err.contains("SECRETKEYTEXT"), "{err}");
+    }
+
+    #[test]
+    fn a_grant_missing_its_keys_says_which() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "[profiles.jb]\ntoken_url = \"https://as.example/token\"\nflow = \"jwt-bearer\"\n\
+                    [profiles.tx]\ntoken_url = \"https://as.example/token\"\nflow = \"token-exchange\"\n\
+                    [profiles.loop]\ntoken_url = \"https://as.example/token\"\nflow = \"token-exchange\"\n\
+                    subject_profile = \"tx\"\n";
+        let jb = app(dir.path(), profile(dir.path(), text, "jb").unwrap());
+        let err = jb.jwt_bearer_flow().unwrap_err().to_string();
+        assert!(
+            err.contains("assertion_key_file") && err.contains("service_account_file"),
+            "{err}"
+        );
+        let tx = app(dir.path(), profile(dir.path(), text, "tx").unwrap());
+        let err = tx.token_exchange_flow().unwrap_err().to_string();
+        assert!(
+            err.contains("subject_profile") && err.contains("--subject-token-stdin"),
+            "{err}"
+        );
+        let looped = app(dir.path(), profile(dir.path(), text, "loop").unwrap());
+        let err = looped.token_exchange_flow().unwrap_err().to_string();
+        assert!(err.contains("itself a token exchange"), "{err}");
+    }
+}
