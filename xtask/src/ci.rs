@@ -145,6 +145,8 @@ fn unit_matrix(ws: &Workspace) -> Vec<Step<'_>> {
         "client-credentials",
         "authorization-code",
         "device",
+        "jwt-bearer",
+        "token-exchange",
         "inaturalist",
         "oauth1",
     ] {
