@@ -113,6 +113,7 @@ mod authorized;
 pub mod blocking;
 #[cfg(feature = "oauth2")]
 mod client;
+#[cfg(feature = "oauth2")]
 mod client_assertion;
 #[cfg(feature = "oauth2")]
 mod compliance;
