@@ -392,7 +392,7 @@ impl std::str::FromStr for AssertionAudience {
 }
 
 /// A client's private key for `private_key_jwt`: a PEM text (PKCS#8, PKCS#1 RSA or SEC1
-/// P-256) kept as a [`Secret`], and the `kid` to put in the assertion's header.
+/// P-256) kept as a [`Secret`](crate::Secret), and the `kid` to put in the assertion's header.
 ///
 /// ```
 /// use auth_core::ClientKey;
