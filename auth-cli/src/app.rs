@@ -27,6 +27,8 @@ pub(crate) struct Options {
     pub(crate) account: Option<String>,
     /// Credentials from flags and stdin.
     pub(crate) explicit: Credentials,
+    /// `login --subject-token-stdin`: the subject token of a token exchange.
+    pub(crate) subject_token: Option<Secret>,
 }
 
 /// One profile, ready.
@@ -145,6 +147,7 @@ impl App {
         let mut template = auth_core::Provider::new(&self.profile.name);
         template.insecure_http = configured.insecure_http;
         template.dpop = configured.dpop;
+        template.par = configured.par;
         let mut discovered =
             pollster::block_on(auth_flows::discover(http.as_ref(), template, issuer))?;
         // explicit endpoints of the profile win over discovered ones
@@ -162,6 +165,9 @@ impl App {
             .clone_from(&configured.default_scopes);
         discovered.quirks.clone_from(&configured.quirks);
         discovered.placement.clone_from(&configured.placement);
+        discovered.resources.clone_from(&configured.resources);
+        discovered.audience.clone_from(&configured.audience);
+        discovered.client_assertion_audience = configured.client_assertion_audience;
         Ok(discovered)
     }
 
@@ -239,14 +245,20 @@ impl App {
             FlowKind::Oauth1 => Arc::new(self.oauth1_flow(OAuth1Flow::with_callback(Arc::new(
                 auth_flows::oauth1::LoopbackCallback::bind(loopback)?,
             )))?),
+            FlowKind::JwtBearer => Arc::new(self.jwt_bearer_flow()?),
+            FlowKind::TokenExchange => Arc::new(self.token_exchange_flow()?),
         })
     }
 
-    /// The profile's flow when it needs no person (password, client credentials): what
-    /// `token` and `api` may run on their own.
+    /// The profile's flow when it needs no person (password, client credentials, JWT
+    /// bearer, a token exchange of another profile's token): what `token` and `api` may
+    /// run on their own.
     pub(crate) fn unattended_flow(&self) -> Result<Option<Arc<dyn AuthFlow>>, Error> {
         match self.profile.flow {
-            FlowKind::Password | FlowKind::ClientCredentials => {
+            FlowKind::Password | FlowKind::ClientCredentials | FlowKind::JwtBearer => {
+                self.flow(self.profile.flow, None, None).map(Some)
+            }
+            FlowKind::TokenExchange if self.profile.config.subject_profile.is_some() => {
                 self.flow(self.profile.flow, None, None).map(Some)
             }
             _ => Ok(None),

@@ -150,6 +150,10 @@ pub(crate) struct LoginArgs {
     /// server (OAuth 2: the same as --flow oob; OAuth 1: oauth_callback=oob).
     #[arg(long)]
     pub(crate) oob: bool,
+    /// flow = "token-exchange": read the subject token from the first line of stdin
+    /// (instead of the profile's subject_profile).
+    #[arg(long)]
+    pub(crate) subject_token_stdin: bool,
 }
 
 #[derive(Args, Debug)]

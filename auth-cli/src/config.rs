@@ -7,7 +7,7 @@
 //! credential keys of `auth_store::ConfigFileSource` (`username`, `client_id`,
 //! `client_secret`; `password`, `app_id` and `app_secret` are refused).
 //!
-//! The module stays whole (about 600 lines, a third of them tests) because it is the one
+//! The module stays whole (about 750 lines, a third of them tests) because it is the one
 //! reader of the file: the keys, their checks and the resolution into a profile belong
 //! together.
 
@@ -33,7 +33,7 @@ pub(crate) enum Slot {
 /// The endpoint table: every endpoint key of a profile, in the order they are listed.
 /// Config keys, overrides of presets and discovery, and the `providers` listing all go
 /// through it.
-pub(crate) const ENDPOINTS: [Slot; 10] = [
+pub(crate) const ENDPOINTS: [Slot; 11] = [
     Slot::Url(Endpoint::Authorize),
     Slot::Url(Endpoint::Token),
     Slot::Url(Endpoint::DeviceAuthorization),
@@ -43,6 +43,7 @@ pub(crate) const ENDPOINTS: [Slot; 10] = [
     Slot::Url(Endpoint::Jwt),
     Slot::Url(Endpoint::RequestToken),
     Slot::Url(Endpoint::AccessToken),
+    Slot::Url(Endpoint::PushedAuthorization),
     Slot::ApiBase,
 ];
 
@@ -117,6 +118,10 @@ pub(crate) enum FlowKind {
     Device,
     /// OAuth 1.0a three-legged flow.
     Oauth1,
+    /// The JWT bearer grant (RFC 7523 §2.1): a signed assertion, no person.
+    JwtBearer,
+    /// Token exchange (RFC 8693): another profile's token (or one from stdin) traded.
+    TokenExchange,
 }
 
 impl FlowKind {
@@ -129,6 +134,8 @@ impl FlowKind {
             FlowKind::ClientCredentials => "client-credentials",
             FlowKind::Device => "device",
             FlowKind::Oauth1 => "oauth1",
+            FlowKind::JwtBearer => "jwt-bearer",
+            FlowKind::TokenExchange => "token-exchange",
         }
     }
 
@@ -212,6 +219,37 @@ pub(crate) struct ProfileConfig {
     pub(crate) client_key_file: Option<PathBuf>,
     /// The `kid` of `client_key_file`, when the server wants one.
     pub(crate) client_key_id: Option<String>,
+    /// What client assertions name as `aud`: `token-endpoint` (default) or `issuer`.
+    pub(crate) client_assertion_audience: Option<auth_core::AssertionAudience>,
+    /// Push authorization requests (RFC 9126); on by itself when discovery requires it.
+    pub(crate) par: Option<bool>,
+    /// Resource indicators (RFC 8707) for the authorization, token and refresh requests.
+    pub(crate) resource: Option<Vec<String>>,
+    /// The `audience` parameter of those requests (and of token exchange).
+    pub(crate) audience: Option<String>,
+    /// `flow = "jwt-bearer"`: the PEM private key that signs the assertion.
+    pub(crate) assertion_key_file: Option<PathBuf>,
+    /// `flow = "jwt-bearer"`: the `kid` of `assertion_key_file`.
+    pub(crate) assertion_key_id: Option<String>,
+    /// `flow = "jwt-bearer"`: the assertion's `iss`.
+    pub(crate) assertion_issuer: Option<String>,
+    /// `flow = "jwt-bearer"`: the assertion's `sub`.
+    pub(crate) assertion_subject: Option<String>,
+    /// `flow = "jwt-bearer"`: the assertion's `aud` (default: the token endpoint).
+    pub(crate) assertion_audience: Option<String>,
+    /// A Google service-account JSON key (`flow = "jwt-bearer"` with its key, e-mail and
+    /// token URI).
+    pub(crate) service_account_file: Option<PathBuf>,
+    /// `flow = "token-exchange"`: the profile whose current token is the subject token.
+    pub(crate) subject_profile: Option<String>,
+    /// `flow = "token-exchange"`: the subject token's type (default: access token).
+    pub(crate) subject_token_type: Option<String>,
+    /// `flow = "token-exchange"`: the profile whose token is the actor token.
+    pub(crate) actor_profile: Option<String>,
+    /// `flow = "token-exchange"`: the actor token's type (default: access token).
+    pub(crate) actor_token_type: Option<String>,
+    /// `flow = "token-exchange"`: `requested_token_type`.
+    pub(crate) requested_token_type: Option<String>,
 }
 
 /// The keys [`ProfileConfig`] reads itself, as serde's derive names them.
@@ -384,6 +422,8 @@ pub(crate) struct Profile {
     pub(crate) credentials: ConfigFileSource,
     /// The provider's own "who am I" call, from its preset (names the account at login).
     pub(crate) who_am_i: Option<auth_flows::WhoAmI>,
+    /// The Google service-account key of `service_account_file`.
+    pub(crate) service_account: Option<auth_flows::ServiceAccount>,
 }
 
 /// Picks the profile: the flag, else `$AUTHCTL_PROFILE`, else `default`.
@@ -461,6 +501,39 @@ pub(crate) fn resolve(file: &ConfigFile, name: &str) -> Result<Profile, Error> {
     if let Some(scopes) = &config.scopes {
         provider.default_scopes.clone_from(scopes);
     }
+    provider.par = config.par.unwrap_or(false);
+    provider.resources = config.resource.clone().unwrap_or_default();
+    provider.audience.clone_from(&config.audience);
+    if let Some(aud) = config.client_assertion_audience {
+        provider.client_assertion_audience = aud;
+    }
+    let service_account = match &config.service_account_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Error::config(format!(
+                    "{}: profile `{name}`: service_account_file {} cannot be read: {e}",
+                    config_path.display(),
+                    path.display()
+                ))
+            })?;
+            let account = auth_flows::ServiceAccount::from_json(&text).map_err(|e| {
+                Error::config(format!(
+                    "{}: profile `{name}`: service_account_file {}: {e}",
+                    config_path.display(),
+                    path.display()
+                ))
+            })?;
+            if !config
+                .endpoints
+                .iter()
+                .any(|(slot, _)| *slot == Slot::Url(Endpoint::Token))
+            {
+                provider = provider.with_endpoint(Endpoint::Token, &account.token_uri)?;
+            }
+            Some(account)
+        }
+        None => None,
+    };
     if let Some(quirks) = &config.quirks {
         provider.quirks.clone_from(quirks);
     }
@@ -480,6 +553,7 @@ pub(crate) fn resolve(file: &ConfigFile, name: &str) -> Result<Profile, Error> {
     provider.dpop = config.dpop.unwrap_or(false);
     let flow = config
         .flow
+        .or_else(|| service_account.as_ref().map(|_| FlowKind::JwtBearer))
         .or_else(|| {
             preset
                 .as_ref()
@@ -518,6 +592,7 @@ pub(crate) fn resolve(file: &ConfigFile, name: &str) -> Result<Profile, Error> {
         issuer,
         credentials,
         who_am_i: preset.and_then(|p| p.who_am_i),
+        service_account,
     })
 }
 

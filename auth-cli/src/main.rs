@@ -16,6 +16,7 @@ mod app;
 mod cli;
 mod commands;
 mod config;
+mod grant_flows;
 mod hints;
 mod redis_store;
 mod ui;

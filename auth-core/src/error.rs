@@ -430,7 +430,9 @@ impl OAuthError {
     fn next_step(&self) -> &'static str {
         match self.code.as_str() {
             "invalid_grant" => {
-                "the grant (password, code or refresh token) was rejected or has expired: log in again"
+                "the grant (password, code, refresh token, assertion or subject token) was rejected \
+                 or has expired: log in again; for an assertion, check its key, issuer and \
+                 subject (each one is used once: a new one is signed for every request)"
             }
             "invalid_client" | "unauthorized_client" => {
                 "check the client id and client secret, and how the provider expects the client to authenticate (client_auth)"

@@ -58,7 +58,8 @@ pub use http::{
 pub use key::TokenKey;
 pub use origin::AllowedOrigins;
 pub use provider::{
-    BodyFormat, ClientAuth, ClientKey, CredentialNames, Endpoint, Endpoints, Provider,
+    AssertionAudience, BodyFormat, ClientAuth, ClientKey, CredentialNames, Endpoint, Endpoints,
+    Provider,
 };
 pub use secret::Secret;
 pub use source::CredentialSource;

@@ -1,4 +1,7 @@
 //! [`Provider`]: an authorization server's endpoints and habits.
+//!
+//! The module stays whole (about 630 lines, half of them doc examples) because a
+//! provider's fields, their vocabulary types and their checks are one description.
 
 use std::collections::BTreeMap;
 
@@ -92,6 +95,8 @@ pub enum Endpoint {
     RequestToken,
     /// OAuth 1 token credential (access token) endpoint.
     AccessToken,
+    /// RFC 9126 pushed authorization request endpoint.
+    PushedAuthorization,
 }
 
 impl Endpoint {
@@ -107,6 +112,7 @@ impl Endpoint {
             Endpoint::Jwt => "jwt_url",
             Endpoint::RequestToken => "request_token_url",
             Endpoint::AccessToken => "access_token_url",
+            Endpoint::PushedAuthorization => "par_url",
         }
     }
 }
@@ -137,6 +143,9 @@ pub struct Endpoints {
     pub request_token: Option<Url>,
     /// OAuth 1 access token endpoint.
     pub access_token: Option<Url>,
+    /// RFC 9126 pushed authorization request endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_authorization: Option<Url>,
     /// Base URL that relative API paths are joined to.
     pub api_base: Option<Url>,
     /// The issuer's JSON Web Key Set (discovery's `jwks_uri`): the keys ID tokens are
@@ -157,6 +166,7 @@ impl Endpoints {
             Endpoint::Jwt => &self.jwt,
             Endpoint::RequestToken => &self.request_token,
             Endpoint::AccessToken => &self.access_token,
+            Endpoint::PushedAuthorization => &self.pushed_authorization,
         }
     }
 
@@ -171,6 +181,7 @@ impl Endpoints {
             &self.jwt,
             &self.request_token,
             &self.access_token,
+            &self.pushed_authorization,
             &self.api_base,
             &self.jwks,
         ]
@@ -334,10 +345,63 @@ pub struct Provider {
     /// [`ClientAuth::PrivateKeyJwt`]. Never serialized, never printed.
     #[serde(skip)]
     pub client_key: Option<ClientKey>,
+    /// The algorithms the server accepts for client assertions (discovery's
+    /// `token_endpoint_auth_signing_alg_values_supported`); empty when unknown. A
+    /// `private_key_jwt` assertion signs with one of these that fits the key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_assertion_algs: Vec<String>,
+    /// What a client assertion's `aud` names: the token endpoint (the default) or the
+    /// issuer.
+    #[serde(default)]
+    pub client_assertion_audience: AssertionAudience,
+    /// Push authorization requests (RFC 9126): set by the configuration, or by discovery's
+    /// `require_pushed_authorization_requests`.
+    #[serde(default)]
+    pub par: bool,
+    /// Resource indicators (RFC 8707) sent as `resource` on the authorization, token and
+    /// refresh requests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
+    /// An `audience` parameter sent beside the resources (for servers that name the API
+    /// they issue for by a logical name rather than a URI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+}
+
+/// The `aud` of a client assertion (RFC 7523 §3, point 3). The token endpoint URL is the
+/// value RFC 7523 and OpenID Connect Core §9 name, and every server accepts it; the
+/// issuer identifier is what newer servers ask for (FAPI 2.0, RFC 7523bis, and RFC 9126
+/// §2 for the PAR endpoint), and a profile chooses it when its server says so.
+///
+/// ```
+/// assert_eq!(auth_core::AssertionAudience::default(), auth_core::AssertionAudience::TokenEndpoint);
+/// assert_eq!("issuer".parse::<auth_core::AssertionAudience>().unwrap(), auth_core::AssertionAudience::Issuer);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AssertionAudience {
+    /// The token endpoint URL (also for the revocation, introspection and PAR endpoints).
+    #[default]
+    TokenEndpoint,
+    /// The issuer identifier ([`Provider::issuer`]); the token endpoint when it is unknown.
+    Issuer,
+}
+
+impl std::str::FromStr for AssertionAudience {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "token-endpoint" => Ok(AssertionAudience::TokenEndpoint),
+            "issuer" => Ok(AssertionAudience::Issuer),
+            other => Err(Error::config(format!(
+                "client_assertion_audience must be token-endpoint or issuer, not {other:?}"
+            ))),
+        }
+    }
 }
 
 /// A client's private key for `private_key_jwt`: a PEM text (PKCS#8, PKCS#1 RSA or SEC1
-/// P-256) kept as a [`Secret`], and the `kid` to put in the assertion's header.
+/// P-256) kept as a [`Secret`](crate::Secret), and the `kid` to put in the assertion's header.
 ///
 /// ```
 /// use auth_core::ClientKey;
@@ -401,6 +465,11 @@ impl Provider {
             issuer: None,
             authorization_response_iss_parameter_supported: false,
             client_key: None,
+            client_assertion_algs: Vec::new(),
+            client_assertion_audience: AssertionAudience::default(),
+            par: false,
+            resources: Vec::new(),
+            audience: None,
         }
     }
 
@@ -506,6 +575,7 @@ impl Provider {
             Endpoint::Jwt => &mut self.endpoints.jwt,
             Endpoint::RequestToken => &mut self.endpoints.request_token,
             Endpoint::AccessToken => &mut self.endpoints.access_token,
+            Endpoint::PushedAuthorization => &mut self.endpoints.pushed_authorization,
         };
         *slot = Some(parsed);
         Ok(self)

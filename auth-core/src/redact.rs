@@ -16,6 +16,9 @@ pub const SECRET_FIELD_NAMES: &[&str] = &[
     "code",
     "token",
     "assertion",
+    "client_assertion",
+    "subject_token",
+    "actor_token",
     "secret",
 ];
 

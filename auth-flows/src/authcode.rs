@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use auth_core::{AuthFlow, CredentialField, Endpoint, Error, FlowContext, Secret, Token};
 
-use crate::client::{Adapter, configured, oauth_client, require, scopes};
+use crate::client::{Adapter, configured, oauth_client, require, resource_params, scopes};
 use crate::loopback::{IssuerCheck, LoopbackConfig, LoopbackServer};
 
 /// The out-of-band redirect URI: the provider shows the code and the person pastes it.
@@ -36,6 +36,11 @@ pub enum Redirect {
 ///
 /// The authorization response's `state` and, when the provider's issuer is known, its
 /// `iss` (RFC 9207, [`IssuerCheck`]) are checked before the code is used.
+///
+/// The provider's resource indicators and audience (RFC 8707, [`auth_core::Provider::resources`])
+/// go on the authorization and token requests. With [`auth_core::Provider::par`] the
+/// authorization request is pushed first (RFC 9126) and the browser gets only `client_id`
+/// and `request_uri`.
 ///
 /// ```
 /// use auth_flows::{AuthorizationCodeFlow, Redirect};
@@ -166,8 +171,14 @@ impl AuthFlow for AuthorizationCodeFlow {
         } else {
             None
         };
-        let (url, state) = request.url();
+        for (name, value) in resource_params(&ctx.provider) {
+            request = request.add_extra_param(name, value);
+        }
+        let (mut url, state) = request.url();
         let state = Secret::new(state.secret().clone());
+        if ctx.provider.par {
+            url = crate::par::push(ctx, &url).await?;
+        }
 
         ctx.interaction.open_url(url.as_str()).await?;
         if let Some(server) = &server {
@@ -206,6 +217,9 @@ impl AuthFlow for AuthorizationCodeFlow {
         ));
         if let Some(verifier) = verifier {
             exchange = exchange.set_pkce_verifier(verifier);
+        }
+        for (name, value) in resource_params(&ctx.provider) {
+            exchange = exchange.add_extra_param(name, value);
         }
         let token = adapter.finish(exchange.request_async(&adapter).await, &requested)?;
         crate::id_token::check_login(ctx, token, &requested, nonce.as_ref()).await
@@ -259,4 +273,20 @@ pub fn token_from_fragment(url: &str, expected_state: &Secret) -> Result<Token, 
         body.as_bytes(),
         SystemTime::now(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    /// The PKCE challenge the flow sends is RFC 7636's S256 of its verifier (Appendix B,
+    /// committed as data).
+    #[test]
+    fn pkce_s256_matches_rfc_7636_appendix_b() {
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/data/rfc7636_appendix_b.json")).unwrap();
+        let verifier =
+            oauth2::PkceCodeVerifier::new(v["code_verifier"].as_str().unwrap().to_owned());
+        let challenge = oauth2::PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+        assert_eq!(challenge.as_str(), v["code_challenge_S256"]);
+        assert_eq!(challenge.method().as_str(), "S256");
+    }
 }

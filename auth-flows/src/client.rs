@@ -2,8 +2,9 @@
 //! client built from a [`Provider`] and [`Credentials`]. Nothing here is public: the
 //! crate's typestate generics stay inside.
 //!
-//! The module stays whole (about 670 lines, a sixth of them tests) because it is the one
-//! path of every request to a token-like endpoint: how it is built, how the client
+//! The module stays whole (about 980 lines, a fifth of them tests) because it is the one
+//! path of every request to a token-like endpoint: how it is built (by `oauth2` or by
+//! hand, [`post_form`]), which parameters every request adds, how the client
 //! authenticates, which secrets it carries and how they are kept out of its errors.
 
 use std::future::Future;
@@ -100,7 +101,9 @@ pub(crate) struct RawResponse {
     feature = "password",
     feature = "client-credentials",
     feature = "authorization-code",
-    feature = "device"
+    feature = "device",
+    feature = "jwt-bearer",
+    feature = "token-exchange"
 ))]
 /// Fills a token's scopes with the requested ones when the server did not list them
 /// (RFC 6749 §5.1: an omitted `scope` means the requested scope was granted).
@@ -603,6 +606,7 @@ pub(crate) fn configured<T>(
 
 /// The credentials a confidential client needs: its id, and its secret unless it signs
 /// with its private key (`private_key_jwt`).
+#[cfg(any(feature = "client-credentials", feature = "authorization-code"))]
 pub(crate) fn confidential_client_fields(provider: &Provider) -> &'static [CredentialField] {
     if provider.client_auth == ClientAuth::PrivateKeyJwt {
         &[CredentialField::ClientId]
@@ -640,10 +644,11 @@ pub(crate) fn client_authentication(
         form.push(("client_assertion".into(), assertion.expose().into()));
     };
     let claims = || {
-        let audience = provider
-            .endpoint(Endpoint::Token)
-            .map_or_else(|_| endpoint.to_owned(), |u| u.to_string());
-        AssertionClaims::new(client_id, Some(client_id), &audience)
+        AssertionClaims::new(
+            client_id,
+            Some(client_id),
+            &assertion_audience(provider, endpoint),
+        )
     };
     match (provider.client_auth, secret) {
         (ClientAuth::Basic, Some(secret)) => {
@@ -673,11 +678,125 @@ pub(crate) fn client_authentication(
                     provider.name
                 ))
             })?;
-            jwt(form, SigningKey::from_pem(key, &[])?.sign(&claims())?);
+            jwt(
+                form,
+                SigningKey::from_pem(key, &provider.client_assertion_algs)?.sign(&claims())?,
+            );
         }
         _ => form.push(("client_id".into(), client_id.into())),
     }
     Ok(None)
+}
+
+/// The `aud` of a client assertion ([`auth_core::AssertionAudience`]): the issuer when the
+/// provider asks for it and knows it, else the token endpoint, else `endpoint` (the URL
+/// being called).
+pub(crate) fn assertion_audience(provider: &Provider, endpoint: &str) -> String {
+    let issuer = match provider.client_assertion_audience {
+        auth_core::AssertionAudience::Issuer => provider.issuer.clone(),
+        auth_core::AssertionAudience::TokenEndpoint => None,
+    };
+    issuer
+        .or_else(|| {
+            provider
+                .endpoint(Endpoint::Token)
+                .ok()
+                .map(|u| u.to_string())
+        })
+        .unwrap_or_else(|| endpoint.to_owned())
+}
+
+/// The resource indicators (RFC 8707) and `audience` of the provider, as request
+/// parameters: added to the authorization, token and refresh requests.
+pub(crate) fn resource_params(provider: &Provider) -> Vec<(String, String)> {
+    provider
+        .resources
+        .iter()
+        .map(|r| ("resource".to_owned(), r.clone()))
+        .chain(
+            provider
+                .audience
+                .iter()
+                .map(|a| ("audience".to_owned(), a.clone())),
+        )
+        .collect()
+}
+
+/// Posts `form` to the token-like endpoint `url` with the client authenticated by
+/// [`client_authentication`] (when `credentials` name a client; a grant such as JWT
+/// bearer may send none), through [`send_to_token_endpoint`]. The form is zeroized
+/// after it is encoded. Used by revocation, PAR, the JWT bearer grant and token exchange.
+pub(crate) async fn post_form<T>(
+    provider: &Provider,
+    credentials: &Credentials,
+    http: &dyn HttpBackend,
+    url: &url::Url,
+    mut form: Vec<(String, String)>,
+    read: impl FnOnce(auth_core::HttpResponse) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let mut builder = http::Request::post(url.as_str())
+        .header(
+            http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .header(http::header::ACCEPT, "application/json");
+    if let Some(client_id) = credentials.client_id.as_deref()
+        && let Some(header) = client_authentication(
+            provider,
+            client_id,
+            credentials.client_secret.as_ref(),
+            url.as_str(),
+            &mut form,
+        )?
+    {
+        builder = builder.header(http::header::AUTHORIZATION, header.expose());
+    }
+    // A form that carries `client_id` itself (PAR: it is an authorization request
+    // parameter) keeps one, whatever the client authentication added.
+    let mut seen = false;
+    form.retain(|(name, _)| name != "client_id" || !std::mem::replace(&mut seen, true));
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&form)
+        .finish();
+    form.iter_mut().for_each(|(_, value)| value.zeroize());
+    let request = builder
+        .body(body.into_bytes())
+        .map_err(|e| Error::config(format!("{url} cannot be requested: {e}")))?;
+    let secret = credentials.client_secret.as_ref();
+    send_to_token_endpoint(provider, http, secret, request, read).await
+}
+
+/// A grant the `oauth2` crate does not build (JWT bearer, token exchange): `form` and the
+/// provider's resource indicators posted to the token endpoint by [`post_form`], the
+/// answer parsed by [`parse_token_response`], the requested scopes filled in when the
+/// server lists none.
+#[cfg(any(feature = "jwt-bearer", feature = "token-exchange"))]
+pub(crate) async fn request_token(
+    ctx: &auth_core::FlowContext,
+    mut form: Vec<(String, String)>,
+    requested: &[String],
+) -> Result<Token, Error> {
+    ctx.provider.validate()?;
+    let url = ctx.provider.endpoint(Endpoint::Token)?.clone();
+    form.extend(resource_params(&ctx.provider));
+    let read = |response: auth_core::HttpResponse| {
+        parse_token_response(
+            response.status().as_u16(),
+            url.as_str(),
+            response.body(),
+            SystemTime::now(),
+        )
+    };
+    let token = post_form(
+        &ctx.provider,
+        &ctx.credentials,
+        ctx.http.as_ref(),
+        &url,
+        form,
+        read,
+    )
+    .await?;
+    Ok(with_requested_scopes(token, requested))
 }
 
 /// Sends a request to a token-like endpoint (every grant through [`Adapter`], revocation,
@@ -912,6 +1031,17 @@ mod tests {
         assert_eq!(claims["iss"], "cid");
         assert_eq!(claims["sub"], "cid");
         assert_eq!(claims["aud"], "https://as.example/token");
+        let mut by_issuer = provider.clone().with_issuer("https://as.example");
+        assert_eq!(
+            assertion_audience(&by_issuer, "x"),
+            "https://as.example/token"
+        );
+        by_issuer.client_assertion_audience = auth_core::AssertionAudience::Issuer;
+        assert_eq!(assertion_audience(&by_issuer, "x"), "https://as.example");
+        assert_eq!(
+            assertion_audience(&with(ClientAuth::SecretJwt), "https://as.example/par"),
+            "https://as.example/par"
+        );
         let err = client_authentication(
             &with(ClientAuth::PrivateKeyJwt),
             "cid",

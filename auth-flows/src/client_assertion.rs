@@ -31,6 +31,13 @@ pub(crate) struct AssertionClaims {
 }
 
 impl AssertionClaims {
+    /// Sets the `scope` claim (Google's JWT bearer grant carries the scopes there).
+    #[cfg(feature = "jwt-bearer")]
+    pub(crate) fn with_scope(mut self, scope: Option<String>) -> AssertionClaims {
+        self.scope = scope;
+        self
+    }
+
     /// Claims issued now, expiring in a minute, with a random `jti`.
     pub(crate) fn new(iss: &str, sub: Option<&str>, aud: &str) -> AssertionClaims {
         let iat = SystemTime::now()
@@ -74,37 +81,58 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    /// Reads an RSA key (PKCS#8 or PKCS#1) or a P-256 key (PKCS#8 or SEC1). RSA signs
-    /// with RS256 unless `allowed` (the server's advertised algorithms) has only PS256.
+    /// Reads an RSA key (PKCS#8 or PKCS#1) or a P-256 key (PKCS#8 or SEC1) and picks
+    /// its algorithm from `allowed` (the server's advertised algorithms; empty when
+    /// unknown): a P-256 key signs with ES256; an RSA key with RS256, or PS256 when the
+    /// server lists PS256 and not RS256. A key whose algorithms the server does not list
+    /// is an error naming what it accepts.
     pub(crate) fn from_pem(key: &ClientKey, allowed: &[String]) -> Result<SigningKey, Error> {
         let pem = key.pem.expose();
         let kid = key.key_id.clone();
+        let has = |a: &str| allowed.is_empty() || allowed.iter().any(|x| x == a);
+        let pick = |key: EncodingKey, candidates: &[Algorithm]| {
+            candidates
+                .iter()
+                .find(|a| has(&format!("{a:?}")))
+                .map(|alg| SigningKey {
+                    key,
+                    alg: *alg,
+                    kid: kid.clone(),
+                })
+                .ok_or_else(|| {
+                    Error::config(format!(
+                        "the server accepts client assertions signed with {} only, which this key \
+                         cannot make (it can: {}); use a key of one of those kinds",
+                        allowed.join(", "),
+                        candidates
+                            .iter()
+                            .map(|a| format!("{a:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })
+        };
         if pem.contains("BEGIN EC PRIVATE KEY") {
             use p256::pkcs8::EncodePrivateKey;
             let secret = p256::SecretKey::from_sec1_pem(pem).map_err(|_| unreadable("EC"))?;
             let der = secret.to_pkcs8_der().map_err(|_| unreadable("EC"))?;
-            return Ok(SigningKey {
-                key: EncodingKey::from_ec_der(der.as_bytes()),
-                alg: Algorithm::ES256,
-                kid,
-            });
+            return pick(
+                EncodingKey::from_ec_der(der.as_bytes()),
+                &[Algorithm::ES256],
+            );
         }
         if let Ok(rsa) = EncodingKey::from_rsa_pem(pem.as_bytes()) {
-            let has = |a: &str| allowed.iter().any(|x| x == a);
-            let alg = if !has("RS256") && has("PS256") {
-                Algorithm::PS256
-            } else {
-                Algorithm::RS256
-            };
-            return Ok(SigningKey { key: rsa, alg, kid });
+            return pick(rsa, &[Algorithm::RS256, Algorithm::PS256]);
         }
-        EncodingKey::from_ec_pem(pem.as_bytes())
-            .map(|key| SigningKey {
-                key,
-                alg: Algorithm::ES256,
-                kid,
-            })
-            .map_err(|_| unreadable("RSA or P-256"))
+        let ec =
+            EncodingKey::from_ec_pem(pem.as_bytes()).map_err(|_| unreadable("RSA or P-256"))?;
+        pick(ec, &[Algorithm::ES256])
+    }
+
+    /// The algorithm the key signs with (`RS256`, `PS256` or `ES256`).
+    #[cfg(test)]
+    pub(crate) fn algorithm(&self) -> String {
+        format!("{:?}", self.alg)
     }
 
     /// Signs `claims` into a compact JWS.
@@ -137,7 +165,7 @@ impl KindName for jsonwebtoken::errors::Error {
 
 fn unreadable(kind: &str) -> Error {
     Error::config(format!(
-        "the client key is not a readable {kind} private key in PEM form (PKCS#8, PKCS#1 or SEC1); \
+        "the key is not a readable {kind} private key in PEM form (PKCS#8, PKCS#1 or SEC1); \
          check the key file"
     ))
 }
@@ -172,6 +200,33 @@ mod tests {
             assert!(json.get(claim).is_some(), "{claim} missing");
         }
         assert!(json.get("scope").is_none());
+    }
+
+    #[test]
+    fn the_algorithm_comes_from_the_key_and_the_servers_list() {
+        use p256::pkcs8::{EncodePrivateKey, LineEnding};
+        let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
+        let pem = secret.to_pkcs8_pem(LineEnding::LF).unwrap();
+        let key = ClientKey::new(pem.as_str());
+        let list = |algs: &[&str]| algs.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            SigningKey::from_pem(&key, &[]).unwrap().algorithm(),
+            "ES256"
+        );
+        assert_eq!(
+            SigningKey::from_pem(&key, &list(&["RS256", "ES256"]))
+                .unwrap()
+                .algorithm(),
+            "ES256"
+        );
+        let err = SigningKey::from_pem(&key, &list(&["RS256", "PS256"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("RS256, PS256") && err.contains("ES256"),
+            "{err}"
+        );
+        assert!(!err.contains(pem.as_str()));
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 use std::time::SystemTime;
-use zeroize::Zeroize;
 
 #[cfg(any(feature = "password", feature = "client-credentials"))]
 use async_trait::async_trait;
@@ -16,8 +15,7 @@ use auth_core::{
 #[cfg(any(feature = "password", feature = "client-credentials"))]
 use crate::client::scopes;
 use crate::client::{
-    Adapter, client_authentication, configured, oauth_client, refused, require,
-    send_to_token_endpoint,
+    Adapter, configured, oauth_client, post_form, refused, require, resource_params,
 };
 
 /// Resource owner password credentials grant (RFC 6749 §4.3): username and password,
@@ -69,6 +67,9 @@ impl AuthFlow for PasswordFlow {
             client.exchange_password(&username, &password),
         )?
         .add_scopes(scopes(&requested));
+        let request = resource_params(&ctx.provider)
+            .into_iter()
+            .fold(request, |r, (name, value)| r.add_extra_param(name, value));
         adapter.finish(request.request_async(&adapter).await, &requested)
     }
 }
@@ -109,6 +110,9 @@ impl AuthFlow for ClientCredentialsFlow {
             client.exchange_client_credentials(),
         )?
         .add_scopes(scopes(&requested));
+        let request = resource_params(&ctx.provider)
+            .into_iter()
+            .fold(request, |r, (name, value)| r.add_extra_param(name, value));
         adapter.finish(request.request_async(&adapter).await, &requested)
     }
 }
@@ -159,6 +163,9 @@ pub async fn refresh(
         Endpoint::Token,
         client.exchange_refresh_token(&rt),
     )?;
+    let request = resource_params(provider)
+        .into_iter()
+        .fold(request, |r, (name, value)| r.add_extra_param(name, value));
     let mut fresh = match request.request_async(&adapter).await {
         Ok(_) => adapter.token(SystemTime::now())?,
         Err(e) => return Err(adapter.error(e)),
@@ -213,45 +220,29 @@ pub async fn revoke(
         Some(rt) => (rt.expose(), "refresh_token"),
         None => (token.access_token.expose(), "access_token"),
     };
-    let mut form = vec![
+    let form = vec![
         ("token".to_owned(), value.to_owned()),
         ("token_type_hint".to_owned(), hint.to_owned()),
     ];
-    let mut builder = http::Request::post(url.as_str())
-        .header(
-            http::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        .header(http::header::ACCEPT, "application/json");
-    if let Some(header) = client_authentication(
+    post_form(
         provider,
-        credentials.client_id.as_deref().unwrap_or_default(),
-        credentials.client_secret.as_ref(),
-        url.as_str(),
-        &mut form,
-    )? {
-        builder = builder.header(http::header::AUTHORIZATION, header.expose());
-    }
-    let body = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(&form)
-        .finish();
-    form.iter_mut().for_each(|(_, value)| value.zeroize());
-    let request = builder
-        .body(body.into_bytes())
-        .map_err(|e| Error::config(format!("revocation_url {url} cannot be requested: {e}")))?;
-    let secret = credentials.client_secret.as_ref();
-    send_to_token_endpoint(provider, http.as_ref(), secret, request, |response| {
-        let status = response.status().as_u16();
-        if (200..300).contains(&status) {
-            return Ok(());
-        }
-        Err(refused(
-            &url,
-            status,
-            response.body(),
-            "the revocation endpoint refused the request",
-        ))
-    })
+        credentials,
+        http.as_ref(),
+        &url,
+        form,
+        |response| {
+            let status = response.status().as_u16();
+            if (200..300).contains(&status) {
+                return Ok(());
+            }
+            Err(refused(
+                &url,
+                status,
+                response.body(),
+                "the revocation endpoint refused the request",
+            ))
+        },
+    )
     .await
 }
 

@@ -113,6 +113,7 @@ mod authorized;
 pub mod blocking;
 #[cfg(feature = "oauth2")]
 mod client;
+#[cfg(feature = "oauth2")]
 mod client_assertion;
 #[cfg(feature = "oauth2")]
 mod compliance;
@@ -126,6 +127,8 @@ mod grants;
 pub mod id_token;
 #[cfg(feature = "jwt")]
 mod jwt;
+#[cfg(feature = "jwt-bearer")]
+mod jwt_bearer;
 #[cfg(feature = "oauth2")]
 pub mod jwt_claims;
 #[cfg(feature = "loopback")]
@@ -136,12 +139,16 @@ mod manager;
 pub mod middleware;
 #[cfg(feature = "oauth1")]
 pub mod oauth1;
+#[cfg(feature = "authorization-code")]
+mod par;
 #[cfg(feature = "oauth2")]
 mod presets;
 #[cfg(feature = "oauth2")]
 pub mod sleep;
 #[cfg(feature = "oauth2")]
 mod terminal;
+#[cfg(feature = "token-exchange")]
+mod token_exchange;
 #[cfg(feature = "oauth2")]
 pub mod token_response;
 
@@ -161,6 +168,8 @@ pub use grants::PasswordFlow;
 pub use grants::{Introspection, introspect, refresh, revoke};
 #[cfg(feature = "jwt")]
 pub use jwt::{DEFAULT_JWT_LIFETIME, Validation, WithJwt, exchange_jwt, validate};
+#[cfg(feature = "jwt-bearer")]
+pub use jwt_bearer::{JwtBearerFlow, ServiceAccount};
 #[cfg(feature = "authorization-code")]
 pub use loopback::LoopbackConfig;
 #[cfg(feature = "oauth2")]
@@ -171,3 +180,5 @@ pub use presets::discover;
 pub use presets::{PRESET_NAMES, Preset, preset};
 #[cfg(feature = "oauth2")]
 pub use terminal::TerminalInteraction;
+#[cfg(feature = "token-exchange")]
+pub use token_exchange::{SubjectToken, TokenExchangeFlow, token_types};

@@ -405,7 +405,10 @@ fn inaturalist_credential_names() -> CredentialNames {
 /// discovery requests themselves, so an issuer on plain `http://` that is not loopback is
 /// reached only when the template allows it. The template's endpoints are replaced by the
 /// discovered ones; its client authentication stays, unless the document allows only
-/// `client_secret_post` (then [`ClientAuth::Body`]).
+/// `client_secret_post` (then [`ClientAuth::Body`]). The PAR endpoint and
+/// `require_pushed_authorization_requests` (RFC 9126: [`Provider::par`]) and the
+/// algorithms accepted for client assertions ([`Provider::client_assertion_algs`]) are
+/// taken from the document too.
 ///
 /// ```no_run
 /// # async fn run(http: std::sync::Arc<dyn auth_core::HttpBackend>) -> Result<(), auth_core::Error> {
@@ -510,6 +513,10 @@ fn provider_from_document(
         ("revocation_endpoint", Endpoint::Revocation),
         ("introspection_endpoint", Endpoint::Introspection),
         ("userinfo_endpoint", Endpoint::Userinfo),
+        (
+            "pushed_authorization_request_endpoint",
+            Endpoint::PushedAuthorization,
+        ),
     ] {
         if let Some(value) = doc.get(key).and_then(|v| v.as_str()) {
             provider = provider.with_endpoint(which, value)?;
@@ -526,6 +533,20 @@ fn provider_from_document(
         auth_core::http::check_url_security(&url, provider.insecure_http)?;
         provider.endpoints.jwks = Some(url);
     }
+    // RFC 9126 §5: the server requires every authorization request to be pushed.
+    provider.par |= doc
+        .get("require_pushed_authorization_requests")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    provider.client_assertion_algs = doc
+        .get("token_endpoint_auth_signing_alg_values_supported")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|m| m.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
     let methods: Vec<&str> = doc
         .get("token_endpoint_auth_methods_supported")
         .and_then(|v| v.as_array())

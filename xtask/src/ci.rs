@@ -145,6 +145,8 @@ fn unit_matrix(ws: &Workspace) -> Vec<Step<'_>> {
         "client-credentials",
         "authorization-code",
         "device",
+        "jwt-bearer",
+        "token-exchange",
         "inaturalist",
         "oauth1",
     ] {
@@ -491,6 +493,11 @@ pub(crate) fn conformance(ws: &Workspace) -> Results {
                 Step::run(
                     "conformance: DPoP and validated ID tokens (oidc-provider)",
                     cmd!(sh, "{cargo} test -p auth-cli --test oidc_dpop -- --ignored")
+                        .envs(provider.env()),
+                ),
+                Step::run(
+                    "conformance: JWT bearer, token exchange, resource indicators, PAR (oidc-provider)",
+                    cmd!(sh, "{cargo} test -p auth-cli --test oidc_grants -- --ignored")
                         .envs(provider.env()),
                 ),
             ]));

@@ -93,6 +93,7 @@ fn interactive_login() -> LoginArgs {
         username: None,
         password_stdin: false,
         oob: false,
+        subject_token_stdin: false,
     }
 }
 

@@ -21,6 +21,7 @@ pub(super) fn run(cli: &Cli, args: &LoginArgs) -> Result<ExitCode, Error> {
         ..Default::default()
     };
     let mut app = app(cli, explicit)?;
+    app.options.subject_token = crate::app::secret_from(args.subject_token_stdin, "Subject token")?;
     let mut kind = args.flow.unwrap_or(app.profile.flow);
     if args.oob && kind != FlowKind::Oauth1 {
         kind = FlowKind::Oob;

@@ -63,6 +63,7 @@ fn app(cli: &Cli, explicit: Credentials) -> Result<App, Error> {
             verbose: cli.verbose > 0,
             account: cli.account.clone(),
             explicit,
+            subject_token: None,
         },
         keyring_missed: Default::default(),
     })

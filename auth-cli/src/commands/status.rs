@@ -43,6 +43,7 @@ pub(super) fn run(cli: &Cli) -> Result<ExitCode, Error> {
             "dpop": t.is_dpop(),
             "subject": claim(t, "sub"),
             "issuer": claim(t, "iss"),
+            "issued_token_type": t.extra.get("issued_token_type"),
         })
     });
     let report = serde_json::json!({
