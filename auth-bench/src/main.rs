@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod grant;
+mod jose;
 mod process;
 mod report;
 mod server;
@@ -75,6 +76,27 @@ const ROWS: &[Row] = &[
         unit: "ns",
         goal: Goal::RatioAtMost(1.0),
         measure: |_| sign::measure(),
+    },
+    Row {
+        name: "DPoP proof for a resource request (ES256, with ath)",
+        anchor: "jsonwebtoken::encode, same header, claims and key",
+        unit: "µs",
+        goal: Goal::Report,
+        measure: |_| jose::dpop_proof(),
+    },
+    Row {
+        name: "ID token validation, warm JWKS cache (RS256)",
+        anchor: "jsonwebtoken::decode, same key and checks",
+        unit: "µs",
+        goal: Goal::Report,
+        measure: |_| jose::id_token_rs256(),
+    },
+    Row {
+        name: "ID token validation, warm JWKS cache (ES256)",
+        anchor: "jsonwebtoken::decode, same key and checks",
+        unit: "µs",
+        goal: Goal::Report,
+        measure: |_| jose::id_token_es256(),
     },
     Row {
         name: "password grant via TokenManager + UreqBackend",
