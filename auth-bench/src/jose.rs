@@ -104,9 +104,11 @@ impl HttpBackend for NoNetwork {
 fn rsa_key() -> Result<EncodingKey, String> {
     static KEY: OnceLock<Result<EncodingKey, String>> = OnceLock::new();
     KEY.get_or_init(|| {
-        let rsa = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048)
+        let rsa =
+            rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).map_err(|e| e.to_string())?;
+        let pem = rsa
+            .to_pkcs8_pem(LineEnding::LF)
             .map_err(|e| e.to_string())?;
-        let pem = rsa.to_pkcs8_pem(LineEnding::LF).map_err(|e| e.to_string())?;
         EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| e.to_string())
     })
     .clone()
@@ -127,7 +129,9 @@ fn id_token(alg: Algorithm, signing: &EncodingKey) -> Result<Sample, String> {
     let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?;
     let jwks = Jwks::new(
         Arc::new(NoNetwork),
-        "https://idp.example/jwks".parse().map_err(|e| format!("{e}"))?,
+        "https://idp.example/jwks"
+            .parse()
+            .map_err(|e| format!("{e}"))?,
         false,
     )
     .with_keys(JwkSet { keys: vec![jwk] });

@@ -359,12 +359,19 @@ mod tests {
     fn ip_addresses_are_used_as_they_are_and_names_are_looked_up() {
         let config = Config::default();
         let v4: SocketAddr = "127.0.0.1:8080".parse().unwrap();
-        assert_eq!(resolve("http://127.0.0.1:8080/token", &config).unwrap(), [v4]);
+        assert_eq!(
+            resolve("http://127.0.0.1:8080/token", &config).unwrap(),
+            [v4]
+        );
         let v6: SocketAddr = "[::1]:443".parse().unwrap();
         assert_eq!(resolve("https://[::1]/token", &config).unwrap(), [v6]);
         // a name goes to ureq's resolver
         let local = resolve("http://localhost:8080/", &config).unwrap();
-        assert!(local.iter().all(|a| a.ip().is_loopback() && a.port() == 8080));
+        assert!(
+            local
+                .iter()
+                .all(|a| a.ip().is_loopback() && a.port() == 8080)
+        );
         // an address of the wrong family is refused as the default resolver refuses it
         let v6_only = Config::builder()
             .ip_family(ureq::config::IpFamily::Ipv6Only)
