@@ -237,10 +237,18 @@ fn run() -> Result<bool, String> {
         args.redis_url.as_deref(),
         &server.url(""),
     )?;
+    // copies, as installed; a program that is missing is reported by the rows that run it
+    let bin = args.work.join("bin");
+    let install = |binary: &PathBuf| {
+        process::installed(binary, &bin).unwrap_or_else(|e| {
+            eprintln!("note: {e}; the process rows run it where it is");
+            binary.clone()
+        })
+    };
     let ctx = Ctx {
         server,
-        authctl: args.authctl.clone(),
-        floor: args.floor.clone(),
+        authctl: install(&args.authctl),
+        floor: install(&args.floor),
         browser: args.browser.clone(),
         homes,
     };
