@@ -356,7 +356,7 @@ fn one_connection_per_process() {
         return;
     }
     let before = open_sockets();
-    let key = TokenKey::new(&unique("one-connection"), "ana", "c");
+    let key = TokenKey::new(unique("one-connection"), "ana", "c");
     let first = KeyringStore::new();
     pollster::block_on(first.save(&key, &Token::bearer("AT-one-connection"))).unwrap();
     let connected = open_sockets();
@@ -366,7 +366,7 @@ fn one_connection_per_process() {
     let loaded = pollster::block_on(second.load(&key)).unwrap().unwrap();
     assert_eq!(loaded.access_token.expose(), "AT-one-connection");
     second.probe().unwrap();
-    let source = KeyringSource::new(&unique("/one-connection"));
+    let source = KeyringSource::new(unique("/one-connection"));
     pollster::block_on(source.credentials(&Provider::new("p"))).unwrap();
     assert_eq!(
         open_sockets(),
