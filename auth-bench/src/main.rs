@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod grant;
+mod jose;
 mod process;
 mod report;
 mod server;
@@ -75,6 +76,27 @@ const ROWS: &[Row] = &[
         unit: "ns",
         goal: Goal::RatioAtMost(1.0),
         measure: |_| sign::measure(),
+    },
+    Row {
+        name: "DPoP proof for a resource request (ES256, with ath)",
+        anchor: "jsonwebtoken::encode, same header, claims and key",
+        unit: "µs",
+        goal: Goal::Report,
+        measure: |_| jose::dpop_proof(),
+    },
+    Row {
+        name: "ID token validation, warm JWKS cache (RS256)",
+        anchor: "jsonwebtoken::decode, same key and checks",
+        unit: "µs",
+        goal: Goal::Report,
+        measure: |_| jose::id_token_rs256(),
+    },
+    Row {
+        name: "ID token validation, warm JWKS cache (ES256)",
+        anchor: "jsonwebtoken::decode, same key and checks",
+        unit: "µs",
+        goal: Goal::Report,
+        measure: |_| jose::id_token_es256(),
     },
     Row {
         name: "password grant via TokenManager + UreqBackend",
@@ -215,10 +237,18 @@ fn run() -> Result<bool, String> {
         args.redis_url.as_deref(),
         &server.url(""),
     )?;
+    // copies, as installed; a program that is missing is reported by the rows that run it
+    let bin = args.work.join("bin");
+    let install = |binary: &PathBuf| {
+        process::installed(binary, &bin).unwrap_or_else(|e| {
+            eprintln!("note: {e}; the process rows run it where it is");
+            binary.clone()
+        })
+    };
     let ctx = Ctx {
         server,
-        authctl: args.authctl.clone(),
-        floor: args.floor.clone(),
+        authctl: install(&args.authctl),
+        floor: install(&args.floor),
         browser: args.browser.clone(),
         homes,
     };

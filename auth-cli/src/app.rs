@@ -49,14 +49,27 @@ impl App {
         ))
     }
 
-    /// Opens the store the profile (or `--store`) asks for, and describes it.
+    /// Opens the store the profile (or `--store`) asks for, and describes it. A keyring
+    /// store is probed first, so a command fails before a person starts a login whose
+    /// token could not be kept.
     pub(crate) fn store(&self) -> Result<Arc<dyn TokenStore>, Error> {
+        self.open_store(true)
+    }
+
+    /// [`App::store`] for a command whose first use of the store is a read (the commands
+    /// that run without a person): no probe of the keyring, since that read fails with
+    /// the same "keyring unavailable" error, and a probe is one more Secret Service search.
+    pub(crate) fn store_for_reading(&self) -> Result<Arc<dyn TokenStore>, Error> {
+        self.open_store(false)
+    }
+
+    fn open_store(&self, probe: bool) -> Result<Arc<dyn TokenStore>, Error> {
         let kind = self.options.store.unwrap_or(self.profile.store);
         let file = || auth_store::FileStore::new(&self.home.data);
         match kind {
             StoreKind::File => Ok(Arc::new(file())),
             StoreKind::Memory => Ok(Arc::new(auth_store::MemoryStore::new())),
-            StoreKind::Keyring => keyring_store(&self.home.data),
+            StoreKind::Keyring => keyring_store(&self.home.data, probe),
             StoreKind::Auto => Ok(auto_store(file(), Arc::clone(&self.keyring_missed))),
             StoreKind::Redis => crate::redis_store::open(&self.profile),
         }
@@ -374,11 +387,18 @@ impl App {
 /// service (`WORK_APP_ID`, or `WORK_CLIENT_ID`).
 pub(crate) fn credential_names(profile: &str) -> CredentialNames {
     let of = |name: &str| auth_flows::preset(name).and_then(|p| p.provider.credential_names);
+    // Made once per process: building the preset parses its endpoint URLs, and a
+    // command asks several times.
+    static FALLBACK: std::sync::OnceLock<CredentialNames> = std::sync::OnceLock::new();
     of(profile).unwrap_or_else(|| {
-        let mut fields = of("inaturalist").unwrap_or_default();
-        fields.env_prefix = None;
-        fields.keyring_service = None;
-        fields
+        FALLBACK
+            .get_or_init(|| {
+                let mut fields = of("inaturalist").unwrap_or_default();
+                fields.env_prefix = None;
+                fields.keyring_service = None;
+                fields
+            })
+            .clone()
     })
 }
 
@@ -399,16 +419,18 @@ fn keyring_source(profile: &str) -> auth_store::KeyringSource {
 }
 
 /// The keyring store, its renewal lock files in authctl's data folder (`AUTHCTL_HOME`
-/// when set), like the file store's.
+/// when set), like the file store's; probed first when `probe`.
 #[cfg(feature = "keyring")]
-fn keyring_store(lock_dir: &std::path::Path) -> Result<Arc<dyn TokenStore>, Error> {
+fn keyring_store(lock_dir: &std::path::Path, probe: bool) -> Result<Arc<dyn TokenStore>, Error> {
     let store = auth_store::KeyringStore::new().with_lock_dir(lock_dir);
-    store.probe()?;
+    if probe {
+        store.probe()?;
+    }
     Ok(Arc::new(store))
 }
 
 #[cfg(not(feature = "keyring"))]
-fn keyring_store(_lock_dir: &std::path::Path) -> Result<Arc<dyn TokenStore>, Error> {
+fn keyring_store(_lock_dir: &std::path::Path, _probe: bool) -> Result<Arc<dyn TokenStore>, Error> {
     Err(no_keyring())
 }
 

@@ -4,7 +4,11 @@ use std::io::Read;
 use std::time::Duration;
 
 use auth_core::{Error, HttpBackend, HttpConfig, HttpRequest, HttpResponse, TransportErrorKind};
+use std::net::SocketAddr;
+
 use ureq::config::{AutoHeaderValue, Config};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::{Agent, AsSendBody, Timeout};
 
 use crate::policy::{self, Exchange, PolicyBackend, SendOnce};
@@ -62,7 +66,11 @@ impl UreqBackend {
     /// assert!(err.to_string().contains("read_timeout"));
     /// ```
     pub fn new(config: HttpConfig) -> Result<Self, Error> {
-        Self::with_agent(Config::builder().build().into(), config)
+        // No User-Agent of ureq's own: the policy sets the configured one. Said on the
+        // agent (not only per request), so requests without one still share its pool.
+        let agent = Config::builder().user_agent(AutoHeaderValue::None).build();
+        let agent = Agent::with_parts(agent, DefaultConnector::default(), LiteralFirst::default());
+        Self::with_agent(agent, config)
     }
 
     /// A backend on your own configured agent (proxy, extra root certificates, TLS
@@ -72,7 +80,14 @@ impl UreqBackend {
     /// come back as responses, the agent follows no redirect itself (the policy does), it
     /// adds no `User-Agent` (the policy sets the configured one), and the timeouts of
     /// `config` apply (`connect_timeout` to resolving and connecting, `read_timeout` to
-    /// sending and receiving). Everything else is the agent's.
+    /// sending and receiving). Everything else is the agent's (ureq's default resolver
+    /// looks a name up on a thread of its own per request, to bound the wait; [`new`]
+    /// skips that for IP addresses), and requests reuse its
+    /// connection pool (with an empty configured user agent, only if the agent itself is
+    /// configured with `user_agent(AutoHeaderValue::None)`: ureq pools a request only with
+    /// an agent of the same user agent).
+    ///
+    /// [`new`]: UreqBackend::new
     ///
     /// ```
     /// use std::time::Duration;
@@ -118,6 +133,12 @@ impl UreqBackend {
 
 impl UreqTransport {
     /// `request` with the per-request settings the policy relies on.
+    ///
+    /// None of them may keep the request out of the agent's connection pool: ureq pools a
+    /// request only when its user agent, TLS, buffer and address settings equal the
+    /// agent's (redirects, status handling and timeouts do not count). So the user agent
+    /// is overridden only when the request carries none (the policy sets the configured
+    /// one whenever there is one; ureq adds its own only to a request without one).
     fn configured<S: AsSendBody>(
         &self,
         request: http::Request<S>,
@@ -125,13 +146,17 @@ impl UreqTransport {
     ) -> http::Request<S> {
         let connect = Some(config.connect_timeout);
         let read = Some(config.read_timeout);
-        self.agent
+        let has_user_agent = request.headers().contains_key(http::header::USER_AGENT);
+        let mut builder = self
+            .agent
             .configure_request(request)
             .http_status_as_error(false)
             .max_redirects(0)
-            .max_redirects_will_error(false)
-            // the policy sets the configured one, unless the request has its own
-            .user_agent(AutoHeaderValue::None)
+            .max_redirects_will_error(false);
+        if !has_user_agent {
+            builder = builder.user_agent(AutoHeaderValue::None);
+        }
+        builder
             .timeout_resolve(connect)
             .timeout_connect(connect)
             .timeout_send_request(read)
@@ -174,6 +199,43 @@ impl UreqTransport {
             }
         }
         Ok(http::Response::from_parts(parts, collector.finish()))
+    }
+}
+
+/// ureq's default resolver, except that an address which is already an IP address (as
+/// `127.0.0.1:8080` or `[::1]:443`) is used as it is. With a resolve timeout set (the
+/// policy's `connect_timeout`), the default resolver starts a thread per request to bound
+/// the wait, even for an IP address and even when a pooled connection is then reused.
+#[derive(Debug, Default)]
+struct LiteralFirst(DefaultResolver);
+
+impl Resolver for LiteralFirst {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        config: &Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let literal = uri
+            .scheme()
+            .zip(uri.authority())
+            .and_then(|(scheme, authority)| DefaultResolver::host_and_port(scheme, authority))
+            .and_then(|address| address.parse::<SocketAddr>().ok())
+            .filter(|addr| {
+                config
+                    .ip_family()
+                    .keep_wanted(std::iter::once(*addr))
+                    .next()
+                    .is_some()
+            });
+        match literal {
+            Some(addr) => {
+                let mut addrs = self.empty();
+                addrs.push(addr);
+                Ok(addrs)
+            }
+            None => self.0.resolve(uri, config, timeout),
+        }
     }
 }
 
@@ -278,6 +340,46 @@ mod tests {
         ));
         assert!(matches!(bad, Error::Config { .. }));
         assert!(!bad.to_string().contains("SECRET"), "{bad}");
+    }
+
+    fn resolve(url: &str, config: &Config) -> Result<Vec<SocketAddr>, ureq::Error> {
+        let uri: http::Uri = url.parse().unwrap();
+        let timeout = NextTimeout {
+            after: Duration::from_secs(5).into(),
+            reason: Timeout::Resolve,
+            per_read: None,
+            per_write: None,
+        };
+        LiteralFirst::default()
+            .resolve(&uri, config, timeout)
+            .map(|addrs| addrs.to_vec())
+    }
+
+    #[test]
+    fn ip_addresses_are_used_as_they_are_and_names_are_looked_up() {
+        let config = Config::default();
+        let v4: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        assert_eq!(
+            resolve("http://127.0.0.1:8080/token", &config).unwrap(),
+            [v4]
+        );
+        let v6: SocketAddr = "[::1]:443".parse().unwrap();
+        assert_eq!(resolve("https://[::1]/token", &config).unwrap(), [v6]);
+        // a name goes to ureq's resolver
+        let local = resolve("http://localhost:8080/", &config).unwrap();
+        assert!(
+            local
+                .iter()
+                .all(|a| a.ip().is_loopback() && a.port() == 8080)
+        );
+        // an address of the wrong family is refused as the default resolver refuses it
+        let v6_only = Config::builder()
+            .ip_family(ureq::config::IpFamily::Ipv6Only)
+            .build();
+        assert!(matches!(
+            resolve("http://127.0.0.1:8080/", &v6_only),
+            Err(ureq::Error::HostNotFound)
+        ));
     }
 
     #[test]

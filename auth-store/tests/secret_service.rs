@@ -313,3 +313,65 @@ fn check_unavailable() {
         started.elapsed()
     );
 }
+
+/// Set in the child process of `one_connection_per_process`.
+const ONE_CONNECTION_CHILD_ENV: &str = "AUTH_STORE_KEYRING_ONE_CONNECTION_CHILD";
+
+/// The sockets this process has open (Linux: `/proc/self/fd`).
+fn open_sockets() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .filter(|fd| {
+            std::fs::read_link(fd.path())
+                .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"))
+        })
+        .count()
+}
+
+/// A program with several keyring stores and a keyring source connects to the Secret
+/// Service once (each connection is a D-Bus connection plus an encrypted session). Runs
+/// in a child process of its own, so no other test's sockets are counted.
+#[test]
+#[ignore = "needs a Secret Service: run cargo xtask conformance"]
+fn one_connection_per_process() {
+    if std::env::var_os(ONE_CONNECTION_CHILD_ENV).is_none() {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "one_connection_per_process",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(ONE_CONNECTION_CHILD_ENV, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "the child failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    let before = open_sockets();
+    let key = TokenKey::new(unique("one-connection"), "ana", "c");
+    let first = KeyringStore::new();
+    pollster::block_on(first.save(&key, &Token::bearer("AT-one-connection"))).unwrap();
+    let connected = open_sockets();
+    assert!(connected > before, "the first store connected");
+
+    let second = KeyringStore::new();
+    let loaded = pollster::block_on(second.load(&key)).unwrap().unwrap();
+    assert_eq!(loaded.access_token.expose(), "AT-one-connection");
+    second.probe().unwrap();
+    let source = KeyringSource::new(unique("/one-connection"));
+    pollster::block_on(source.credentials(&Provider::new("p"))).unwrap();
+    assert_eq!(
+        open_sockets(),
+        connected,
+        "a second store and a source opened connections of their own"
+    );
+    pollster::block_on(second.delete(&key)).unwrap();
+}

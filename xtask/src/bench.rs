@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--check] [--rounds N]`: builds `authctl`, the bench program
+//! `cargo xtask bench [--check] [--rounds N] [--only TEXT]`: builds `authctl`, the bench program
 //! (`auth-bench`) and its empty floor binary with the release profile, starts what the
 //! rows need (a private Secret Service and a `redis-server`, stopped afterwards), and runs
 //! the bench program: every row side by side with its anchor, the table on stdout and
@@ -50,6 +50,9 @@ pub(crate) fn bench(ws: &Workspace, flags: &Bench) -> Result<(), String> {
     ];
     if flags.check {
         args.push("--check".into());
+    }
+    if let Some(only) = &flags.only {
+        args.extend(["--only".to_owned(), only.clone()]);
     }
     let result = cmd!(ws.sh, "{bench} {args...}")
         .envs(keyring.env())

@@ -19,6 +19,8 @@ xflags::xflags! {
             optional --check
             /// Rounds to run (default 5; --check needs at least 5).
             optional --rounds rounds: usize
+            /// Only the rows whose name contains this text (to iterate on one row).
+            optional --only only: String
         }
         /// Every parser's property tests with many hostile cases (before a parser change).
         cmd fuzz {

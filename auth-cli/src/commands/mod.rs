@@ -101,7 +101,7 @@ fn unattended_manager(
 /// is valid long enough (no runtime, no network), else the manager's renewal or the
 /// profile's unattended flow. Never opens a browser. Settles the active account.
 fn unattended_token(app: &App, min_valid: Duration, refresh: bool) -> Result<Token, Error> {
-    let store = app.store()?;
+    let store = app.store_for_reading()?;
     let (key, chosen) = app.key(store.as_ref())?;
     if !refresh
         && let Some(token) = pollster::block_on(store.load(&key))?

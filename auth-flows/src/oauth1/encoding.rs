@@ -66,46 +66,38 @@ fn encode_twice_into(out: &mut String, bytes: &[u8]) {
 }
 
 fn encode_with(out: &mut String, bytes: &[u8], escape: &str) {
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    out.reserve(bytes.len());
+    for &b in bytes {
+        // unreserved bytes are ASCII: pushed as they are, with no UTF-8 check per run
         if is_unreserved(b) {
-            continue;
-        }
-        // The bytes before `i` are unreserved ASCII, so the slice is valid UTF-8.
-        out.push_str(ascii(&bytes[start..i]));
-        out.push_str(escape);
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 15)]));
-        start = i + 1;
-    }
-    out.push_str(ascii(&bytes[start..]));
-}
-
-fn ascii(unreserved: &[u8]) -> &str {
-    std::str::from_utf8(unreserved).unwrap_or_default()
-}
-
-/// The RFC 5849 §3.6 encoding of `bytes`, one byte at a time, without building it: two
-/// parameters sort by their encodings by comparing these streams.
-fn encoded(bytes: &[u8]) -> impl Iterator<Item = u8> + '_ {
-    bytes.iter().flat_map(|&b| {
-        let escaped = [b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
-        let (one, len) = if is_unreserved(b) {
-            ([b, 0, 0], 1)
+            out.push(char::from(b));
         } else {
-            (escaped, 3)
-        };
-        one.into_iter().take(len)
-    })
+            out.push_str(escape);
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
 }
 
-/// Sorts parameters as RFC 5849 §3.4.1.3.2 says, by encoded name and then encoded value,
-/// comparing the encodings as they stream instead of building them.
+/// Compares the RFC 5849 §3.6 encodings of `a` and `b` without building them. Equal
+/// bytes encode equally, so the first byte where they differ decides: an unreserved byte
+/// stands for itself, any other becomes `%XY`; `%` sorts before every unreserved byte,
+/// and two `%XY` compare as their bytes do (upper-case hex keeps the numeric order).
+/// When one is a prefix of the other, so is its encoding, and the shorter sorts first.
+fn cmp_encoded(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let rank = |byte: u8| (is_unreserved(byte), byte);
+    match a.iter().zip(b).position(|(x, y)| x != y) {
+        Some(i) => rank(a[i]).cmp(&rank(b[i])),
+        None => a.len().cmp(&b.len()),
+    }
+}
+
+/// Sorts parameters as RFC 5849 §3.4.1.3.2 says, by encoded name and then encoded value
+/// ([`cmp_encoded`], which builds no encoding).
 fn sort_encoded(params: &mut [(&str, &str)]) {
     params.sort_unstable_by(|(n1, v1), (n2, v2)| {
-        encoded(n1.as_bytes())
-            .cmp(encoded(n2.as_bytes()))
-            .then_with(|| encoded(v1.as_bytes()).cmp(encoded(v2.as_bytes())))
+        cmp_encoded(n1.as_bytes(), n2.as_bytes())
+            .then_with(|| cmp_encoded(v1.as_bytes(), v2.as_bytes()))
     });
 }
 
@@ -392,10 +384,7 @@ fn check_host(host: &str) -> Result<(), String> {
 }
 
 fn check_dot_segments(path: &str) -> Result<(), &'static str> {
-    let dotty = path.split('/').any(|segment| {
-        let s = segment.to_ascii_lowercase().replace("%2e", ".");
-        s == "." || s == ".."
-    });
+    let dotty = path.split('/').any(is_dot_segment);
     if dotty {
         Err(
             "its path has `.` or `..` segments, which HTTP clients resolve before sending; give the resolved path",
@@ -403,6 +392,25 @@ fn check_dot_segments(path: &str) -> Result<(), &'static str> {
     } else {
         Ok(())
     }
+}
+
+/// True for `.` and `..`, each dot written as `.` or `%2e` (any case), without building
+/// the decoded segment.
+fn is_dot_segment(segment: &str) -> bool {
+    let mut rest = segment.as_bytes();
+    let mut dots = 0;
+    while !rest.is_empty() {
+        rest = match rest {
+            [b'.', after @ ..] => after,
+            [b'%', b'2', e, after @ ..] if e.eq_ignore_ascii_case(&b'e') => after,
+            _ => return false,
+        };
+        dots += 1;
+        if dots > 2 {
+            return false;
+        }
+    }
+    dots > 0
 }
 
 /// Normalises decoded parameters as RFC 5849 §3.4.1.3.2 says: each name and value
@@ -529,6 +537,44 @@ pub fn parse_authorization_header(value: &str) -> Result<Vec<(String, String)>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn encoding(bytes: &[u8]) -> String {
+        let mut out = String::new();
+        encode_into(&mut out, bytes);
+        out
+    }
+
+    #[test]
+    fn dot_segments_in_any_spelling() {
+        for dotty in [".", "..", "%2e", "%2E%2e", ".%2E", "%2e."] {
+            assert!(is_dot_segment(dotty), "{dotty}");
+        }
+        for plain in [
+            "",
+            "...",
+            "%2e%2e%2e",
+            "a.",
+            ".a",
+            "%2",
+            "%2f",
+            "%%2e2e",
+            "items",
+        ] {
+            assert!(!is_dot_segment(plain), "{plain}");
+        }
+    }
+
+    proptest! {
+        /// The comparison without encodings orders as the encodings themselves do.
+        #[test]
+        fn comparing_encodings_without_building_them(
+            a in prop::collection::vec(prop::sample::select(b"aZ09-._~%&= +\x7f\xc3\xa9!".to_vec()), 0..6),
+            b in prop::collection::vec(prop::sample::select(b"aZ09-._~%&= +\x7f\xc3\xa9!".to_vec()), 0..6),
+        ) {
+            prop_assert_eq!(cmp_encoded(&a, &b), encoding(&a).cmp(&encoding(&b)));
+        }
+    }
 
     #[test]
     fn form_parsing_follows_the_rfc_example() {

@@ -596,12 +596,18 @@ impl Signer {
     }
 }
 
+/// 128 random bits as 32 lower-case hex digits: one draw of 16 bytes (32 alphanumeric
+/// characters took 32 draws, with rejection).
 fn random_nonce() -> String {
-    rand::thread_rng()
-        .sample_iter(&rand::distributions::Alphanumeric)
-        .take(32)
-        .map(char::from)
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill(&mut bytes);
+    let mut nonce = String::with_capacity(32);
+    for b in bytes {
+        nonce.push(char::from(HEX[usize::from(b >> 4)]));
+        nonce.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    nonce
 }
 
 fn now_timestamp() -> String {
@@ -615,6 +621,14 @@ fn now_timestamp() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nonces_are_32_random_alphanumerics() {
+        let (a, b) = (random_nonce(), random_nonce());
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric()), "{a}");
+        assert_ne!(a, b);
+    }
 
     #[test]
     fn debug_output_has_no_secrets() {

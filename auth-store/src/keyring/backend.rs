@@ -12,23 +12,34 @@ use crate::sanitize::without_quoted_values;
 
 /// Where the keyring connection comes from.
 pub(super) enum Backend {
-    /// The platform store (or keyring-core's default store), connected on first use.
-    /// A failed connection is not remembered, so a keyring that starts later is found.
-    Platform(Mutex<Option<Arc<CredentialStore>>>),
+    /// keyring-core's default store when the program set one, else the platform store
+    /// of this process ([`PLATFORM`]).
+    Platform,
     /// A store the program handed in.
     Custom(Arc<CredentialStore>),
 }
 
+/// The platform store, connected on first use and shared by every keyring store and
+/// source of the process: on Linux each connection is a D-Bus connection plus an
+/// encrypted Secret Service session (a Diffie-Hellman exchange), which costs more than
+/// the reads that follow, so a program pays it once, not once per store or source.
+/// A failed connection is not remembered, so a keyring that starts later is found.
+static PLATFORM: Mutex<Option<Arc<CredentialStore>>> = Mutex::new(None);
+
 impl Backend {
     pub(super) fn platform() -> Self {
-        Backend::Platform(Mutex::new(None))
+        Backend::Platform
     }
 
     fn store(&self) -> Result<Arc<CredentialStore>, Error> {
         match self {
             Backend::Custom(store) => Ok(Arc::clone(store)),
-            Backend::Platform(slot) => {
-                let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+            Backend::Platform => {
+                // asked every time: the program may set (or change) it at any point
+                if let Some(store) = keyring_core::get_default_store() {
+                    return Ok(store);
+                }
+                let mut slot = PLATFORM.lock().unwrap_or_else(|e| e.into_inner());
                 if let Some(store) = slot.as_ref() {
                     return Ok(Arc::clone(store));
                 }
@@ -49,7 +60,7 @@ impl Backend {
     pub(super) fn describe(&self) -> String {
         match self {
             Backend::Custom(store) => store.vendor(),
-            Backend::Platform(_) => PLATFORM_NAME.to_owned(),
+            Backend::Platform => PLATFORM_NAME.to_owned(),
         }
     }
 }
@@ -60,7 +71,7 @@ impl fmt::Debug for Backend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Backend::Custom(store) => write!(f, "Custom({:?})", store.vendor()),
-            Backend::Platform(_) => write!(f, "Platform({PLATFORM_NAME:?})"),
+            Backend::Platform => write!(f, "Platform({PLATFORM_NAME:?})"),
         }
     }
 }
@@ -79,12 +90,8 @@ const PLATFORM_NAME: &str = "Windows Credential Manager";
 )))]
 const PLATFORM_NAME: &str = "none on this platform";
 
-/// The platform's credential store, or keyring-core's default store when the program
-/// set one.
+/// A new connection to the platform's credential store.
 fn platform_store() -> Result<Arc<CredentialStore>, Error> {
-    if let Some(store) = keyring_core::get_default_store() {
-        return Ok(store);
-    }
     #[cfg(any(target_os = "linux", target_os = "freebsd"))]
     let store = zbus_secret_service_keyring_store::Store::new()
         .map(|s| s as Arc<CredentialStore>)
