@@ -13,7 +13,9 @@ use async_trait::async_trait;
 use auth_core::{AuthFlow, CredentialField, DeviceCode, Endpoint, Error, FlowContext, Token};
 use oauth2::{AsyncHttpClient, StandardDeviceAuthorizationResponse};
 
-use crate::client::{Adapter, configured, oauth_client, require, scopes, with_requested_scopes};
+use crate::client::{
+    Adapter, configured, oauth_client, require, resource_params, scopes, with_requested_scopes,
+};
 use crate::sleep::{Sleeper, default_sleeper};
 
 /// The shortest wait between two polls, whatever the server says.
@@ -121,15 +123,22 @@ impl AuthFlow for DeviceFlow {
         let client = oauth_client(&ctx.provider, &ctx.credentials)?;
         let adapter = Adapter::new(&ctx.http, &ctx.provider, &ctx.credentials);
         let requested = ctx.effective_scopes().to_vec();
-        let details: StandardDeviceAuthorizationResponse = configured(
+        // Resource indicators (RFC 8707) go with the device authorization request and
+        // every poll, as with the authorization and token requests of the other grants.
+        let resources = resource_params(&ctx.provider);
+        let mut authorization = configured(
             &ctx.provider,
             Endpoint::DeviceAuthorization,
             client.exchange_device_code(),
         )?
-        .add_scopes(scopes(&requested))
-        .request_async(&adapter)
-        .await
-        .map_err(|e| adapter.error(e))?;
+        .add_scopes(scopes(&requested));
+        for (name, value) in &resources {
+            authorization = authorization.add_extra_param(name.clone(), value.clone());
+        }
+        let details: StandardDeviceAuthorizationResponse = authorization
+            .request_async(&adapter)
+            .await
+            .map_err(|e| adapter.error(e))?;
         adapter.take_last();
         let limit = wait_limit(details.expires_in(), self.timeout);
         let code = DeviceCode {
@@ -149,7 +158,7 @@ impl AuthFlow for DeviceFlow {
         let token_url = ctx.provider.endpoint(Endpoint::Token)?.clone();
         let mut interval = poll_interval(details.interval());
         loop {
-            let poll = poll_request(&token_url, details.device_code().secret())?;
+            let poll = poll_request(&token_url, details.device_code().secret(), &resources)?;
             adapter.call(poll).await.map_err(|e| adapter.scrub(e.0))?;
             match adapter.token(SystemTime::now()) {
                 Ok(token) => {
@@ -195,10 +204,15 @@ impl DeviceFlow {
 
 /// One poll of the token endpoint (RFC 8628 §3.4); the adapter adds the client's
 /// authentication.
-fn poll_request(token_url: &url::Url, device_code: &str) -> Result<oauth2::HttpRequest, Error> {
+fn poll_request(
+    token_url: &url::Url,
+    device_code: &str,
+    resources: &[(String, String)],
+) -> Result<oauth2::HttpRequest, Error> {
     let body = form_urlencoded::Serializer::new(String::new())
         .append_pair("grant_type", "urn:ietf:params:oauth:grant-type:device_code")
         .append_pair("device_code", device_code)
+        .extend_pairs(resources)
         .finish();
     http::Request::post(token_url.as_str())
         .header(
@@ -213,6 +227,21 @@ fn poll_request(token_url: &url::Url, device_code: &str) -> Result<oauth2::HttpR
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_poll_carries_the_resource_indicators() {
+        let url: url::Url = "https://as.example/token".parse().unwrap();
+        let resources = [
+            ("resource".to_owned(), "https://api.example/".to_owned()),
+            ("audience".to_owned(), "api".to_owned()),
+        ];
+        let poll = poll_request(&url, "dc", &resources).unwrap();
+        let form: Vec<(String, String)> = form_urlencoded::parse(poll.body())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        assert_eq!(form[1], ("device_code".to_owned(), "dc".to_owned()));
+        assert_eq!(form[2..], resources);
+    }
 
     #[test]
     fn hostile_numbers_are_clamped() {
