@@ -27,7 +27,7 @@ use tracing::Instrument;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::compliance;
-use crate::token_response::parse_token_response;
+use crate::token_response::{parse_response_fields, token_from_response};
 use auth_core::hooks::{HookPoint, TokenRequestParts, TokenResponseParts};
 
 /// The `oauth2` client with every endpoint optional (checked at run time, with our
@@ -46,7 +46,7 @@ pub(crate) type OAuthClient = oauth2::Client<
 >;
 
 /// A token response `oauth2` accepts as long as it has an access token; the real parse
-/// is [`parse_token_response`] on the raw body, which is lenient where
+/// is [`parse_token_response`](crate::token_response::parse_token_response) on the raw body, which is lenient where
 /// providers differ (string `expires_in`, odd `token_type`, form bodies).
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct AnyTokenResponse {
@@ -95,6 +95,8 @@ pub(crate) struct RawResponse {
     pub(crate) status: u16,
     pub(crate) url: String,
     pub(crate) body: Zeroizing<Vec<u8>>,
+    /// The body decoded by [`parse_response_fields`], once.
+    pub(crate) fields: Option<Map<String, Value>>,
 }
 
 #[cfg(any(
@@ -203,8 +205,12 @@ impl Adapter {
         Ok(request)
     }
 
-    /// Keeps the DPoP nonce of a token endpoint answer.
+    /// Keeps the DPoP nonce of a token endpoint answer (the URL is parsed only when the
+    /// answer has one).
     fn remember_nonce(&self, url: &str, response: &auth_core::HttpResponse) {
+        if !response.headers().contains_key(crate::dpop::NONCE_HEADER) {
+            return;
+        }
         if let Ok(url) = url::Url::parse(url) {
             self.nonces.remember(&url, response);
         }
@@ -237,7 +243,7 @@ impl Adapter {
         let raw = self
             .take_last()
             .ok_or_else(|| Error::Interaction("no response was received".into()))?;
-        let mut token = parse_token_response(raw.status, &raw.url, &raw.body, now)
+        let mut token = token_from_response(raw.status, &raw.url, &raw.body, raw.fields, now)
             .map_err(|e| self.scrub(e))?;
         if token.is_dpop() {
             token.dpop_key = self
@@ -280,7 +286,8 @@ impl Adapter {
             oauth2::RequestTokenError::Request(AdapterError(e)) => e,
             other => match self.take_last() {
                 Some(raw) => {
-                    match parse_token_response(raw.status, &raw.url, &raw.body, SystemTime::now()) {
+                    let now = SystemTime::now();
+                    match token_from_response(raw.status, &raw.url, &raw.body, raw.fields, now) {
                         Err(e) => e,
                         Ok(_) => Error::InvalidResponse {
                             url: raw.url,
@@ -350,12 +357,16 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
             if let Some(point) = point {
                 form = self.run_request_hooks(point, &mut request, form)?;
             }
-            let endpoint = request.uri().to_string();
+            // The endpoint without query (nothing below changes the URI).
+            let mut url = request.uri().to_string();
+            if let Some(query) = url.find('?') {
+                url.truncate(query);
+            }
             if let Some(header) = client_authentication(
                 &self.provider,
                 &self.client_id,
                 self.client_secret.as_ref(),
-                endpoint.split('?').next().unwrap_or_default(),
+                &url,
                 &mut form,
             )
             .map_err(AdapterError)?
@@ -389,8 +400,6 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
             if self.body_format == BodyFormat::Json {
                 form_to_json(&mut request);
             }
-            let url = request.uri().to_string();
-            let url = url.split('?').next().unwrap_or_default().to_owned();
             let started = Instant::now();
             let request = self.with_proof(request, &form).map_err(AdapterError)?;
             let response = send_to_token_endpoint(
@@ -423,11 +432,13 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
                 parts.headers = raw.headers;
                 body = raw.body;
             }
-            let normalised = normalise_body(&body);
+            let fields = parse_response_fields(&body);
+            let normalised = normalise_body(fields.as_ref());
             *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(RawResponse {
                 status: parts.status.as_u16(),
                 url,
                 body: Zeroizing::new(body),
+                fields,
             });
             if normalised.is_some() {
                 parts.headers.insert(
@@ -457,35 +468,58 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
 }
 
 /// The span of one request to a token-like endpoint (info): the `grant_type` when the form
-/// has one, and the endpoint without query. Never the body or a header.
+/// has one, and the endpoint without query. Never the body or a header. The fields are
+/// worked out only when a subscriber records the span.
 fn token_request_span(request: &oauth2::HttpRequest) -> tracing::Span {
-    let grant_type = form_urlencoded::parse(request.body())
+    tracing::info_span!(
+        "token_request",
+        grant_type = grant_type_of(request).as_deref(),
+        endpoint = %endpoint_of(request)
+    )
+}
+
+/// The `grant_type` of a token request's form, if it has one.
+fn grant_type_of(request: &oauth2::HttpRequest) -> Option<String> {
+    form_urlencoded::parse(request.body())
         .find(|(name, _)| name == "grant_type")
-        .map(|(_, value)| value.into_owned());
-    let endpoint = url::Url::parse(&request.uri().to_string()).map_or_else(
+        .map(|(_, value)| value.into_owned())
+}
+
+/// The request's URL without query, as it may be recorded.
+fn endpoint_of(request: &oauth2::HttpRequest) -> String {
+    url::Url::parse(&request.uri().to_string()).map_or_else(
         |_| "(not a URL)".to_owned(),
         |u| auth_core::http::without_query(&u),
-    );
-    tracing::info_span!("token_request", grant_type = grant_type.as_deref(), endpoint = %endpoint)
+    )
 }
 
 /// The body as a JSON object `oauth2` can read: JSON objects pass (with numeric strings
 /// in `expires_in`/`interval` turned into numbers), form bodies become objects; anything
 /// else is `None` (and `oauth2` sees an empty body, which it reports as an error that we
-/// replace by our own, more precise one).
-fn normalise_body(body: &[u8]) -> Option<Vec<u8>> {
-    let mut map = crate::token_response::parse_response_fields(body)?;
-    for name in ["expires_in", "interval"] {
-        // Whole seconds `oauth2` can read: numeric strings parsed, negative numbers 0,
-        // fractions truncated, huge numbers saturated; the flows then bound them.
-        let seconds = match map.get(name) {
-            Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
-            Some(Value::Number(n)) if n.as_u64().is_none() => {
-                n.as_f64().map(|f| if f.is_nan() { 0 } else { f as u64 })
-            }
-            _ => None,
-        };
-        if let Some(n) = seconds {
+/// replace by our own, more precise one). `fields` are the body's fields as
+/// [`parse_response_fields`] decoded them (kept for our own parser: the body is decoded
+/// once).
+fn normalise_body(fields: Option<&Map<String, Value>>) -> Option<Vec<u8>> {
+    let map = fields?;
+    // Whole seconds `oauth2` can read: numeric strings parsed, negative numbers 0,
+    // fractions truncated, huge numbers saturated; the flows then bound them.
+    let seconds = |name: &str| match map.get(name) {
+        Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
+        Some(Value::Number(n)) if n.as_u64().is_none() => {
+            n.as_f64().map(|f| if f.is_nan() { 0 } else { f as u64 })
+        }
+        _ => None,
+    };
+    let fixes = [
+        ("expires_in", seconds("expires_in")),
+        ("interval", seconds("interval")),
+    ];
+    if fixes.iter().all(|(_, fix)| fix.is_none()) {
+        return serde_json::to_vec(map).ok();
+    }
+    let mut map = map.clone();
+    for (name, fix) in fixes {
+        if let Some(n) = fix {
             map.insert(name.to_owned(), Value::from(n));
         }
     }
@@ -527,23 +561,6 @@ pub(crate) fn require(
     }
 }
 
-fn url_of<T>(
-    provider: &Provider,
-    which: Endpoint,
-    make: impl FnOnce(String) -> Result<T, url::ParseError>,
-) -> Result<Option<T>, Error> {
-    match provider.endpoint(which) {
-        Ok(url) => make(url.to_string()).map(Some).map_err(|e| {
-            Error::config(format!(
-                "{} of {} is not a valid URL: {e}",
-                which.config_key(),
-                provider.name
-            ))
-        }),
-        Err(_) => Ok(None),
-    }
-}
-
 /// Builds the `oauth2` client for a provider. The client id is required; the secret is
 /// used as the provider's `client_auth` says.
 pub(crate) fn oauth_client(
@@ -565,24 +582,29 @@ pub(crate) fn oauth_client(
         EndpointNotSet,
         EndpointNotSet,
     > = oauth2::Client::new(oauth2::ClientId::new(client_id));
+    // The endpoints are parsed URLs already: handed over as they are.
+    let endpoints = &provider.endpoints;
     let mut client = client
-        .set_auth_uri_option(url_of(provider, Endpoint::Authorize, oauth2::AuthUrl::new)?)
-        .set_token_uri_option(url_of(provider, Endpoint::Token, oauth2::TokenUrl::new)?)
-        .set_device_authorization_url_option(url_of(
-            provider,
-            Endpoint::DeviceAuthorization,
-            oauth2::DeviceAuthorizationUrl::new,
-        )?)
-        .set_revocation_url_option(url_of(
-            provider,
-            Endpoint::Revocation,
-            oauth2::RevocationUrl::new,
-        )?)
-        .set_introspection_url_option(url_of(
-            provider,
-            Endpoint::Introspection,
-            oauth2::IntrospectionUrl::new,
-        )?);
+        .set_auth_uri_option(endpoints.authorize.clone().map(oauth2::AuthUrl::from_url))
+        .set_token_uri_option(endpoints.token.clone().map(oauth2::TokenUrl::from_url))
+        .set_device_authorization_url_option(
+            endpoints
+                .device_authorization
+                .clone()
+                .map(oauth2::DeviceAuthorizationUrl::from_url),
+        )
+        .set_revocation_url_option(
+            endpoints
+                .revocation
+                .clone()
+                .map(oauth2::RevocationUrl::from_url),
+        )
+        .set_introspection_url_option(
+            endpoints
+                .introspection
+                .clone()
+                .map(oauth2::IntrospectionUrl::from_url),
+        );
     // The client authenticates in the adapter, by `client_authentication`.
     client = client.set_auth_type(oauth2::AuthType::RequestBody);
     Ok(client)
@@ -768,7 +790,7 @@ pub(crate) async fn post_form<T>(
 
 /// A grant the `oauth2` crate does not build (JWT bearer, token exchange): `form` and the
 /// provider's resource indicators posted to the token endpoint by [`post_form`], the
-/// answer parsed by [`parse_token_response`], the requested scopes filled in when the
+/// answer parsed by [`parse_token_response`](crate::token_response::parse_token_response), the requested scopes filled in when the
 /// server lists none.
 #[cfg(any(feature = "jwt-bearer", feature = "token-exchange"))]
 pub(crate) async fn request_token(
@@ -780,7 +802,7 @@ pub(crate) async fn request_token(
     let url = ctx.provider.endpoint(Endpoint::Token)?.clone();
     form.extend(resource_params(&ctx.provider));
     let read = |response: auth_core::HttpResponse| {
-        parse_token_response(
+        crate::token_response::parse_token_response(
             response.status().as_u16(),
             url.as_str(),
             response.body(),
@@ -814,14 +836,18 @@ pub(crate) async fn send_to_token_endpoint<T>(
 ) -> Result<T, Error> {
     request.extensions_mut().insert(RequestKind::TokenEndpoint);
     provider.mark_request(&mut request);
-    let mut form: Vec<(String, String)> = form_urlencoded::parse(request.body())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let mut secrets = secrets_in_request(&request, &form);
-    secrets.extend(client_secret.cloned());
-    form.iter_mut().for_each(|(_, value)| value.zeroize());
+    // What the scrubbing needs, kept (the body zeroized on drop); the secret values are
+    // picked out of it only when there is an error to scrub.
+    let body = Zeroizing::new(request.body().clone());
+    let authorization = request.headers().get(http::header::AUTHORIZATION).cloned();
     let result = http.send(request).await.and_then(read);
     result.map_err(|e| {
+        let mut form: Vec<(String, String)> = form_urlencoded::parse(&body)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let mut secrets = secrets_in(authorization.as_ref(), &form);
+        form.iter_mut().for_each(|(_, value)| value.zeroize());
+        secrets.extend(client_secret.cloned());
         let values: Vec<&str> = secrets.iter().map(Secret::expose).collect();
         e.without_values(&values)
     })
@@ -835,6 +861,11 @@ pub(crate) fn secrets_in_request<B>(
     request: &http::Request<B>,
     form: &[(String, String)],
 ) -> Vec<Secret> {
+    secrets_in(request.headers().get(http::header::AUTHORIZATION), form)
+}
+
+/// [`secrets_in_request`] from the request's form and `Authorization` header.
+fn secrets_in(authorization: Option<&http::HeaderValue>, form: &[(String, String)]) -> Vec<Secret> {
     let mut secrets: Vec<Secret> = form
         .iter()
         .filter(|(name, _)| {
@@ -844,11 +875,7 @@ pub(crate) fn secrets_in_request<B>(
         })
         .map(|(_, value)| Secret::new(value.as_str()))
         .collect();
-    if let Some(value) = request
-        .headers()
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(value) = authorization.and_then(|v| v.to_str().ok()) {
         secrets.push(Secret::new(value));
         // The credentials after the scheme (`Basic`, `Bearer` are ordinary words).
         if let Some((_, credentials)) = value.split_once(' ') {
@@ -895,6 +922,7 @@ mod tests {
 
     #[test]
     fn normalises_form_and_string_numbers() {
+        let normalise_body = |body: &[u8]| normalise_body(parse_response_fields(body).as_ref());
         let out = normalise_body(b"access_token=a&expires_in=60&token_type=bearer").unwrap();
         let v: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["expires_in"], 60);
@@ -905,6 +933,9 @@ mod tests {
         assert_eq!(v["interval"], 0);
         assert_eq!(v["expires_in"], u64::MAX);
         assert!(normalise_body(b"[1,2]").is_none());
+        let out = normalise_body(br#"{"access_token":"a","expires_in":60}"#).unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["expires_in"], 60);
     }
 
     fn with(how: ClientAuth) -> Provider {

@@ -46,13 +46,25 @@ pub fn parse_token_response(
     body: &[u8],
     now: SystemTime,
 ) -> Result<Token, Error> {
+    token_from_response(status, url, body, parse_response_fields(body), now)
+}
+
+/// [`parse_token_response`] with the body's fields already decoded (by
+/// [`parse_response_fields`]); `body` is still given for the excerpt of an error.
+pub(crate) fn token_from_response(
+    status: u16,
+    url: &str,
+    body: &[u8],
+    fields: Option<Map<String, Value>>,
+    now: SystemTime,
+) -> Result<Token, Error> {
     let invalid = |problem: &str| Error::InvalidResponse {
         url: strip_query(url),
         status,
         problem: problem.to_owned(),
         excerpt: excerpt(body),
     };
-    let fields = match parse_response_fields(body) {
+    let fields = match fields {
         Some(fields) => fields,
         None if !(200..300).contains(&status) => {
             return Err(invalid(

@@ -1,6 +1,5 @@
 //! The blocking backend on ureq 3.
 
-use std::io::Read;
 use std::time::Duration;
 
 use auth_core::{Error, HttpBackend, HttpConfig, HttpRequest, HttpResponse, TransportErrorKind};
@@ -188,16 +187,7 @@ impl UreqTransport {
 
         let (parts, body) = response.into_parts();
         let mut collector = ex.body_collector(parts.status, &parts.headers)?;
-        let mut reader = body.into_reader();
-        let mut buf = vec![0u8; 16 * 1024];
-        loop {
-            match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => collector.push(&buf[..n])?,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(map_error(ureq::Error::from(e), ex)),
-            }
-        }
+        collector.read_from(body.into_reader(), |e| map_error(ureq::Error::from(e), ex))?;
         Ok(http::Response::from_parts(parts, collector.finish()))
     }
 }

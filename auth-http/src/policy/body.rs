@@ -1,5 +1,7 @@
 //! The response size cap.
 
+use std::io::Read;
+
 use auth_core::Error;
 use auth_core::http::without_query;
 use http::header::{self, HeaderMap};
@@ -60,6 +62,43 @@ impl BodyCollector {
         Ok(())
     }
 
+    /// Reads `reader` to its end into the body, straight into the body's own buffer (no
+    /// intermediate buffer to fill), failing as soon as the total passes the cap: at most
+    /// one byte over the cap is read. `map` turns a read error into the transport's
+    /// error (see [`Exchange::transport_error`](super::Exchange::transport_error)).
+    ///
+    /// ```
+    /// # use auth_http::policy::Exchange;
+    /// # let url = "https://api.example/x".parse().unwrap();
+    /// # let headers = http::HeaderMap::new();
+    /// let config = auth_core::HttpConfig::default().with_max_response_bytes(8);
+    /// let exchange = Exchange::new(&http::Method::GET, &url, &headers, b"", &config);
+    /// let fail = |e: std::io::Error| auth_core::Error::config(e.to_string());
+    /// let mut collector = exchange.body_collector(http::StatusCode::OK, &http::HeaderMap::new())?;
+    /// collector.read_from(&b"hello"[..], fail)?;
+    /// assert_eq!(collector.finish(), b"hello");
+    ///
+    /// let mut collector = exchange.body_collector(http::StatusCode::OK, &http::HeaderMap::new())?;
+    /// assert!(collector.read_from(&b"more than eight"[..], fail).is_err());
+    /// # Ok::<(), auth_core::Error>(())
+    /// ```
+    pub fn read_from(
+        &mut self,
+        reader: impl Read,
+        map: impl FnOnce(std::io::Error) -> Error,
+    ) -> Result<(), Error> {
+        let room = self.limit.saturating_sub(self.body.len() as u64);
+        // `read_to_end` retries interrupted reads itself.
+        reader
+            .take(room.saturating_add(1))
+            .read_to_end(&mut self.body)
+            .map_err(map)?;
+        if self.body.len() as u64 > self.limit {
+            return Err(self.too_large());
+        }
+        Ok(())
+    }
+
     /// The whole body.
     pub fn finish(self) -> Vec<u8> {
         self.body
@@ -97,5 +136,41 @@ mod tests {
         let mut c = BodyCollector::new(&u, 4, &declared).unwrap();
         c.push(b"abcd").unwrap();
         assert_eq!(c.finish(), b"abcd");
+    }
+
+    #[test]
+    fn body_collector_reads_up_to_the_cap() {
+        let u = url("https://api.example/x?code=SECRET");
+        let fail = |e: std::io::Error| Error::config(e.to_string());
+        let mut c = BodyCollector::new(&u, 4, &HeaderMap::new()).unwrap();
+        c.push(b"ab").unwrap();
+        c.read_from(&b"cd"[..], fail).unwrap();
+        assert_eq!(c.finish(), b"abcd");
+
+        let mut c = BodyCollector::new(&u, 4, &HeaderMap::new()).unwrap();
+        c.push(b"ab").unwrap();
+        let err = c.read_from(&b"cde"[..], fail).unwrap_err();
+        assert!(matches!(err, Error::ResponseTooLarge { limit: 4, .. }));
+        assert!(!err.to_string().contains("SECRET"));
+
+        // an endless body is cut one byte past the cap
+        let mut endless = std::io::repeat(b'x');
+        let mut c = BodyCollector::new(&u, 4, &HeaderMap::new()).unwrap();
+        assert!(c.read_from(&mut endless, fail).is_err());
+        assert_eq!(c.body.len(), 5);
+
+        let broken = std::io::Error::other("reset");
+        let mut c = BodyCollector::new(&u, 4, &HeaderMap::new()).unwrap();
+        struct Broken(Option<std::io::Error>);
+        impl Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(self
+                    .0
+                    .take()
+                    .unwrap_or_else(|| std::io::Error::other("again")))
+            }
+        }
+        let err = c.read_from(Broken(Some(broken)), fail).unwrap_err();
+        assert!(err.to_string().contains("reset"), "{err}");
     }
 }
