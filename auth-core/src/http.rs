@@ -299,6 +299,63 @@ impl AllowInsecureHttp {
     }
 }
 
+/// A request extension holding the request's URI already parsed as a [`Url`], so that a
+/// backend need not print and parse it again. It is only a shortcut: [`ParsedUrl::of`]
+/// hands it out only when it is exactly the request's URI, and a backend parses the URI
+/// itself otherwise. [`Provider::mark_request`](crate::Provider::mark_request) sets it on
+/// requests to one of the provider's endpoints.
+///
+/// ```
+/// use auth_core::http::ParsedUrl;
+/// let url: url::Url = "https://a.example/token".parse().unwrap();
+/// let mut request = http::Request::post(url.as_str()).body(()).unwrap();
+/// request.extensions_mut().insert(ParsedUrl(url.clone()));
+/// assert_eq!(ParsedUrl::of(&request), Some(&url));
+///
+/// // a URL that is not the request's URI is ignored
+/// *request.uri_mut() = "https://b.example/token".parse().unwrap();
+/// assert_eq!(ParsedUrl::of(&request), None);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedUrl(pub Url);
+
+impl ParsedUrl {
+    /// The request's URL from the extension, when the request carries one that is exactly
+    /// its URI (same text); `None` otherwise.
+    ///
+    /// ```
+    /// let request = http::Request::get("https://a.example/").body(()).unwrap();
+    /// assert!(auth_core::http::ParsedUrl::of(&request).is_none());
+    /// ```
+    pub fn of<B>(request: &http::Request<B>) -> Option<&Url> {
+        let ParsedUrl(url) = request.extensions().get::<ParsedUrl>()?;
+        ParsedUrl::is_uri(url, request.uri()).then_some(url)
+    }
+
+    /// True when `url` is, character for character, the URI `uri` (scheme, authority,
+    /// path and query), so that parsing the URI would give `url` again. Compared without
+    /// allocating; a URI a URL would write differently (upper-case host, default port,
+    /// no path) is simply not the same.
+    ///
+    /// ```
+    /// use auth_core::http::ParsedUrl;
+    /// let url: url::Url = "https://a.example/t?x=1".parse().unwrap();
+    /// assert!(ParsedUrl::is_uri(&url, &"https://a.example/t?x=1".parse().unwrap()));
+    /// assert!(!ParsedUrl::is_uri(&url, &"https://A.example/t?x=1".parse().unwrap()));
+    /// assert!(!ParsedUrl::is_uri(&url, &"https://a.example/t".parse().unwrap()));
+    /// ```
+    pub fn is_uri(url: &Url, uri: &http::Uri) -> bool {
+        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+            return false;
+        };
+        url.as_str()
+            .strip_prefix(scheme)
+            .and_then(|rest| rest.strip_prefix("://"))
+            .and_then(|rest| rest.strip_prefix(authority.as_str()))
+            .is_some_and(|rest| Some(rest) == uri.path_and_query().map(|pq| pq.as_str()))
+    }
+}
+
 /// One attempt of a request, as a [`HopHook`] sees it just before it is sent: the first
 /// attempt, a redirect hop or a retry.
 ///

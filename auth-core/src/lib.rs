@@ -53,7 +53,7 @@ pub use error::{CredentialField, Error, Hint, OAuthError, Result, TransportError
 pub use flow::{AuthFlow, DeviceCode, FlowContext, Interaction, NoInteraction, RedirectPaste};
 pub use http::{
     AllowInsecureHttp, Hop, HopHook, HopHooks, HttpBackend, HttpConfig, HttpRequest, HttpResponse,
-    RequestKind,
+    ParsedUrl, RequestKind,
 };
 pub use key::TokenKey;
 pub use origin::AllowedOrigins;

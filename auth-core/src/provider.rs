@@ -620,23 +620,36 @@ impl Provider {
     /// Marks a request to this provider with its transport settings: the
     /// [`AllowInsecureHttp`](crate::http::AllowInsecureHttp) extension when
     /// [`Provider::insecure_http`] is set. Every request a flow sends to the provider goes
-    /// through here, so the one switch reaches the backend.
+    /// through here, so the one switch reaches the backend. A request to one of the
+    /// provider's endpoints, exactly, also gets that endpoint as its
+    /// [`ParsedUrl`](crate::http::ParsedUrl), so the backend does not parse it again.
     ///
     /// ```
-    /// use auth_core::{Provider, http::AllowInsecureHttp};
-    /// let mut provider = Provider::new("intranet");
+    /// use auth_core::{Endpoint, Provider, http::{AllowInsecureHttp, ParsedUrl}};
+    /// let mut provider = Provider::new("intranet")
+    ///     .with_endpoint(Endpoint::Token, "http://idp.intranet.example/token")?;
     /// let mut request = http::Request::get("http://idp.intranet.example/token").body(()).unwrap();
     /// provider.mark_request(&mut request);
     /// assert!(!AllowInsecureHttp::is_set(&request));
+    /// assert_eq!(ParsedUrl::of(&request), provider.endpoints.token.as_ref());
     /// provider.insecure_http = true;
     /// provider.mark_request(&mut request);
     /// assert!(AllowInsecureHttp::is_set(&request));
+    /// # Ok::<(), auth_core::Error>(())
     /// ```
     pub fn mark_request<B>(&self, request: &mut http::Request<B>) {
         if self.insecure_http {
             request
                 .extensions_mut()
                 .insert(crate::http::AllowInsecureHttp);
+        }
+        if let Some(url) = self
+            .endpoints
+            .all()
+            .find(|url| crate::http::ParsedUrl::is_uri(url, request.uri()))
+        {
+            let url = crate::http::ParsedUrl(url.clone());
+            request.extensions_mut().insert(url);
         }
     }
 }

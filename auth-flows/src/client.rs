@@ -124,12 +124,12 @@ pub(crate) fn with_requested_scopes(mut token: Token, requested: &[String]) -> T
 /// A provider that wants JSON request bodies gets the form turned into JSON. Responses
 /// are handed to `oauth2` normalised (form bodies as JSON, `Content-Type` JSON) and kept
 /// raw for our own parser, so error statuses and quirks are reported exactly.
-pub(crate) struct Adapter {
-    http: Arc<dyn HttpBackend>,
+pub(crate) struct Adapter<'a> {
+    http: &'a dyn HttpBackend,
     body_format: BodyFormat,
-    client_id: String,
-    client_secret: Option<Secret>,
-    provider: Provider,
+    client_id: &'a str,
+    client_secret: Option<&'a Secret>,
+    provider: &'a Provider,
     last: Mutex<Option<RawResponse>>,
     /// The secret values every request so far carried, removed from every error built.
     sent_secrets: Mutex<Vec<Secret>>,
@@ -150,18 +150,19 @@ impl std::fmt::Display for AdapterError {
 
 impl std::error::Error for AdapterError {}
 
-impl Adapter {
+impl<'a> Adapter<'a> {
+    /// An adapter for one grant, borrowing the transport, provider and credentials.
     pub(crate) fn new(
-        http: &Arc<dyn HttpBackend>,
-        provider: &Provider,
-        credentials: &Credentials,
+        http: &'a Arc<dyn HttpBackend>,
+        provider: &'a Provider,
+        credentials: &'a Credentials,
     ) -> Self {
         Adapter {
-            http: Arc::clone(http),
+            http: http.as_ref(),
             body_format: provider.body_format,
-            client_id: credentials.client_id.clone().unwrap_or_default(),
-            client_secret: credentials.client_secret.clone(),
-            provider: provider.clone(),
+            client_id: credentials.client_id.as_deref().unwrap_or_default(),
+            client_secret: credentials.client_secret.as_ref(),
+            provider,
             last: Mutex::new(None),
             sent_secrets: Mutex::new(credentials.client_secret.iter().cloned().collect()),
             dpop: Mutex::new(None),
@@ -187,6 +188,17 @@ impl Adapter {
             *slot = Some(crate::dpop::DpopKey::generate()?);
         }
         Ok(slot.clone())
+    }
+
+    /// Whether token requests carry DPoP proofs: a key is set, or the provider asks for
+    /// DPoP (a key is then made for the first request).
+    fn sends_dpop(&self) -> bool {
+        self.provider.dpop
+            || self
+                .dpop
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_some()
     }
 
     /// `request` with a DPoP proof hook when it is a token request (it has a
@@ -306,7 +318,7 @@ impl Adapter {
     }
 }
 
-impl Adapter {
+impl Adapter<'_> {
     /// Hands a token request to the provider's request hooks before the client
     /// authenticates (so they never see the client secret), and returns the form to send;
     /// the hooks may also change the URL and headers.
@@ -323,7 +335,7 @@ impl Adapter {
         })?;
         let mut parts = TokenRequestParts::new(url, form);
         parts.headers = std::mem::take(request.headers_mut());
-        compliance::token_request(&self.provider, point, &mut parts).map_err(AdapterError)?;
+        compliance::token_request(self.provider, point, &mut parts).map_err(AdapterError)?;
         *request.uri_mut() = parts.url.as_str().parse().map_err(|_| {
             AdapterError(Error::config(
                 "a compliance hook set a token endpoint URL that cannot be sent",
@@ -334,21 +346,22 @@ impl Adapter {
     }
 }
 
-impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
+impl<'c> oauth2::AsyncHttpClient<'c> for Adapter<'_> {
     type Error = AdapterError;
     type Future =
         Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, AdapterError>> + Send + 'c>>;
 
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
         let span = token_request_span(&request);
-        let original = request.clone();
+        // Kept for the one resend a DPoP nonce asks for; without DPoP there is none.
+        let original = self.sends_dpop().then(|| request.clone());
         // One attempt, built afresh each time (a client assertion is single-use).
         let exchange = move |mut request: oauth2::HttpRequest| async move {
             let mut form: Vec<(String, String)> = form_urlencoded::parse(request.body())
                 .filter(|(k, _)| k != "client_id")
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
-            let point = compliance::has_hooks(&self.provider)
+            let point = compliance::has_hooks(self.provider)
                 .then(|| {
                     let grant_type = form.iter().find(|(k, _)| k == "grant_type");
                     HookPoint::request_for_grant(grant_type.map(|(_, v)| v.as_str()))
@@ -363,9 +376,9 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
                 url.truncate(query);
             }
             if let Some(header) = client_authentication(
-                &self.provider,
-                &self.client_id,
-                self.client_secret.as_ref(),
+                self.provider,
+                self.client_id,
+                self.client_secret,
                 &url,
                 &mut form,
             )
@@ -402,14 +415,9 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
             }
             let started = Instant::now();
             let request = self.with_proof(request, &form).map_err(AdapterError)?;
-            let response = send_to_token_endpoint(
-                &self.provider,
-                self.http.as_ref(),
-                self.client_secret.as_ref(),
-                request,
-                Ok,
-            )
-            .await;
+            let response =
+                send_to_token_endpoint(self.provider, self.http, self.client_secret, request, Ok)
+                    .await;
             let duration_ms = started.elapsed().as_millis() as u64;
             let response = response.map_err(|e| {
                 let e = self.scrub(e);
@@ -425,8 +433,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
             let (mut parts, mut body) = response.into_parts();
             if let Some(point) = point {
                 let mut raw = TokenResponseParts::new(parts.status.as_u16(), parts.headers, body);
-                compliance::token_response(&self.provider, point, &mut raw)
-                    .map_err(AdapterError)?;
+                compliance::token_response(self.provider, point, &mut raw).map_err(AdapterError)?;
                 parts.status =
                     http::StatusCode::from_u16(raw.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
                 parts.headers = raw.headers;
@@ -451,6 +458,9 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter {
         };
         let attempts = async move {
             let response = exchange(request).await?;
+            let Some(original) = original else {
+                return Ok(response);
+            };
             if !crate::dpop::asks_for_nonce(&response) {
                 return Ok(response);
             }

@@ -120,10 +120,10 @@ impl AuthFlow for ClientCredentialsFlow {
 /// What a grant without a person starts with: the credentials it needs checked, the
 /// `oauth2` client, the adapter, and the scopes to ask for.
 #[cfg(any(feature = "password", feature = "client-credentials"))]
-fn start_grant(
-    ctx: &FlowContext,
+fn start_grant<'a>(
+    ctx: &'a FlowContext,
     needed: &[CredentialField],
-) -> Result<(crate::client::OAuthClient, Adapter, Vec<String>), Error> {
+) -> Result<(crate::client::OAuthClient, Adapter<'a>, Vec<String>), Error> {
     require(&ctx.provider, &ctx.credentials, needed)?;
     let client = oauth_client(&ctx.provider, &ctx.credentials)?;
     let adapter = Adapter::new(&ctx.http, &ctx.provider, &ctx.credentials);

@@ -25,7 +25,7 @@ use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
 use auth_core::http::{
-    AllowInsecureHttp, Hop, HopHooks, check_url_security, same_origin, without_query,
+    AllowInsecureHttp, Hop, HopHooks, ParsedUrl, check_url_security, same_origin, without_query,
 };
 use auth_core::{
     Error, HttpBackend, HttpConfig, HttpRequest, HttpResponse, RequestKind, TransportErrorKind,
@@ -457,7 +457,11 @@ pub(crate) async fn execute<T: SendOnce>(
         config,
     };
     let (parts, mut body) = request.into_parts();
-    let origin = request_url(&parts.uri)?;
+    let origin = match parts.extensions.get::<ParsedUrl>() {
+        // the URI parsed already (checked to be the same text)
+        Some(ParsedUrl(url)) if ParsedUrl::is_uri(url, &parts.uri) => url.clone(),
+        _ => request_url(&parts.uri)?,
+    };
     check_url_security(&origin, call.allow_insecure)?;
 
     let mut url = origin.clone();

@@ -295,3 +295,51 @@ fn metadata_follows_redirects_only_within_its_origin() {
         "nothing sent elsewhere"
     );
 }
+
+#[test]
+fn a_parsed_url_is_used_only_when_it_is_the_request_uri() {
+    let config = HttpConfig::default();
+    // the same URL: sent there (and checked like any other)
+    let script = Script::new(vec![Ok(response(200, &[]))]);
+    let mut same = request(
+        Method::POST,
+        "https://api.example/token",
+        RequestKind::TokenEndpoint,
+    );
+    same.extensions_mut()
+        .insert(auth_core::ParsedUrl(url("https://api.example/token")));
+    pollster::block_on(execute(&script, &config, same)).unwrap();
+    assert_eq!(
+        script.seen.lock().unwrap()[0].1,
+        "https://api.example/token"
+    );
+
+    // another URL than the URI: ignored, the request goes where its URI says
+    let script = Script::new(vec![Ok(response(200, &[]))]);
+    let mut other = request(
+        Method::POST,
+        "https://api.example/token",
+        RequestKind::TokenEndpoint,
+    );
+    other
+        .extensions_mut()
+        .insert(auth_core::ParsedUrl(url("https://evil.example/token")));
+    pollster::block_on(execute(&script, &config, other)).unwrap();
+    assert_eq!(
+        script.seen.lock().unwrap()[0].1,
+        "https://api.example/token"
+    );
+
+    // a plain http:// URL is refused whether parsed already or not
+    let script = Script::new(vec![]);
+    let mut plain = request(
+        Method::POST,
+        "http://api.example/token",
+        RequestKind::TokenEndpoint,
+    );
+    plain
+        .extensions_mut()
+        .insert(auth_core::ParsedUrl(url("http://api.example/token")));
+    let err = pollster::block_on(execute(&script, &config, plain)).unwrap_err();
+    assert!(matches!(err, Error::InsecureTransport { .. }), "{err}");
+}
