@@ -22,11 +22,22 @@ use url::Url;
 /// assert_eq!(collector.finish(), b"hello");
 /// # Ok::<(), auth_core::Error>(())
 /// ```
-#[derive(Debug)]
 pub struct BodyCollector {
-    url: String,
+    /// Where the response comes from; written without its query only in an error.
+    url: Url,
     limit: u64,
     body: Vec<u8>,
+}
+
+impl std::fmt::Debug for BodyCollector {
+    /// The URL without its query (which may hold a code), the cap, and how much was read.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BodyCollector")
+            .field("url", &without_query(&self.url))
+            .field("limit", &self.limit)
+            .field("read", &self.body.len())
+            .finish()
+    }
 }
 
 impl BodyCollector {
@@ -34,7 +45,7 @@ impl BodyCollector {
     /// declared `Content-Length` is over `limit`.
     pub(crate) fn new(url: &Url, limit: u64, headers: &HeaderMap) -> Result<Self, Error> {
         let collector = BodyCollector {
-            url: without_query(url),
+            url: url.clone(),
             limit,
             body: Vec::new(),
         };
@@ -106,7 +117,7 @@ impl BodyCollector {
 
     fn too_large(&self) -> Error {
         Error::ResponseTooLarge {
-            url: self.url.clone(),
+            url: without_query(&self.url),
             limit: self.limit,
         }
     }
@@ -128,6 +139,7 @@ mod tests {
         let err = c.push(b"e").unwrap_err();
         assert!(matches!(err, Error::ResponseTooLarge { limit: 4, .. }));
         assert!(!err.to_string().contains("SECRET"));
+        assert!(!format!("{c:?}").contains("SECRET"), "{c:?}");
 
         let mut declared = HeaderMap::new();
         declared.insert(header::CONTENT_LENGTH, HeaderValue::from_static("5"));
