@@ -79,7 +79,8 @@ impl UreqBackend {
     /// come back as responses, the agent follows no redirect itself (the policy does), it
     /// adds no `User-Agent` (the policy sets the configured one), and the timeouts of
     /// `config` apply (`connect_timeout` to resolving and connecting, `read_timeout` to
-    /// sending and receiving). Everything else is the agent's (ureq's default resolver
+    /// each write of the request, to receiving the response head, and then to the whole
+    /// body). Everything else is the agent's (ureq's default resolver
     /// looks a name up on a thread of its own per request, to bound the wait; [`new`]
     /// skips that for IP addresses), and requests reuse its
     /// connection pool (with an empty configured user agent, only if the agent itself is
@@ -155,11 +156,13 @@ impl UreqTransport {
         if !has_user_agent {
             builder = builder.user_agent(AutoHeaderValue::None);
         }
+        // Sending is bounded per write: a per-write limit is the same figure at every
+        // write, so a pooled connection keeps its socket's send timeout, where a phase
+        // budget (time left) would set it again before every write (a system call each).
         builder
             .timeout_resolve(connect)
             .timeout_connect(connect)
-            .timeout_send_request(read)
-            .timeout_send_body(read)
+            .timeout_per_write(read)
             .timeout_recv_response(read)
             .timeout_recv_body(read)
             .build()
