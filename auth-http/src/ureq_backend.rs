@@ -12,6 +12,28 @@ use ureq::{Agent, AsSendBody, Timeout};
 
 use crate::policy::{self, Exchange, PolicyBackend, SendOnce};
 
+/// The settings the policy relies on, on an agent's or a request's configuration builder
+/// (`$builder`): 4xx and 5xx as responses, no redirect followed, the timeouts of
+/// `$config`. (A macro: ureq's builder scopes cannot be named in a generic function.)
+/// Sending is bounded per write: a per-write limit is the same figure at every write, so
+/// a pooled connection keeps its socket's send timeout, where a phase budget (time left)
+/// would set it again before every write (a system call each).
+macro_rules! policy_settings {
+    ($builder:expr, $config:expr) => {{
+        let connect = Some($config.connect_timeout);
+        let read = Some($config.read_timeout);
+        $builder
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .timeout_resolve(connect)
+            .timeout_connect(connect)
+            .timeout_per_write(read)
+            .timeout_recv_response(read)
+            .timeout_recv_body(read)
+    }};
+}
+
 /// A blocking [`HttpBackend`] on [ureq](https://docs.rs/ureq) 3 with rustls (ring) and the
 /// webpki root certificates. It pulls in no async runtime.
 ///
@@ -44,6 +66,9 @@ pub struct UreqBackend {
 #[derive(Clone)]
 struct UreqTransport {
     agent: Agent,
+    /// Whether the agent itself has the policy's settings ([`UreqBackend::new`]); a
+    /// user's agent gets them on each request.
+    configured: bool,
 }
 
 impl UreqBackend {
@@ -67,9 +92,21 @@ impl UreqBackend {
     pub fn new(config: HttpConfig) -> Result<Self, Error> {
         // No User-Agent of ureq's own: the policy sets the configured one. Said on the
         // agent (not only per request), so requests without one still share its pool.
-        let agent = Config::builder().user_agent(AutoHeaderValue::None).build();
+        // Everything else the policy needs is said on the agent too, so a request is sent
+        // as it is, without a configuration of its own.
+        let agent = policy_settings!(Config::builder(), config)
+            .user_agent(AutoHeaderValue::None)
+            .build();
         let agent = Agent::with_parts(agent, DefaultConnector::default(), LiteralFirst::default());
-        Self::with_agent(agent, config)
+        Ok(UreqBackend {
+            policy: PolicyBackend::with_transport(
+                UreqTransport {
+                    agent,
+                    configured: true,
+                },
+                config,
+            )?,
+        })
     }
 
     /// A backend on your own configured agent (proxy, extra root certificates, TLS
@@ -103,7 +140,13 @@ impl UreqBackend {
     /// ```
     pub fn with_agent(agent: Agent, config: HttpConfig) -> Result<Self, Error> {
         Ok(UreqBackend {
-            policy: PolicyBackend::with_transport(UreqTransport { agent }, config)?,
+            policy: PolicyBackend::with_transport(
+                UreqTransport {
+                    agent,
+                    configured: false,
+                },
+                config,
+            )?,
         })
     }
 
@@ -132,7 +175,8 @@ impl UreqBackend {
 }
 
 impl UreqTransport {
-    /// `request` with the per-request settings the policy relies on.
+    /// `request` with the per-request settings the policy relies on (as it is when the
+    /// agent has them already: [`UreqBackend::new`]).
     ///
     /// None of them may keep the request out of the agent's connection pool: ureq pools a
     /// request only when its user agent, TLS, buffer and address settings equal the
@@ -144,28 +188,15 @@ impl UreqTransport {
         request: http::Request<S>,
         config: &HttpConfig,
     ) -> http::Request<S> {
-        let connect = Some(config.connect_timeout);
-        let read = Some(config.read_timeout);
+        if self.configured {
+            return request;
+        }
         let has_user_agent = request.headers().contains_key(http::header::USER_AGENT);
-        let mut builder = self
-            .agent
-            .configure_request(request)
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_redirects_will_error(false);
+        let mut builder = policy_settings!(self.agent.configure_request(request), config);
         if !has_user_agent {
             builder = builder.user_agent(AutoHeaderValue::None);
         }
-        // Sending is bounded per write: a per-write limit is the same figure at every
-        // write, so a pooled connection keeps its socket's send timeout, where a phase
-        // budget (time left) would set it again before every write (a system call each).
-        builder
-            .timeout_resolve(connect)
-            .timeout_connect(connect)
-            .timeout_per_write(read)
-            .timeout_recv_response(read)
-            .timeout_recv_body(read)
-            .build()
+        builder.build()
     }
 
     fn exchange(&self, ex: &Exchange<'_>) -> Result<HttpResponse, Error> {
