@@ -27,6 +27,7 @@ use tracing::Instrument;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::compliance;
+use crate::form_request::FormRequest;
 use crate::token_response::{parse_response_fields, token_from_response};
 use auth_core::hooks::{HookPoint, TokenRequestParts, TokenResponseParts};
 
@@ -127,7 +128,9 @@ pub(crate) fn with_requested_scopes(mut token: Token, requested: &[String]) -> T
 pub(crate) struct Adapter<'a> {
     http: &'a dyn HttpBackend,
     body_format: BodyFormat,
-    client_id: &'a str,
+    /// The client that authenticates, if the credentials name one (a JWT bearer grant
+    /// may send none).
+    client_id: Option<&'a str>,
     client_secret: Option<&'a Secret>,
     provider: &'a Provider,
     last: Mutex<Option<RawResponse>>,
@@ -160,7 +163,7 @@ impl<'a> Adapter<'a> {
         Adapter {
             http: http.as_ref(),
             body_format: provider.body_format,
-            client_id: credentials.client_id.as_deref().unwrap_or_default(),
+            client_id: credentials.client_id.as_deref(),
             client_secret: credentials.client_secret.as_ref(),
             provider,
             last: Mutex::new(None),
@@ -201,16 +204,14 @@ impl<'a> Adapter<'a> {
                 .is_some()
     }
 
-    /// `request` with a DPoP proof hook when it is a token request (it has a
+    /// `request` with a DPoP proof hook when it is a token request (its form has a
     /// `grant_type`) and there is a key.
     fn with_proof(
         &self,
         mut request: auth_core::HttpRequest,
-        form: &[(String, String)],
+        token_request: bool,
     ) -> Result<auth_core::HttpRequest, Error> {
-        if form.iter().any(|(name, _)| name == "grant_type")
-            && let Some(key) = self.dpop_key()?
-        {
+        if token_request && let Some(key) = self.dpop_key()? {
             let hook = crate::dpop::DpopHook::new(key, self.nonces.clone());
             auth_core::http::HopHooks::push(&mut request, Arc::new(hook));
         }
@@ -255,8 +256,13 @@ impl<'a> Adapter<'a> {
         let raw = self
             .take_last()
             .ok_or_else(|| Error::Interaction("no response was received".into()))?;
-        let mut token = token_from_response(raw.status, &raw.url, &raw.body, raw.fields, now)
-            .map_err(|e| self.scrub(e))?;
+        token_from_response(raw.status, &raw.url, &raw.body, raw.fields, now)
+            .map(|token| self.with_key(token))
+            .map_err(|e| self.scrub(e))
+    }
+
+    /// A DPoP-bound token with the key it is bound to (kept with it as a `Secret`).
+    fn with_key(&self, mut token: Token) -> Token {
         if token.is_dpop() {
             token.dpop_key = self
                 .dpop
@@ -265,17 +271,13 @@ impl<'a> Adapter<'a> {
                 .as_ref()
                 .map(crate::dpop::DpopKey::to_secret);
         }
-        Ok(token)
+        token
     }
 
     /// The end of every token request: on success the token parsed from the raw answer
     /// (with the requested scopes when the server did not list any, RFC 6749 §5.1), on
     /// failure our error.
-    #[cfg(any(
-        feature = "password",
-        feature = "client-credentials",
-        feature = "authorization-code"
-    ))]
+    #[cfg(feature = "authorization-code")]
     pub(crate) fn finish<R, TE: oauth2::ErrorResponse + 'static>(
         &self,
         result: Result<R, oauth2::RequestTokenError<AdapterError, TE>>,
@@ -320,29 +322,127 @@ impl<'a> Adapter<'a> {
 
 impl Adapter<'_> {
     /// Hands a token request to the provider's request hooks before the client
-    /// authenticates (so they never see the client secret), and returns the form to send;
-    /// the hooks may also change the URL and headers.
-    fn run_request_hooks(
-        &self,
-        point: HookPoint,
-        request: &mut oauth2::HttpRequest,
-        form: Vec<(String, String)>,
-    ) -> Result<Vec<(String, String)>, AdapterError> {
-        let url = url::Url::parse(&request.uri().to_string()).map_err(|e| {
-            AdapterError(Error::config(format!(
-                "the token endpoint is not a URL: {e}"
-            )))
-        })?;
-        let mut parts = TokenRequestParts::new(url, form);
-        parts.headers = std::mem::take(request.headers_mut());
-        compliance::token_request(self.provider, point, &mut parts).map_err(AdapterError)?;
-        *request.uri_mut() = parts.url.as_str().parse().map_err(|_| {
-            AdapterError(Error::config(
+    /// authenticates (so they never see the client secret); the hooks may change the URL,
+    /// the headers and the form.
+    fn run_request_hooks(&self, point: HookPoint, request: &mut FormRequest) -> Result<(), Error> {
+        let url = url::Url::parse(&request.url)
+            .map_err(|e| Error::config(format!("the token endpoint is not a URL: {e}")))?;
+        let mut parts = TokenRequestParts::new(url, std::mem::take(&mut request.form));
+        parts.headers = std::mem::take(&mut request.headers);
+        compliance::token_request(self.provider, point, &mut parts)?;
+        if parts.url.as_str().parse::<http::Uri>().is_err() {
+            return Err(Error::config(
                 "a compliance hook set a token endpoint URL that cannot be sent",
-            ))
+            ));
+        }
+        request.url = parts.url.to_string();
+        request.headers = std::mem::take(&mut parts.headers);
+        request.form = parts.form();
+        Ok(())
+    }
+
+    /// Sends a token request, and once more when a DPoP nonce is asked for (the request is
+    /// kept for that resend only when DPoP is used). Returns the endpoint (without query)
+    /// and its answer after the response hooks. The one path of every token request,
+    /// whoever built its form.
+    async fn send_form(
+        &self,
+        request: FormRequest,
+    ) -> Result<(String, auth_core::HttpResponse), Error> {
+        let span = tracing::info_span!(
+            "token_request",
+            grant_type = request.grant_type(),
+            endpoint = request.endpoint()
+        );
+        let attempts = async move {
+            let original = self.sends_dpop().then(|| request.clone());
+            let answer = self.attempt(request).await?;
+            let Some(original) = original else {
+                return Ok(answer);
+            };
+            if !crate::dpop::asks_for_nonce(&answer.1) {
+                return Ok(answer);
+            }
+            tracing::debug!("the token endpoint asked for a DPoP nonce; sending again with it");
+            let answer = self.attempt(original).await?;
+            if crate::dpop::asks_for_nonce(&answer.1) {
+                return Err(crate::dpop::nonce_refused(answer.1.status().as_u16()));
+            }
+            Ok(answer)
+        };
+        attempts.instrument(span).await.map_err(|e| self.scrub(e))
+    }
+
+    /// One attempt of a token request, built afresh (a client assertion is single-use):
+    /// request hooks, client authentication, the body, the DPoP proof, the send, the
+    /// response hooks.
+    async fn attempt(
+        &self,
+        mut request: FormRequest,
+    ) -> Result<(String, auth_core::HttpResponse), Error> {
+        let point = compliance::has_hooks(self.provider)
+            .then(|| HookPoint::request_for_grant(request.grant_type()))
+            .flatten();
+        if let Some(point) = point {
+            self.run_request_hooks(point, &mut request)?;
+        }
+        let url = request.endpoint().to_owned();
+        if let Some(client_id) = self.client_id {
+            request.authenticate(self.provider, client_id, self.client_secret)?;
+        }
+        {
+            // Each value once: a device flow sends the same code at every poll.
+            let authorization = request.headers.get(http::header::AUTHORIZATION);
+            let mut sent = self.sent_secrets.lock().unwrap_or_else(|p| p.into_inner());
+            for secret in secrets_in(authorization, &request.form) {
+                if !sent.contains(&secret) {
+                    sent.push(secret);
+                }
+            }
+        }
+        let proof = request.grant_type().is_some();
+        let request = request.into_request(self.body_format)?;
+        let request = self.with_proof(request, proof)?;
+        let started = Instant::now();
+        let response =
+            send_to_token_endpoint(self.provider, self.http, self.client_secret, request, Ok).await;
+        let duration_ms = started.elapsed().as_millis() as u64;
+        let response = response.map_err(|e| {
+            let e = self.scrub(e);
+            tracing::info!(duration_ms, error = %e, "token request failed");
+            e
         })?;
-        *request.headers_mut() = std::mem::take(&mut parts.headers);
-        Ok(parts.form())
+        tracing::info!(
+            status = response.status().as_u16(),
+            duration_ms,
+            "token endpoint answered"
+        );
+        self.remember_nonce(&url, &response);
+        let Some(point) = point else {
+            return Ok((url, response));
+        };
+        let (mut parts, body) = response.into_parts();
+        let mut raw = TokenResponseParts::new(parts.status.as_u16(), parts.headers, body);
+        compliance::token_response(self.provider, point, &mut raw)?;
+        parts.status =
+            http::StatusCode::from_u16(raw.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
+        parts.headers = raw.headers;
+        Ok((url, http::Response::from_parts(parts, raw.body)))
+    }
+
+    /// A token request whose form we build (the password, client credentials, refresh,
+    /// JWT bearer and token exchange grants): `form` posted to the token endpoint by
+    /// [`Adapter::send_form`], the answer decoded and parsed once by `token_response`.
+    pub(crate) async fn request_token(&self, form: Vec<(String, String)>) -> Result<Token, Error> {
+        let url = self.provider.endpoint(Endpoint::Token)?;
+        let request = FormRequest::new(url.as_str(), form);
+        let (url, response) = self.send_form(request).await?;
+        let status = response.status().as_u16();
+        let body = Zeroizing::new(response.into_body());
+        let fields = parse_response_fields(&body);
+        token_from_response(status, &url, &body, fields, SystemTime::now())
+            .map(|token| self.with_key(token))
+            .map_err(|e| self.scrub(e))
     }
 }
 
@@ -351,94 +451,24 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter<'_> {
     type Future =
         Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, AdapterError>> + Send + 'c>>;
 
+    /// An `oauth2` request (authorization code, device, introspection) sent by
+    /// [`Adapter::send_form`]: its form decoded (without the `client_id` `oauth2` put in),
+    /// its answer kept raw for `token_response` and handed to `oauth2` normalised.
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
-        let span = token_request_span(&request);
-        // Kept for the one resend a DPoP nonce asks for; without DPoP there is none.
-        let original = self.sends_dpop().then(|| request.clone());
-        // One attempt, built afresh each time (a client assertion is single-use).
-        let exchange = move |mut request: oauth2::HttpRequest| async move {
-            let mut form: Vec<(String, String)> = form_urlencoded::parse(request.body())
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let body = Zeroizing::new(body);
+            let form = form_urlencoded::parse(&body)
                 .filter(|(k, _)| k != "client_id")
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
-            let point = compliance::has_hooks(self.provider)
-                .then(|| {
-                    let grant_type = form.iter().find(|(k, _)| k == "grant_type");
-                    HookPoint::request_for_grant(grant_type.map(|(_, v)| v.as_str()))
-                })
-                .flatten();
-            if let Some(point) = point {
-                form = self.run_request_hooks(point, &mut request, form)?;
-            }
-            // The endpoint without query (nothing below changes the URI).
-            let mut url = request.uri().to_string();
-            if let Some(query) = url.find('?') {
-                url.truncate(query);
-            }
-            if let Some(header) = client_authentication(
-                self.provider,
-                self.client_id,
-                self.client_secret,
-                &url,
-                &mut form,
-            )
-            .map_err(AdapterError)?
-            {
-                let value = http::HeaderValue::from_str(header.expose()).map_err(|_| {
-                    AdapterError(Error::config(
-                        "the client id or secret cannot be sent in an Authorization header",
-                    ))
-                })?;
-                request
-                    .headers_mut()
-                    .insert(http::header::AUTHORIZATION, value);
-            }
-            {
-                // Each value once: a device flow sends the same code at every poll.
-                let mut sent = self.sent_secrets.lock().unwrap_or_else(|p| p.into_inner());
-                for secret in secrets_in_request(&request, &form) {
-                    if !sent.contains(&secret) {
-                        sent.push(secret);
-                    }
-                }
-            }
-            let mut body = Zeroizing::new(
-                form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(&form)
-                    .finish()
-                    .into_bytes(),
-            );
-            form.iter_mut().for_each(|(_, value)| value.zeroize());
-            std::mem::swap(request.body_mut(), &mut *body);
-            if self.body_format == BodyFormat::Json {
-                form_to_json(&mut request);
-            }
-            let started = Instant::now();
-            let request = self.with_proof(request, &form).map_err(AdapterError)?;
-            let response =
-                send_to_token_endpoint(self.provider, self.http, self.client_secret, request, Ok)
-                    .await;
-            let duration_ms = started.elapsed().as_millis() as u64;
-            let response = response.map_err(|e| {
-                let e = self.scrub(e);
-                tracing::info!(duration_ms, error = %e, "token request failed");
-                AdapterError(e)
-            })?;
-            tracing::info!(
-                status = response.status().as_u16(),
-                duration_ms,
-                "token endpoint answered"
-            );
-            self.remember_nonce(&url, &response);
-            let (mut parts, mut body) = response.into_parts();
-            if let Some(point) = point {
-                let mut raw = TokenResponseParts::new(parts.status.as_u16(), parts.headers, body);
-                compliance::token_response(self.provider, point, &mut raw).map_err(AdapterError)?;
-                parts.status =
-                    http::StatusCode::from_u16(raw.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
-                parts.headers = raw.headers;
-                body = raw.body;
-            }
+            let request = FormRequest {
+                url: parts.uri.to_string(),
+                headers: parts.headers,
+                form,
+            };
+            let (url, response) = self.send_form(request).await.map_err(AdapterError)?;
+            let (mut parts, body) = response.into_parts();
             let fields = parse_response_fields(&body);
             let normalised = normalise_body(fields.as_ref());
             *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(RawResponse {
@@ -453,54 +483,12 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter<'_> {
                     http::HeaderValue::from_static("application/json"),
                 );
             }
-            let body = normalised.unwrap_or_default();
-            Ok(http::Response::from_parts(parts, body))
-        };
-        let attempts = async move {
-            let response = exchange(request).await?;
-            let Some(original) = original else {
-                return Ok(response);
-            };
-            if !crate::dpop::asks_for_nonce(&response) {
-                return Ok(response);
-            }
-            tracing::debug!("the token endpoint asked for a DPoP nonce; sending again with it");
-            let response = exchange(original).await?;
-            if crate::dpop::asks_for_nonce(&response) {
-                return Err(AdapterError(crate::dpop::nonce_refused(
-                    response.status().as_u16(),
-                )));
-            }
-            Ok(response)
-        };
-        Box::pin(attempts.instrument(span))
+            Ok(http::Response::from_parts(
+                parts,
+                normalised.unwrap_or_default(),
+            ))
+        })
     }
-}
-
-/// The span of one request to a token-like endpoint (info): the `grant_type` when the form
-/// has one, and the endpoint without query. Never the body or a header. The fields are
-/// worked out only when a subscriber records the span.
-fn token_request_span(request: &oauth2::HttpRequest) -> tracing::Span {
-    tracing::info_span!(
-        "token_request",
-        grant_type = grant_type_of(request).as_deref(),
-        endpoint = %endpoint_of(request)
-    )
-}
-
-/// The `grant_type` of a token request's form, if it has one.
-fn grant_type_of(request: &oauth2::HttpRequest) -> Option<String> {
-    form_urlencoded::parse(request.body())
-        .find(|(name, _)| name == "grant_type")
-        .map(|(_, value)| value.into_owned())
-}
-
-/// The request's URL without query, as it may be recorded.
-fn endpoint_of(request: &oauth2::HttpRequest) -> String {
-    url::Url::parse(&request.uri().to_string()).map_or_else(
-        |_| "(not a URL)".to_owned(),
-        |u| auth_core::http::without_query(&u),
-    )
 }
 
 /// The body as a JSON object `oauth2` can read: JSON objects pass (with numeric strings
@@ -534,18 +522,6 @@ fn normalise_body(fields: Option<&Map<String, Value>>) -> Option<Vec<u8>> {
         }
     }
     serde_json::to_vec(&Value::Object(map)).ok()
-}
-
-fn form_to_json(request: &mut oauth2::HttpRequest) {
-    let map: Map<String, Value> = form_urlencoded::parse(request.body())
-        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-        .collect();
-    let mut json = Zeroizing::new(Value::Object(map).to_string().into_bytes());
-    std::mem::swap(request.body_mut(), &mut *json);
-    request.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
 }
 
 /// The hint attached to missing-credential errors raised by flows (a program may replace
@@ -755,87 +731,81 @@ pub(crate) fn resource_params(provider: &Provider) -> Vec<(String, String)> {
 }
 
 /// Posts `form` to the token-like endpoint `url` with the client authenticated by
-/// [`client_authentication`] (when `credentials` name a client; a grant such as JWT
-/// bearer may send none), through [`send_to_token_endpoint`]. The form is zeroized
-/// after it is encoded. Used by revocation, PAR, the JWT bearer grant and token exchange.
+/// [`client_authentication`] (when `credentials` name a client), through
+/// [`send_to_token_endpoint`]; built as a [`FormRequest`], like every token request, and
+/// zeroized after it is encoded. Used by revocation and PAR, which are not token
+/// requests (no compliance hooks, no DPoP proof).
 pub(crate) async fn post_form<T>(
     provider: &Provider,
     credentials: &Credentials,
     http: &dyn HttpBackend,
     url: &url::Url,
-    mut form: Vec<(String, String)>,
+    form: Vec<(String, String)>,
     read: impl FnOnce(auth_core::HttpResponse) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    let mut builder = http::Request::post(url.as_str())
-        .header(
-            http::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        .header(http::header::ACCEPT, "application/json");
-    if let Some(client_id) = credentials.client_id.as_deref()
-        && let Some(header) = client_authentication(
-            provider,
-            client_id,
-            credentials.client_secret.as_ref(),
-            url.as_str(),
-            &mut form,
-        )?
-    {
-        builder = builder.header(http::header::AUTHORIZATION, header.expose());
+    let mut request = FormRequest::new(url.as_str(), form);
+    if let Some(client_id) = credentials.client_id.as_deref() {
+        request.authenticate(provider, client_id, credentials.client_secret.as_ref())?;
     }
     // A form that carries `client_id` itself (PAR: it is an authorization request
     // parameter) keeps one, whatever the client authentication added.
     let mut seen = false;
-    form.retain(|(name, _)| name != "client_id" || !std::mem::replace(&mut seen, true));
-    let body = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(&form)
-        .finish();
-    form.iter_mut().for_each(|(_, value)| value.zeroize());
-    let request = builder
-        .body(body.into_bytes())
-        .map_err(|e| Error::config(format!("{url} cannot be requested: {e}")))?;
+    request
+        .form
+        .retain(|(name, _)| name != "client_id" || !std::mem::replace(&mut seen, true));
+    let request = request.into_request(BodyFormat::Form)?;
     let secret = credentials.client_secret.as_ref();
     send_to_token_endpoint(provider, http, secret, request, read).await
 }
 
-/// A grant the `oauth2` crate does not build (JWT bearer, token exchange): `form` and the
-/// provider's resource indicators posted to the token endpoint by [`post_form`], the
-/// answer parsed by [`parse_token_response`](crate::token_response::parse_token_response), the requested scopes filled in when the
+/// A grant whose form we build rather than the `oauth2` crate (password, client
+/// credentials, JWT bearer, token exchange): `form` and the provider's resource
+/// indicators sent by [`Adapter::request_token`], the requested scopes filled in when the
 /// server lists none.
-#[cfg(any(feature = "jwt-bearer", feature = "token-exchange"))]
+#[cfg(any(
+    feature = "password",
+    feature = "client-credentials",
+    feature = "jwt-bearer",
+    feature = "token-exchange"
+))]
 pub(crate) async fn request_token(
     ctx: &auth_core::FlowContext,
     mut form: Vec<(String, String)>,
     requested: &[String],
 ) -> Result<Token, Error> {
     ctx.provider.validate()?;
-    let url = ctx.provider.endpoint(Endpoint::Token)?.clone();
     form.extend(resource_params(&ctx.provider));
-    let read = |response: auth_core::HttpResponse| {
-        crate::token_response::parse_token_response(
-            response.status().as_u16(),
-            url.as_str(),
-            response.body(),
-            SystemTime::now(),
-        )
-    };
-    let token = post_form(
-        &ctx.provider,
-        &ctx.credentials,
-        ctx.http.as_ref(),
-        &url,
-        form,
-        read,
-    )
-    .await?;
+    let adapter = Adapter::new(&ctx.http, &ctx.provider, &ctx.credentials);
+    let token = adapter.request_token(form).await?;
     Ok(with_requested_scopes(token, requested))
+}
+
+/// The form of a grant's token request: `grant_type`, the grant's own `fields`, and
+/// `scope` (the scopes joined by spaces) when any are asked for.
+#[cfg(any(feature = "password", feature = "client-credentials"))]
+pub(crate) fn grant_form(
+    grant_type: &str,
+    fields: &[(&str, &str)],
+    scopes: &[String],
+) -> Vec<(String, String)> {
+    let mut form = Vec::with_capacity(fields.len() + 4);
+    form.push(("grant_type".to_owned(), grant_type.to_owned()));
+    form.extend(
+        fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    if !scopes.is_empty() {
+        form.push(("scope".to_owned(), scopes.join(" ")));
+    }
+    form
 }
 
 /// Sends a request to a token-like endpoint (every grant through [`Adapter`], revocation,
 /// the JWT exchange): marked [`RequestKind::TokenEndpoint`] (no redirects, no retries)
 /// and with the provider's transport marks. `read` turns the answer into the result; any
 /// error, the transport's or `read`'s, is returned without the secret values the request
-/// carried ([`secrets_in_request`], [`Error::without_values`]) or `client_secret` (which a
+/// carried ([`secrets_in`], [`Error::without_values`]) or `client_secret` (which a
 /// Basic header carries only encoded), whatever the server echoed back.
 pub(crate) async fn send_to_token_endpoint<T>(
     provider: &Provider,
@@ -863,19 +833,14 @@ pub(crate) async fn send_to_token_endpoint<T>(
     })
 }
 
-/// The secret values a request carries: the values of form fields named in
-/// [`auth_core::redact::SECRET_FIELD_NAMES`] (password, code, code_verifier,
-/// refresh_token, client_secret, assertion, ...) and the `Authorization` header, whole
-/// and without its scheme (the token of `Bearer <token>`).
-pub(crate) fn secrets_in_request<B>(
-    request: &http::Request<B>,
+/// The secret values a request carries, from its form and `Authorization` header: the
+/// values of form fields named in [`auth_core::redact::SECRET_FIELD_NAMES`] (password,
+/// code, code_verifier, refresh_token, client_secret, assertion, ...) and the header,
+/// whole and without its scheme (the token of `Bearer <token>`).
+pub(crate) fn secrets_in(
+    authorization: Option<&http::HeaderValue>,
     form: &[(String, String)],
 ) -> Vec<Secret> {
-    secrets_in(request.headers().get(http::header::AUTHORIZATION), form)
-}
-
-/// [`secrets_in_request`] from the request's form and `Authorization` header.
-fn secrets_in(authorization: Option<&http::HeaderValue>, form: &[(String, String)]) -> Vec<Secret> {
     let mut secrets: Vec<Secret> = form
         .iter()
         .filter(|(name, _)| {
@@ -965,10 +930,11 @@ mod tests {
             ("password".to_owned(), "hunter22".to_owned()),
             ("code_verifier".to_owned(), "verifier-xyz".to_owned()),
         ];
-        let found: Vec<String> = secrets_in_request(&request, &form)
-            .iter()
-            .map(|s| s.expose().to_owned())
-            .collect();
+        let found: Vec<String> =
+            secrets_in(request.headers().get(http::header::AUTHORIZATION), &form)
+                .iter()
+                .map(|s| s.expose().to_owned())
+                .collect();
         assert_eq!(
             found,
             [

@@ -12,11 +12,11 @@ use auth_core::{
     CredentialField, Credentials, Endpoint, Error, HttpBackend, Provider, Secret, Token, TokenKind,
 };
 
-#[cfg(any(feature = "password", feature = "client-credentials"))]
-use crate::client::scopes;
 use crate::client::{
     Adapter, configured, oauth_client, post_form, refused, require, resource_params,
 };
+#[cfg(any(feature = "password", feature = "client-credentials"))]
+use crate::client::{grant_form, request_token};
 
 /// Resource owner password credentials grant (RFC 6749 §4.3): username and password,
 /// plus the client id (and secret, if the provider needs one).
@@ -43,34 +43,22 @@ impl AuthFlow for PasswordFlow {
     }
 
     async fn authenticate(&self, ctx: &FlowContext) -> Result<Token, Error> {
-        let (client, adapter, requested) = start_grant(
-            ctx,
+        require(
+            &ctx.provider,
+            &ctx.credentials,
             &[
                 CredentialField::Username,
                 CredentialField::Password,
                 CredentialField::ClientId,
             ],
         )?;
-        let username = oauth2::ResourceOwnerUsername::new(
-            ctx.credentials.username.clone().unwrap_or_default(),
-        );
-        let password = oauth2::ResourceOwnerPassword::new(
-            ctx.credentials
-                .password
-                .as_ref()
-                .map(|p| p.expose().to_owned())
-                .unwrap_or_default(),
-        );
-        let request = configured(
-            &ctx.provider,
-            Endpoint::Token,
-            client.exchange_password(&username, &password),
-        )?
-        .add_scopes(scopes(&requested));
-        let request = resource_params(&ctx.provider)
-            .into_iter()
-            .fold(request, |r, (name, value)| r.add_extra_param(name, value));
-        adapter.finish(request.request_async(&adapter).await, &requested)
+        let credentials = &ctx.credentials;
+        let username = credentials.username.as_deref().unwrap_or_default();
+        let password = credentials.password.as_ref().map_or("", Secret::expose);
+        let fields = [("username", username), ("password", password)];
+        let requested = ctx.effective_scopes();
+        let form = grant_form("password", &fields, requested);
+        request_token(ctx, form, requested).await
     }
 }
 
@@ -100,34 +88,12 @@ impl AuthFlow for ClientCredentialsFlow {
     }
 
     async fn authenticate(&self, ctx: &FlowContext) -> Result<Token, Error> {
-        let (client, adapter, requested) = start_grant(
-            ctx,
-            crate::client::confidential_client_fields(&ctx.provider),
-        )?;
-        let request = configured(
-            &ctx.provider,
-            Endpoint::Token,
-            client.exchange_client_credentials(),
-        )?
-        .add_scopes(scopes(&requested));
-        let request = resource_params(&ctx.provider)
-            .into_iter()
-            .fold(request, |r, (name, value)| r.add_extra_param(name, value));
-        adapter.finish(request.request_async(&adapter).await, &requested)
+        let needed = crate::client::confidential_client_fields(&ctx.provider);
+        require(&ctx.provider, &ctx.credentials, needed)?;
+        let requested = ctx.effective_scopes();
+        let form = grant_form("client_credentials", &[], requested);
+        request_token(ctx, form, requested).await
     }
-}
-
-/// What a grant without a person starts with: the credentials it needs checked, the
-/// `oauth2` client, the adapter, and the scopes to ask for.
-#[cfg(any(feature = "password", feature = "client-credentials"))]
-fn start_grant<'a>(
-    ctx: &'a FlowContext,
-    needed: &[CredentialField],
-) -> Result<(crate::client::OAuthClient, Adapter<'a>, Vec<String>), Error> {
-    require(&ctx.provider, &ctx.credentials, needed)?;
-    let client = oauth_client(&ctx.provider, &ctx.credentials)?;
-    let adapter = Adapter::new(&ctx.http, &ctx.provider, &ctx.credentials);
-    Ok((client, adapter, ctx.effective_scopes().to_vec()))
 }
 
 /// Refreshes an OAuth 2 token (RFC 6749 §6). The result keeps the old refresh token when
@@ -153,23 +119,20 @@ pub async fn refresh(
             profile: provider.name.clone(),
         });
     };
-    let client = oauth_client(provider, credentials)?;
+    provider.validate()?;
+    require(provider, credentials, &[CredentialField::ClientId])?;
     let adapter = Adapter::new(http, provider, credentials).with_dpop_key_of(token)?;
     // The old access token is in play too: a server may echo it in its refusal.
     adapter.scrub_also(&token.access_token);
-    let rt = oauth2::RefreshToken::new(refresh_token.expose().to_owned());
-    let request = configured(
-        provider,
-        Endpoint::Token,
-        client.exchange_refresh_token(&rt),
-    )?;
-    let request = resource_params(provider)
-        .into_iter()
-        .fold(request, |r, (name, value)| r.add_extra_param(name, value));
-    let mut fresh = match request.request_async(&adapter).await {
-        Ok(_) => adapter.token(SystemTime::now())?,
-        Err(e) => return Err(adapter.error(e)),
-    };
+    let mut form = vec![
+        ("grant_type".to_owned(), "refresh_token".to_owned()),
+        (
+            "refresh_token".to_owned(),
+            refresh_token.expose().to_owned(),
+        ),
+    ];
+    form.extend(resource_params(provider));
+    let mut fresh = adapter.request_token(form).await?;
     if fresh.refresh_token.is_none() {
         fresh.refresh_token = token.refresh_token.clone();
     }

@@ -122,6 +122,8 @@ mod device;
 #[cfg(feature = "oauth2")]
 pub mod dpop;
 #[cfg(feature = "oauth2")]
+mod form_request;
+#[cfg(feature = "oauth2")]
 mod grants;
 #[cfg(feature = "oauth2")]
 pub mod id_token;
