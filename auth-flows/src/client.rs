@@ -1,11 +1,14 @@
-//! The adapter between our [`HttpBackend`] and the `oauth2` crate, and the `oauth2`
+//! The adapter between our [`HttpBackend`] and the grants: every token request is sent by
+//! [`Adapter::send_form`], whether its form is ours ([`request_token`]: password, client
+//! credentials, refresh, JWT bearer, token exchange) or the `oauth2` crate's (the adapter
+//! as its HTTP client: authorization code, device, introspection); and the `oauth2`
 //! client built from a [`Provider`] and [`Credentials`]. Nothing here is public: the
 //! crate's typestate generics stay inside.
 //!
-//! The module stays whole (about 980 lines, a fifth of them tests) because it is the one
-//! path of every request to a token-like endpoint: how it is built (by `oauth2` or by
-//! hand, [`post_form`]), which parameters every request adds, how the client
-//! authenticates, which secrets it carries and how they are kept out of its errors.
+//! The module stays whole (about 1,060 lines, a sixth of them tests) because it is the one
+//! path of every request to a token-like endpoint: how it is sent, which parameters every
+//! request adds, how the client authenticates, which secrets it carries and how they are
+//! kept out of its errors.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,7 +1,7 @@
 //! Running a provider's compliance hooks ([`auth_core::hooks`]) at the five points, and
 //! the [`Quirk`] fixes built on them.
 //!
-//! The token request and response points are called by the `oauth2` adapter
+//! The token request and response points are called by the token request adapter
 //! (`client.rs`), the one path every token and refresh request takes; the protected
 //! request point by [`AuthorizedClient`](crate::AuthorizedClient). Hooks run in order:
 //! the quirks' hooks in the order the provider lists its quirks, then the provider's own

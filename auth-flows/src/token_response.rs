@@ -2,7 +2,7 @@
 //! providers differ (string `expires_in`, form bodies, odd `token_type`), strict where it
 //! protects the user (the HTTP status is always checked; errors never show a secret).
 //!
-//! Every OAuth 2 grant, the `oauth2` adapter and the implicit-style fragment reader use
+//! Every OAuth 2 grant, the token request adapter and the implicit-style fragment reader use
 //! this one parser. It is public so that a flow written outside this crate reads answers
 //! the same way.
 
@@ -112,7 +112,7 @@ fn oauth_error_from_fields(fields: &Map<String, Value>, status: u16) -> Option<O
 
 /// Decodes a token endpoint body as a JSON object, or else (some providers answer so) as
 /// form fields: non-empty text with at least one `=`, no whitespace, not HTML. `None` for
-/// anything else. [`parse_token_response`] and the `oauth2` adapter both read bodies so.
+/// anything else. [`parse_token_response`] and the token request adapter both read bodies so.
 ///
 /// ```
 /// use auth_flows::token_response::parse_response_fields;
