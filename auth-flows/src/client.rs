@@ -255,6 +255,7 @@ impl<'a> Adapter<'a> {
     }
 
     /// Parses the last raw response as a token response (the success path).
+    #[cfg(any(feature = "authorization-code", feature = "device"))]
     pub(crate) fn token(&self, now: SystemTime) -> Result<Token, Error> {
         let raw = self
             .take_last()
@@ -884,12 +885,7 @@ pub(crate) fn refused(url: &url::Url, status: u16, body: &[u8], problem: &str) -
 }
 
 /// The scopes as `oauth2` values.
-#[cfg(any(
-    feature = "password",
-    feature = "client-credentials",
-    feature = "authorization-code",
-    feature = "device"
-))]
+#[cfg(any(feature = "authorization-code", feature = "device"))]
 pub(crate) fn scopes(list: &[String]) -> Vec<oauth2::Scope> {
     list.iter().map(|s| oauth2::Scope::new(s.clone())).collect()
 }
