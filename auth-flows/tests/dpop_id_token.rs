@@ -229,6 +229,50 @@ async fn a_token_request_carries_a_proof_and_meets_a_nonce_demand_once() {
     assert!(!format!("{token:?}").contains(token.dpop_key.as_ref().unwrap().expose()));
 }
 
+/// Token exchange builds its own form like the password and client credentials grants,
+/// and is sent by the same path: a DPoP provider gets a proof on it, the nonce retry, and
+/// a refusal that echoes the subject token does not show it.
+#[cfg(feature = "token-exchange")]
+#[tokio::test]
+async fn a_token_exchange_carries_a_proof_too() {
+    use auth_flows::{SubjectToken, TokenExchangeFlow, token_types};
+    let (script, http) = transport(vec![
+        answer(
+            400,
+            &[("DPoP-Nonce", "nonce-x")],
+            json!({"error": "use_dpop_nonce"}),
+        ),
+        answer(
+            200,
+            &[],
+            json!({"access_token": "at-x", "token_type": "DPoP", "issued_token_type": token_types::ACCESS_TOKEN}),
+        ),
+        answer(
+            400,
+            &[],
+            json!({"error": "invalid_grant", "error_description": "subject subject-tok-123 is unknown"}),
+        ),
+    ]);
+    let ctx = FlowContext::new(provider(true), credentials(), http);
+    let subject = SubjectToken::given(Secret::new("subject-tok-123"), token_types::ACCESS_TOKEN);
+    let flow = TokenExchangeFlow::new(subject);
+    let token = flow.authenticate(&ctx).await.unwrap();
+    assert!(token.is_dpop() && token.dpop_key.is_some());
+    let sent = script.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 2, "one retry with the nonce");
+    let (_, second) = verified_proof(sent[1].header("dpop").unwrap());
+    assert_eq!(second["nonce"], "nonce-x");
+    assert_eq!(second["htu"], "https://as.example/token");
+    let form = String::from_utf8(sent[1].body.clone()).unwrap();
+    assert!(
+        form.contains("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange"),
+        "{form}"
+    );
+    let err = flow.authenticate(&ctx).await.unwrap_err();
+    assert!(matches!(&err, Error::OAuth(e) if e.code == "invalid_grant"), "{err}");
+    assert!(!err.to_string().contains("subject-tok-123"), "{err}");
+}
+
 #[tokio::test]
 async fn a_stale_nonce_is_retried_once_then_reported() {
     let stale = || {
