@@ -269,7 +269,10 @@ async fn a_token_exchange_carries_a_proof_too() {
         "{form}"
     );
     let err = flow.authenticate(&ctx).await.unwrap_err();
-    assert!(matches!(&err, Error::OAuth(e) if e.code == "invalid_grant"), "{err}");
+    assert!(
+        matches!(&err, Error::OAuth(e) if e.code == "invalid_grant"),
+        "{err}"
+    );
     assert!(!err.to_string().contains("subject-tok-123"), "{err}");
 }
 
