@@ -147,26 +147,15 @@ impl ReqwestTransport {
         }
 
         let mut collector = ex.body_collector(response.status(), response.headers())?;
-        // The read timeout also bounds the whole body, as in the ureq backend. A body that
-        // is already here (a small answer arrives with its head) is read at the first poll,
-        // without arming a timer; any other is read under the timeout.
-        let read_timeout = ex.config().read_timeout;
-        let read = {
-            let body = async {
-                while let Some(chunk) = response.chunk().await.map_err(|e| map_error(&e, ex))? {
-                    collector.push(&chunk)?;
-                }
-                Ok::<(), Error>(())
-            };
-            let mut body = std::pin::pin!(body);
-            let first =
-                std::future::poll_fn(|cx| std::task::Poll::Ready(body.as_mut().poll(cx))).await;
-            match first {
-                std::task::Poll::Ready(result) => Ok(result),
-                std::task::Poll::Pending => tokio::time::timeout(read_timeout, body).await,
+        let body = async {
+            while let Some(chunk) = response.chunk().await.map_err(|e| map_error(&e, ex))? {
+                collector.push(&chunk)?;
             }
+            Ok::<(), Error>(())
         };
-        match read {
+        // The read timeout also bounds the whole body, as in the ureq backend.
+        let read_timeout = ex.config().read_timeout;
+        match tokio::time::timeout(read_timeout, body).await {
             Ok(result) => result?,
             Err(_) => {
                 return Err(ex.transport_error(
