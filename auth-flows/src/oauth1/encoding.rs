@@ -41,41 +41,85 @@ const PATH_ENCODE: &AsciiSet = &CONTROLS
 /// ```
 pub fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
-    encode_into(&mut out, value.as_bytes());
+    encode_into(&mut out, value);
     out
 }
 
-/// True for the RFC 3986 unreserved characters `A-Z a-z 0-9 - . _ ~`, which RFC 5849
-/// §3.6 leaves as they are.
+/// The RFC 3986 unreserved characters `A-Z a-z 0-9 - . _ ~`, which RFC 5849 §3.6 leaves
+/// as they are, as a table indexed by byte.
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~');
+        b += 1;
+    }
+    table
+};
+
+/// True for the unreserved bytes ([`UNRESERVED`]).
 fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    UNRESERVED[usize::from(b)]
 }
 
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
-
-/// Appends the RFC 5849 §3.6 encoding of `bytes` to `out`: runs of unreserved bytes are
-/// copied whole, every other byte becomes `%XY`.
-pub(crate) fn encode_into(out: &mut String, bytes: &[u8]) {
-    encode_with(out, bytes, "%");
-}
-
-/// Appends the encoding of the encoding of `bytes` (what a normalised parameter becomes
-/// in the base string): every reserved byte becomes `%25XY`.
-fn encode_twice_into(out: &mut String, bytes: &[u8]) {
-    encode_with(out, bytes, "%25");
-}
-
-fn encode_with(out: &mut String, bytes: &[u8], escape: &str) {
-    out.reserve(bytes.len());
-    for &b in bytes {
-        // unreserved bytes are ASCII: pushed as they are, with no UTF-8 check per run
-        if is_unreserved(b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(escape);
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
+/// `00`, `01`, ... `FF`: the two upper-case hex digits of every byte, so an escape is
+/// written with two `push_str` calls rather than one `push` per character.
+const HEX_PAIRS: &str = {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    const BYTES: [u8; 512] = {
+        let mut bytes = [0u8; 512];
+        let mut b = 0;
+        while b < 256 {
+            bytes[2 * b] = HEX[b >> 4];
+            bytes[2 * b + 1] = HEX[b & 15];
+            b += 1;
         }
+        bytes
+    };
+    match std::str::from_utf8(&BYTES) {
+        Ok(pairs) => pairs,
+        Err(_) => panic!("hex digits are ASCII"),
+    }
+};
+
+/// Appends the RFC 5849 §3.6 encoding of `value` to `out`: runs of unreserved bytes are
+/// copied whole, every other byte becomes `%XY`.
+pub(crate) fn encode_into(out: &mut String, value: &str) {
+    encode_with(out, value, "%");
+}
+
+/// Appends the encoding of the encoding of `value` (what a normalised parameter becomes
+/// in the base string): every reserved byte becomes `%25XY`.
+fn encode_twice_into(out: &mut String, value: &str) {
+    encode_with(out, value, "%25");
+}
+
+/// Appends `escape` and the two hex digits of `byte`.
+fn push_escape(out: &mut String, byte: u8, escape: &str) {
+    let i = 2 * usize::from(byte);
+    out.push_str(escape);
+    out.push_str(&HEX_PAIRS[i..i + 2]);
+}
+
+fn encode_with(out: &mut String, value: &str, escape: &str) {
+    let bytes = value.as_bytes();
+    out.reserve(bytes.len());
+    // `run` is where the current run of unreserved bytes starts. A run starts at an
+    // ASCII byte and ends before the byte after an ASCII byte, so both ends are
+    // character boundaries and the run is copied as a `&str`.
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !is_unreserved(b) {
+            if run < i {
+                out.push_str(&value[run..i]);
+            }
+            push_escape(out, b, escape);
+            run = i + 1;
+        }
+    }
+    if run < bytes.len() {
+        out.push_str(&value[run..]);
     }
 }
 
@@ -107,7 +151,7 @@ fn sort_encoded(params: &mut [(&str, &str)]) {
 fn write_normalized(
     out: &mut String,
     sorted: &[(&str, &str)],
-    encode: fn(&mut String, &[u8]),
+    encode: fn(&mut String, &str),
     eq: &str,
     amp: &str,
 ) {
@@ -115,9 +159,9 @@ fn write_normalized(
         if i > 0 {
             out.push_str(amp);
         }
-        encode(out, name.as_bytes());
+        encode(out, name);
         out.push_str(eq);
-        encode(out, value.as_bytes());
+        encode(out, value);
     }
 }
 
@@ -255,7 +299,6 @@ pub fn base_string_uri(url: &str, host_header: Option<&str>) -> Result<String, S
     if !scheme_ok {
         return Err(invalid("it has no valid scheme (such as https://)"));
     }
-    let scheme = scheme.to_ascii_lowercase();
     let rest = url[colon + 1..]
         .strip_prefix("//")
         .ok_or_else(|| invalid("it has no host (expected scheme://host/path)"))?;
@@ -277,15 +320,17 @@ pub fn base_string_uri(url: &str, host_header: Option<&str>) -> Result<String, S
         return Err(invalid("it has no host (expected scheme://host/path)"));
     }
 
-    let default_port = match scheme.as_str() {
-        "http" => Some(80),
-        "https" => Some(443),
-        _ => None,
+    let default_port = if scheme.eq_ignore_ascii_case("http") {
+        Some(80)
+    } else if scheme.eq_ignore_ascii_case("https") {
+        Some(443)
+    } else {
+        None
     };
     let mut out = String::with_capacity(url.len() + 1);
-    out.push_str(&scheme);
+    push_lowercase(&mut out, scheme);
     out.push_str("://");
-    out.push_str(&host);
+    push_lowercase(&mut out, &host);
     if let Some(port) = port.filter(|p| Some(*p) != default_port) {
         out.push(':');
         out.push_str(&port.to_string());
@@ -294,16 +339,28 @@ pub fn base_string_uri(url: &str, host_header: Option<&str>) -> Result<String, S
         out.push('/');
     } else {
         check_dot_segments(path).map_err(invalid)?;
-        for chunk in percent_encoding::utf8_percent_encode(path, PATH_ENCODE) {
-            out.push_str(chunk);
-        }
+        // borrowed, with no copy, when nothing in the path needs encoding
+        out.push_str(&Cow::from(percent_encoding::utf8_percent_encode(
+            path,
+            PATH_ENCODE,
+        )));
     }
     Ok(out)
 }
 
-/// Splits `host[:port]` or `[v6][:port]` and normalises the host (lower case, canonical
-/// IPv6). An empty port (`host:`) means none.
-fn split_host_port(input: &str) -> Result<(String, Option<u16>), String> {
+/// Appends `text` in ASCII lower case (copied whole when it has no upper-case letter).
+fn push_lowercase(out: &mut String, text: &str) {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        out.extend(text.chars().map(|c| c.to_ascii_lowercase()));
+    } else {
+        out.push_str(text);
+    }
+}
+
+/// Splits `host[:port]` or `[v6][:port]` and checks the host; an IPv6 host comes back
+/// canonical (borrowed otherwise: the caller writes it in lower case). An empty port
+/// (`host:`) means none.
+fn split_host_port(input: &str) -> Result<(Cow<'_, str>, Option<u16>), String> {
     let (host, port_text) = if let Some(v6) = input.strip_prefix('[') {
         let (addr, after) = v6
             .split_once(']')
@@ -319,14 +376,14 @@ fn split_host_port(input: &str) -> Result<(String, Option<u16>), String> {
                     .ok_or("unexpected text after the IPv6 address")?,
             ),
         };
-        (format!("[{addr}]"), port_text)
+        (Cow::Owned(format!("[{addr}]")), port_text)
     } else {
         let (host, port_text) = match input.split_once(':') {
             Some((h, p)) => (h, Some(p)),
             None => (input, None),
         };
         check_host(host)?;
-        (host.to_ascii_lowercase(), port_text)
+        (Cow::Borrowed(host), port_text)
     };
     let port = match port_text {
         None | Some("") => None,
@@ -450,9 +507,9 @@ fn encoded_len(params: &[(&str, &str)], grow: usize) -> usize {
 pub(crate) fn base_string_of(method: &str, base_uri: &str, params: &mut [(&str, &str)]) -> String {
     sort_encoded(params);
     let mut out = String::with_capacity(method.len() + 3 * base_uri.len() + encoded_len(params, 2));
-    encode_into(&mut out, method.as_bytes());
+    encode_into(&mut out, method);
     out.push('&');
-    encode_into(&mut out, base_uri.as_bytes());
+    encode_into(&mut out, base_uri);
     out.push('&');
     write_normalized(&mut out, params, encode_twice_into, "%3D", "%26");
     out
@@ -469,11 +526,11 @@ pub(crate) fn base_string_of(method: &str, base_uri: &str, params: &mut [(&str, 
 pub fn signature_base_string(method: &str, base_uri: &str, normalized_params: &str) -> String {
     let mut out =
         String::with_capacity(method.len() + base_uri.len() * 2 + normalized_params.len() * 2);
-    encode_into(&mut out, method.to_ascii_uppercase().as_bytes());
+    encode_into(&mut out, &method.to_ascii_uppercase());
     out.push('&');
-    encode_into(&mut out, base_uri.as_bytes());
+    encode_into(&mut out, base_uri);
     out.push('&');
-    encode_into(&mut out, normalized_params.as_bytes());
+    encode_into(&mut out, normalized_params);
     out
 }
 
@@ -539,9 +596,16 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The encoding of any bytes: the valid UTF-8 chunks as `encode_into` writes them,
+    /// the other bytes escaped.
     fn encoding(bytes: &[u8]) -> String {
         let mut out = String::new();
-        encode_into(&mut out, bytes);
+        for chunk in bytes.utf8_chunks() {
+            encode_into(&mut out, chunk.valid());
+            for &b in chunk.invalid() {
+                push_escape(&mut out, b, "%");
+            }
+        }
         out
     }
 

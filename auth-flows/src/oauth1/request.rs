@@ -2,6 +2,7 @@
 //! (the method, the base string URI, the query and form-body parameters), [`Placement`]
 //! (where the protocol parameters go) and [`SignedRequest`] (what to send).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -87,15 +88,20 @@ impl<'a> RequestParts<'a> {
         self
     }
 
-    /// The method in upper case; an error unless it is an HTTP method token.
-    pub(super) fn method(&self) -> Result<String, SignError> {
-        let method = self.method.to_ascii_uppercase();
+    /// The method in upper case (borrowed when it is already); an error unless it is
+    /// an HTTP method token.
+    pub(super) fn method(&self) -> Result<Cow<'a, str>, SignError> {
+        let method = self.method;
         if method.is_empty() || !method.bytes().all(is_token_byte) {
             return Err(SignError::InvalidRequest {
-                problem: format!("{:?} is not an HTTP method", display_name(self.method)),
+                problem: format!("{:?} is not an HTTP method", display_name(method)),
             });
         }
-        Ok(method)
+        Ok(if method.bytes().any(|b| b.is_ascii_lowercase()) {
+            Cow::Owned(method.to_ascii_uppercase())
+        } else {
+            Cow::Borrowed(method)
+        })
     }
 
     /// The base string URI and the request's own parameters (RFC 5849 §3.4.1.2 and
@@ -159,11 +165,11 @@ pub(super) struct NormalizedRequest<'a> {
 #[derive(Clone)]
 pub struct SignedRequest {
     pub(super) base_string: String,
-    pub(super) signature: String,
     pub(super) authorization: String,
     pub(super) url: String,
     pub(super) body: Option<Vec<u8>>,
-    pub(super) protocol: Vec<(&'static str, String)>,
+    /// The protocol parameters, `oauth_signature` last.
+    pub(super) protocol: Protocol,
 }
 
 impl SignedRequest {
@@ -174,7 +180,7 @@ impl SignedRequest {
 
     /// The `oauth_signature` value before percent-encoding.
     pub fn signature(&self) -> &str {
-        &self.signature
+        self.protocol.last_value()
     }
 
     /// The `Authorization` header value, for the header placement.
@@ -195,7 +201,7 @@ impl SignedRequest {
 
     /// The protocol parameters sent (decoded), in order, `oauth_signature` last.
     pub fn protocol_parameters(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.protocol.iter().map(|(n, v)| (*n, v.as_str()))
+        self.protocol.iter()
     }
 }
 
@@ -205,7 +211,7 @@ impl fmt::Debug for SignedRequest {
             .field("url", &display_url(&self.url))
             .field(
                 "protocol_parameters",
-                &self.protocol.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+                &self.protocol.iter().map(|(n, _)| n).collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
     }
@@ -225,13 +231,79 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-pub(super) fn append_form(out: &mut String, params: &[(&'static str, String)]) {
+pub(super) fn append_form(out: &mut String, params: &Protocol) {
     for (i, (name, value)) in params.iter().enumerate() {
         if i > 0 {
             out.push('&');
         }
         out.push_str(name);
         out.push('=');
-        encode_into(out, value.as_bytes());
+        encode_into(out, value);
+    }
+}
+
+/// The protocol parameters of a signed request, in the order they are sent: the values
+/// in one buffer, the names and value ranges in a fixed array (no allocation per
+/// parameter).
+#[derive(Clone, Default)]
+pub(super) struct Protocol {
+    values: String,
+    entries: [(&'static str, usize, usize); Protocol::MAX],
+    len: usize,
+}
+
+impl Protocol {
+    /// How many protocol parameters there can be: nonce, timestamp, version, signature
+    /// method, consumer key, token, callback, verifier, body hash and signature.
+    pub(super) const MAX: usize = 10;
+
+    /// No parameters yet, with room for `capacity` bytes of values.
+    pub(super) fn with_capacity(capacity: usize) -> Self {
+        Protocol {
+            values: String::with_capacity(capacity),
+            ..Protocol::default()
+        }
+    }
+
+    /// Adds a parameter whose value `write` appends to the buffer.
+    pub(super) fn push_with<E>(
+        &mut self,
+        name: &'static str,
+        write: impl FnOnce(&mut String) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let start = self.values.len();
+        write(&mut self.values)?;
+        debug_assert!(self.len < Self::MAX, "more protocol parameters than there are");
+        if let Some(entry) = self.entries.get_mut(self.len) {
+            *entry = (name, start, self.values.len());
+            self.len += 1;
+        }
+        Ok(())
+    }
+
+    /// Adds a parameter.
+    pub(super) fn push(&mut self, name: &'static str, value: &str) {
+        let written: Result<(), std::convert::Infallible> = self.push_with(name, |out| {
+            out.push_str(value);
+            Ok(())
+        });
+        let Ok(()) = written;
+    }
+
+    /// The parameters, in order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries[..self.len]
+            .iter()
+            .map(|&(name, start, end)| (name, &self.values[start..end]))
+    }
+
+    /// True when a parameter is named `name`.
+    pub(super) fn contains(&self, name: &str) -> bool {
+        self.iter().any(|(n, _)| n == name)
+    }
+
+    /// The value of the last parameter (`oauth_signature` once signed).
+    pub(super) fn last_value(&self) -> &str {
+        self.iter().last().map_or("", |(_, value)| value)
     }
 }
