@@ -138,19 +138,19 @@ fn cmp_encoded(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
 
 /// Sorts parameters as RFC 5849 §3.4.1.3.2 says, by encoded name and then encoded value
 /// ([`cmp_encoded`], which builds no encoding).
-fn sort_encoded(params: &mut [(&str, &str)]) {
+fn sort_encoded<S: AsRef<str>>(params: &mut [(S, S)]) {
     params.sort_unstable_by(|(n1, v1), (n2, v2)| {
-        cmp_encoded(n1.as_bytes(), n2.as_bytes())
-            .then_with(|| cmp_encoded(v1.as_bytes(), v2.as_bytes()))
+        cmp_encoded(n1.as_ref().as_bytes(), n2.as_ref().as_bytes())
+            .then_with(|| cmp_encoded(v1.as_ref().as_bytes(), v2.as_ref().as_bytes()))
     });
 }
 
 /// Appends the sorted `name=value` pairs joined with `&`, each part and separator
 /// written by `encode` (once for the normalised parameters, twice inside the base
 /// string, where the separators `=` and `&` are themselves encoded).
-fn write_normalized(
+fn write_normalized<S: AsRef<str>>(
     out: &mut String,
-    sorted: &[(&str, &str)],
+    sorted: &[(S, S)],
     encode: fn(&mut String, &str),
     eq: &str,
     amp: &str,
@@ -159,9 +159,9 @@ fn write_normalized(
         if i > 0 {
             out.push_str(amp);
         }
-        encode(out, name);
+        encode(out, name.as_ref());
         out.push_str(eq);
-        encode(out, value);
+        encode(out, value.as_ref());
     }
 }
 
@@ -176,7 +176,7 @@ fn write_normalized(
 /// assert!(percent_decode("%FF").is_err());
 /// ```
 pub fn percent_decode(value: &str) -> Result<String, SignError> {
-    decode_component(value.as_bytes(), false)
+    decode_component(value, false)
         .map(Cow::into_owned)
         .map_err(|problem| SignError::InvalidParameter {
             location: "percent-encoded",
@@ -189,14 +189,15 @@ pub fn percent_decode(value: &str) -> Result<String, SignError> {
 /// `plus_as_space` (form encoding). The result must be UTF-8.
 /// A component that needs no decoding is borrowed, not copied.
 pub(crate) fn decode_component(
-    input: &[u8],
+    text: &str,
     plus_as_space: bool,
 ) -> Result<Cow<'_, str>, &'static str> {
-    let needs_decoding = input.contains(&b'%') || (plus_as_space && input.contains(&b'+'));
+    let input = text.as_bytes();
+    let needs_decoding = input
+        .iter()
+        .any(|&b| b == b'%' || (plus_as_space && b == b'+'));
     if !needs_decoding {
-        return std::str::from_utf8(input)
-            .map(Cow::Borrowed)
-            .map_err(|_| NOT_UTF8);
+        return Ok(Cow::Borrowed(text));
     }
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
@@ -242,12 +243,13 @@ pub(crate) type Pairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 /// Parses an `application/x-www-form-urlencoded` string (a query or a form body) into
 /// decoded pairs, as RFC 5849 §3.4.1.3.1 says: `&`-separated, split at the first `=`, a
 /// missing `=` meaning an empty value, `+` meaning a space. Empty segments are skipped.
-/// Names and values without escapes are borrowed from `input`.
-pub(crate) fn parse_form<'a>(
+/// Names and values without escapes are borrowed from `input`. The pairs are appended
+/// to `pairs`, so the query's and the body's share one vector.
+pub(crate) fn parse_form_into<'a>(
+    pairs: &mut Pairs<'a>,
     input: &'a str,
     location: &'static str,
-) -> Result<Pairs<'a>, SignError> {
-    let mut pairs = Vec::new();
+) -> Result<(), SignError> {
     for segment in input.split('&').filter(|s| !s.is_empty()) {
         let (name, value): (&'a str, &'a str) = segment.split_once('=').unwrap_or((segment, ""));
         let problem = |problem: &str| SignError::InvalidParameter {
@@ -255,11 +257,11 @@ pub(crate) fn parse_form<'a>(
             name: display_name(name),
             problem: problem.to_owned(),
         };
-        let name_decoded = decode_component(name.as_bytes(), true).map_err(problem)?;
-        let value_decoded = decode_component(value.as_bytes(), true).map_err(problem)?;
+        let name_decoded = decode_component(name, true).map_err(problem)?;
+        let value_decoded = decode_component(value, true).map_err(problem)?;
         pairs.push((name_decoded, value_decoded));
     }
-    Ok(pairs)
+    Ok(())
 }
 
 /// The base string URI of RFC 5849 §3.4.1.2: scheme and host in lower case, the port only
@@ -304,10 +306,17 @@ pub fn base_string_uri(url: &str, host_header: Option<&str>) -> Result<String, S
         .ok_or_else(|| invalid("it has no host (expected scheme://host/path)"))?;
 
     // authority, then path up to the query or fragment
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority_end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
     let authority = &rest[..authority_end];
     let after = &rest[authority_end..];
-    let path = &after[..after.find(['?', '#']).unwrap_or(after.len())];
+    let path_end = after
+        .bytes()
+        .position(|b| matches!(b, b'?' | b'#'))
+        .unwrap_or(after.len());
+    let path = &after[..path_end];
 
     // user information is not part of the Host header
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
@@ -413,10 +422,7 @@ fn check_host(host: &str) -> Result<(), String> {
             display_name(host)
         ));
     }
-    if let Some(bad) = host
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')))
-    {
+    if let Some(bad) = host.bytes().find(|&b| !is_unreserved(b)).map(char::from) {
         return Err(format!(
             "its host {:?} contains {bad:?}, which is not allowed in a host name",
             display_name(host)
@@ -425,7 +431,9 @@ fn check_host(host: &str) -> Result<(), String> {
     let last_label = host.trim_end_matches('.').rsplit('.').next().unwrap_or("");
     let numeric = !last_label.is_empty()
         && (last_label.bytes().all(|b| b.is_ascii_digit())
-            || last_label.to_ascii_lowercase().starts_with("0x"));
+            || last_label
+                .get(..2)
+                .is_some_and(|prefix| prefix.eq_ignore_ascii_case("0x")));
     if numeric {
         let canonical = host
             .parse::<Ipv4Addr>()
@@ -492,10 +500,10 @@ pub fn normalize_parameters<N: AsRef<str>, V: AsRef<str>>(params: &[(N, V)]) -> 
 
 /// What the encoded parameters take at most when each reserved byte grows to `grow`
 /// times 3 bytes (a guess at the capacity, so the buffer is allocated once).
-fn encoded_len(params: &[(&str, &str)], grow: usize) -> usize {
+fn encoded_len<S: AsRef<str>>(params: &[(S, S)], grow: usize) -> usize {
     params
         .iter()
-        .map(|(n, v)| n.len() + v.len() + 6)
+        .map(|(n, v)| n.as_ref().len() + v.as_ref().len() + 6)
         .sum::<usize>()
         * (1 + grow)
 }
@@ -504,7 +512,11 @@ fn encoded_len(params: &[(&str, &str)], grow: usize) -> usize {
 /// built in one buffer: the same string as [`signature_base_string`] of the
 /// [`normalize_parameters`] of `params`, without the intermediate strings. `method` is
 /// upper case already.
-pub(crate) fn base_string_of(method: &str, base_uri: &str, params: &mut [(&str, &str)]) -> String {
+pub(crate) fn base_string_of<S: AsRef<str>>(
+    method: &str,
+    base_uri: &str,
+    params: &mut [(S, S)],
+) -> String {
     sort_encoded(params);
     let mut out = String::with_capacity(method.len() + 3 * base_uri.len() + encoded_len(params, 2));
     encode_into(&mut out, method);
@@ -572,7 +584,7 @@ pub fn parse_authorization_header(value: &str) -> Result<Vec<(String, String)>, 
         let decoded_value = if decoded_name == "realm" {
             raw.to_owned()
         } else {
-            decode_component(raw.as_bytes(), false)
+            decode_component(raw, false)
                 .map(Cow::into_owned)
                 .map_err(|problem| SignError::InvalidParameter {
                     location: "Authorization header",
@@ -642,12 +654,13 @@ mod tests {
 
     #[test]
     fn form_parsing_follows_the_rfc_example() {
-        let pairs = parse_form("c2&a3=2+q", "form body").unwrap();
+        let mut pairs = Vec::new();
+        parse_form_into(&mut pairs, "c2&a3=2+q", "form body").unwrap();
         assert_eq!(
             pairs,
             [("c2".into(), "".into()), ("a3".into(), "2 q".into())]
         );
-        let err = parse_form("a=%zz", "query").unwrap_err();
+        let err = parse_form_into(&mut Vec::new(), "a=%zz", "query").unwrap_err();
         assert!(err.to_string().contains("two hex digits"), "{err}");
         assert!(!err.to_string().contains("zz"), "{err}");
     }

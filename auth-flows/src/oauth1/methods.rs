@@ -215,7 +215,11 @@ pub(super) enum KeyedMac {
 impl KeyedMac {
     /// The HMAC of `method` keyed with `consumer_secret` and `token_secret` ([`KeyedMac::None`]
     /// for the other methods).
-    pub(super) fn new(method: SignatureMethod, consumer_secret: &Secret, token_secret: &Secret) -> Self {
+    pub(super) fn new(
+        method: SignatureMethod,
+        consumer_secret: &Secret,
+        token_secret: &Secret,
+    ) -> Self {
         if !matches!(
             method,
             SignatureMethod::HmacSha1 | SignatureMethod::HmacSha256 | SignatureMethod::HmacSha512
@@ -266,15 +270,20 @@ impl SignatureMethod {
         let data = base_string.as_bytes();
         match (self, keys.mac) {
             (SignatureMethod::HmacSha1, KeyedMac::Sha1(mac)) => {
-                BASE64.encode_string(finish(mac, data), out)
+                push_base64(out, &finish(mac, data))
             }
             (SignatureMethod::HmacSha256, KeyedMac::Sha256(mac)) => {
-                BASE64.encode_string(finish(mac, data), out)
+                push_base64(out, &finish(mac, data))
             }
             (SignatureMethod::HmacSha512, KeyedMac::Sha512(mac)) => {
-                BASE64.encode_string(finish(mac, data), out)
+                push_base64(out, &finish(mac, data))
             }
-            (SignatureMethod::HmacSha1 | SignatureMethod::HmacSha256 | SignatureMethod::HmacSha512, _) => {
+            (
+                SignatureMethod::HmacSha1
+                | SignatureMethod::HmacSha256
+                | SignatureMethod::HmacSha512,
+                _,
+            ) => {
                 return Err(SignError::InvalidRequest {
                     problem: "the HMAC key was refused".into(),
                 });
@@ -340,6 +349,16 @@ fn hmac_key(consumer_secret: &Secret, token_secret: &Secret) -> Secret {
     key.push('&');
     encode_into(&mut key, token);
     Secret::new(key)
+}
+
+/// Appends the base64 of a MAC (at most 64 bytes) to `out`, through a buffer on the
+/// stack.
+fn push_base64(out: &mut String, mac: &[u8]) {
+    let mut buf = [0u8; 88];
+    match BASE64.encode_slice(mac, &mut buf) {
+        Ok(len) => out.push_str(std::str::from_utf8(&buf[..len]).unwrap_or_default()),
+        Err(_) => BASE64.encode_string(mac, out),
+    }
 }
 
 /// The MAC of `data` from a copy of the keyed `mac`.

@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use auth_core::Error;
 
-use super::encoding::{Pairs, base_string_uri, encode_into, parse_form};
+use super::encoding::{Pairs, base_string_uri, encode_into, parse_form_into};
 use super::error::{SignError, display_name, display_url};
 
 /// Where the OAuth protocol parameters go (RFC 5849 §3.5).
@@ -111,25 +111,26 @@ impl<'a> RequestParts<'a> {
 
         let without_fragment = &self.url[..self.url.find('#').unwrap_or(self.url.len())];
         let query = without_fragment.split_once('?').map(|(_, q)| q);
-        let query_params = match query {
-            Some(q) => parse_form(q, "query")?,
-            None => Vec::new(),
-        };
+        // one vector for the query's, the body's and (added by the signer) the protocol
+        // parameters
+        let mut params = Vec::with_capacity(16);
+        if let Some(q) = query {
+            parse_form_into(&mut params, q, "query")?;
+        }
+        let query_len = params.len();
 
         let is_form = self.content_type.is_some_and(is_form_content_type);
-        let body_params = if is_form {
+        if is_form {
             let body = std::str::from_utf8(self.body).map_err(|_| SignError::InvalidRequest {
                 problem: "the form body is not UTF-8 text; percent-encode it".into(),
             })?;
-            parse_form(body, "form body")?
-        } else {
-            Vec::new()
-        };
+            parse_form_into(&mut params, body, "form body")?;
+        }
         Ok(NormalizedRequest {
             base_uri,
             query,
-            query_params,
-            body_params,
+            params,
+            query_len,
             is_form,
         })
     }
@@ -141,10 +142,11 @@ pub(super) struct NormalizedRequest<'a> {
     pub(super) base_uri: String,
     /// The query as written (without the fragment), for the query placement.
     pub(super) query: Option<&'a str>,
-    /// The query's parameters, decoded (borrowed when they need no decoding).
-    pub(super) query_params: Pairs<'a>,
-    /// The form body's parameters, decoded (none when the body is not a form).
-    pub(super) body_params: Pairs<'a>,
+    /// The query's parameters, then the form body's (none when the body is not a form),
+    /// decoded (borrowed when they need no decoding).
+    pub(super) params: Pairs<'a>,
+    /// How many of `params` come from the query.
+    pub(super) query_len: usize,
     /// True when the body is `application/x-www-form-urlencoded`.
     pub(super) is_form: bool,
 }
@@ -273,7 +275,10 @@ impl Protocol {
     ) -> Result<(), E> {
         let start = self.values.len();
         write(&mut self.values)?;
-        debug_assert!(self.len < Self::MAX, "more protocol parameters than there are");
+        debug_assert!(
+            self.len < Self::MAX,
+            "more protocol parameters than there are"
+        );
         if let Some(entry) = self.entries.get_mut(self.len) {
             *entry = (name, start, self.values.len());
             self.len += 1;

@@ -7,6 +7,7 @@
 //! steps that read those settings. The signature methods live in `methods`, the request
 //! parts and their normalisation in `request`, the RFC 5849 encodings in `encoding`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -432,8 +433,8 @@ impl Signer {
         let NormalizedRequest {
             base_uri,
             query,
-            query_params,
-            body_params,
+            mut params,
+            query_len,
             is_form,
         } = parts.normalize()?;
 
@@ -463,7 +464,8 @@ impl Signer {
             .then(|| self.method.body_hash(parts.body));
         let mut protocol = self.protocol_parameters(body_hash.as_deref());
 
-        for (location, list) in [("query", &query_params), ("form body", &body_params)] {
+        let (query_params, body_params) = params.split_at(query_len);
+        for (location, list) in [("query", query_params), ("form body", body_params)] {
             if let Some((name, _)) = list.iter().find(|(n, _)| {
                 n.starts_with("oauth_") && (n == "oauth_signature" || protocol.contains(n))
             }) {
@@ -477,16 +479,12 @@ impl Signer {
             }
         }
 
-        // One vector of borrowed pairs; the base string is built from it in one buffer.
-        let mut params: Vec<(&str, &str)> =
-            Vec::with_capacity(query_params.len() + body_params.len() + Protocol::MAX);
+        // One vector of all the parameters; the base string is built from it in one buffer.
         params.extend(
-            query_params
+            protocol
                 .iter()
-                .chain(&body_params)
-                .map(|(n, v)| (n.as_ref(), v.as_ref())),
+                .map(|(n, v)| (Cow::Borrowed(n), Cow::Borrowed(v))),
         );
-        params.extend(protocol.iter());
         let base_string = base_string_of(&method, &base_uri, &mut params);
         drop(params);
         protocol.push_with("oauth_signature", |out| {
