@@ -69,71 +69,78 @@ fn is_unreserved(b: u8) -> bool {
     UNRESERVED[usize::from(b)]
 }
 
-/// `00`, `01`, ... `FF`: the two upper-case hex digits of every byte, so an escape is
-/// written with two `push_str` calls rather than one `push` per character.
-const HEX_PAIRS: &str = {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    const BYTES: [u8; 512] = {
-        let mut bytes = [0u8; 512];
-        let mut b = 0;
-        while b < 256 {
-            bytes[2 * b] = HEX[b >> 4];
-            bytes[2 * b + 1] = HEX[b & 15];
-            b += 1;
-        }
-        bytes
-    };
-    match std::str::from_utf8(&BYTES) {
-        Ok(pairs) => pairs,
-        Err(_) => panic!("hex digits are ASCII"),
+/// Upper-case hex digits, by value.
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Where an encoding is written: runs of text copied as they are, and escapes.
+trait Sink {
+    /// Appends `text` as it is.
+    fn text(&mut self, text: &str);
+    /// Appends the escape of a reserved byte.
+    fn escape(&mut self, byte: u8);
+}
+
+/// A `String` gets `%XY`.
+impl Sink for String {
+    fn text(&mut self, text: &str) {
+        self.push_str(text);
     }
-};
+    fn escape(&mut self, byte: u8) {
+        self.push('%');
+        self.push(char::from(HEX[usize::from(byte >> 4)]));
+        self.push(char::from(HEX[usize::from(byte & 15)]));
+    }
+}
+
+/// A byte buffer gets `%XY`, written as one fixed-size copy.
+impl Sink for Vec<u8> {
+    fn text(&mut self, text: &str) {
+        self.extend_from_slice(text.as_bytes());
+    }
+    fn escape(&mut self, byte: u8) {
+        let (high, low) = (HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]);
+        self.extend_from_slice(&[b'%', high, low]);
+    }
+}
+
+/// The encoding of the encoding (what a normalised parameter becomes inside the base
+/// string): a reserved byte becomes `%25XY`.
+struct Twice<'a>(&'a mut Vec<u8>);
+
+impl Sink for Twice<'_> {
+    fn text(&mut self, text: &str) {
+        self.0.extend_from_slice(text.as_bytes());
+    }
+    fn escape(&mut self, byte: u8) {
+        let (high, low) = (HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]);
+        self.0.extend_from_slice(&[b'%', b'2', b'5', high, low]);
+    }
+}
 
 /// Appends the RFC 5849 §3.6 encoding of `value` to `out`: runs of unreserved bytes are
-/// copied whole, every other byte becomes `%XY`.
-pub(crate) fn encode_into(out: &mut String, value: &str) {
-    encode_with(out, value, "%");
-}
-
-/// Appends the encoding of the encoding of `value` (what a normalised parameter becomes
-/// in the base string): every reserved byte becomes `%25XY`.
-fn encode_twice_into(out: &mut String, value: &str) {
-    encode_with(out, value, "%25");
-}
-
-/// Appends `escape` and the two hex digits of `byte`.
-fn push_escape(out: &mut String, byte: u8, escape: &str) {
-    push_short(out, escape);
-    push_short(out, &HEX_PAIRS[2 * usize::from(byte)..][..2]);
-}
-
-/// Appends a few ASCII characters one by one: for strings this short, cheaper than the
-/// call to `memcpy` that `push_str` makes.
-fn push_short(out: &mut String, text: &str) {
-    for c in text.chars() {
-        out.push(c);
-    }
-}
-
-fn encode_with(out: &mut String, value: &str, escape: &str) {
+/// copied whole, every other byte becomes an escape. A run starts at an ASCII byte and
+/// ends before the byte after an ASCII byte, so both ends are character boundaries.
+fn encode_to(out: &mut impl Sink, value: &str) {
     let bytes = value.as_bytes();
-    out.reserve(bytes.len());
-    // `run` is where the current run of unreserved bytes starts. A run starts at an
-    // ASCII byte and ends before the byte after an ASCII byte, so both ends are
-    // character boundaries and the run is copied as a `&str`.
     let mut run = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if !is_unreserved(b) {
             if run < i {
-                out.push_str(&value[run..i]);
+                out.text(&value[run..i]);
             }
-            push_escape(out, b, escape);
+            out.escape(b);
             run = i + 1;
         }
     }
     if run < bytes.len() {
-        out.push_str(&value[run..]);
+        out.text(&value[run..]);
     }
+}
+
+/// Appends the RFC 5849 §3.6 encoding of `value` to `out`.
+pub(crate) fn encode_into(out: &mut String, value: &str) {
+    out.reserve(value.len());
+    encode_to(out, value);
 }
 
 /// Compares the RFC 5849 §3.6 encodings of `a` and `b` without building them. Equal
@@ -158,23 +165,22 @@ fn sort_encoded<S: AsRef<str>>(params: &mut [(S, S)]) {
     });
 }
 
-/// Appends the sorted `name=value` pairs joined with `&`, each part and separator
-/// written by `encode` (once for the normalised parameters, twice inside the base
-/// string, where the separators `=` and `&` are themselves encoded).
-fn write_normalized<S: AsRef<str>>(
-    out: &mut String,
-    sorted: &[(S, S)],
-    encode: fn(&mut String, &str),
+/// Appends the sorted `name=value` pairs joined with `&`, each name and value encoded
+/// by `out` (once for the normalised parameters, twice inside the base string, where the
+/// separators `eq` and `amp` are themselves encoded).
+fn write_normalized<'p>(
+    out: &mut impl Sink,
+    sorted: impl IntoIterator<Item = (&'p str, &'p str)>,
     eq: &str,
     amp: &str,
 ) {
-    for (i, (name, value)) in sorted.iter().enumerate() {
+    for (i, (name, value)) in sorted.into_iter().enumerate() {
         if i > 0 {
-            push_short(out, amp);
+            out.text(amp);
         }
-        encode(out, name.as_ref());
-        push_short(out, eq);
-        encode(out, value.as_ref());
+        encode_to(out, name);
+        out.text(eq);
+        encode_to(out, value);
     }
 }
 
@@ -295,6 +301,86 @@ pub(crate) fn parse_form_into<'a>(
 /// assert!(base_string_uri("example.com/path", None).is_err());
 /// ```
 pub fn base_string_uri(url: &str, host_header: Option<&str>) -> Result<String, SignError> {
+    base_uri(url, host_header).map(Cow::into_owned)
+}
+
+/// [`base_string_uri`], borrowed from `url` when the URL has the common shape that
+/// [`base_uri_as_written`] recognises in one scan.
+pub(crate) fn base_uri<'u>(
+    url: &'u str,
+    host_header: Option<&str>,
+) -> Result<Cow<'u, str>, SignError> {
+    match base_uri_as_written(url) {
+        Some(base_uri) if host_header.is_none() => Ok(Cow::Borrowed(base_uri)),
+        _ => normalize_base_uri(url, host_header).map(Cow::Owned),
+    }
+}
+
+/// The base string URI when `url` already spells it, up to its query or fragment:
+/// `http://` or `https://`, a host of lower-case letters, digits, `-` and `.` whose last
+/// label starts with a letter, maybe a port that is not the scheme's default (written
+/// without a leading zero), and a path of unreserved bytes and `/` without `.` or `..`
+/// segments. `None` for any other URL, which [`normalize_base_uri`] handles; the tests
+/// check that the two agree.
+fn base_uri_as_written(url: &str) -> Option<&str> {
+    let (scheme_len, default_port) = if url.starts_with("https://") {
+        (8, 443)
+    } else if url.starts_with("http://") {
+        (7, 80)
+    } else {
+        return None;
+    };
+    let bytes = url.as_bytes();
+    let mut i = scheme_len;
+    let mut label = i;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'a'..=b'z' | b'0'..=b'9' | b'-' => {}
+            b'.' => label = i + 1,
+            _ => break,
+        }
+        i += 1;
+    }
+    // no host, a trailing dot, or a last label that may make the host numeric
+    if label >= i || bytes[label].is_ascii_digit() {
+        return None;
+    }
+    if bytes.get(i) == Some(&b':') {
+        let digits = bytes[i + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let port = &bytes[i + 1..i + 1 + digits];
+        let value = port.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'));
+        if !(1..=5).contains(&digits) || port[0] == b'0' || value > 65535 || value == default_port {
+            return None;
+        }
+        i += 1 + digits;
+    }
+    if bytes.get(i) != Some(&b'/') {
+        return None;
+    }
+    let mut segment = i + 1;
+    loop {
+        let b = bytes.get(i).copied();
+        if matches!(b, None | Some(b'/' | b'?' | b'#')) {
+            if segment < i && bytes[segment..i].iter().all(|&c| c == b'.') && i - segment <= 2 {
+                return None;
+            }
+            segment = i + 1;
+        }
+        match b {
+            None | Some(b'?' | b'#') => return Some(&url[..i]),
+            Some(b'/') => {}
+            Some(b) if is_unreserved(b) => {}
+            Some(_) => return None,
+        }
+        i += 1;
+    }
+}
+
+/// [`base_string_uri`] for any URL, built piece by piece.
+fn normalize_base_uri(url: &str, host_header: Option<&str>) -> Result<String, SignError> {
     let invalid = |problem: &str| SignError::InvalidUrl {
         url: display_url(url),
         problem: problem.to_owned(),
@@ -513,38 +599,59 @@ pub fn normalize_parameters<N: AsRef<str>, V: AsRef<str>>(params: &[(N, V)]) -> 
         .map(|(n, v)| (n.as_ref(), v.as_ref()))
         .collect();
     sort_encoded(&mut sorted);
-    let mut out = String::with_capacity(encoded_len(&sorted, 1));
-    write_normalized(&mut out, &sorted, encode_into, "=", "&");
-    out
+    let mut out = Vec::with_capacity(encoded_len(sorted.iter().copied(), 1));
+    write_normalized(&mut out, sorted, "=", "&");
+    into_string(out)
 }
 
 /// What the encoded parameters take at most when each reserved byte grows to `grow`
 /// times 3 bytes (a guess at the capacity, so the buffer is allocated once).
-fn encoded_len<S: AsRef<str>>(params: &[(S, S)], grow: usize) -> usize {
-    params
-        .iter()
-        .map(|(n, v)| n.as_ref().len() + v.as_ref().len() + 6)
-        .sum::<usize>()
-        * (1 + grow)
+fn encoded_len<'p>(params: impl Iterator<Item = (&'p str, &'p str)>, grow: usize) -> usize {
+    params.map(|(n, v)| n.len() + v.len() + 6).sum::<usize>() * (1 + grow)
 }
 
-/// The signature base string straight from the decoded parameters (sorted in place),
-/// built in one buffer: the same string as [`signature_base_string`] of the
-/// [`normalize_parameters`] of `params`, without the intermediate strings. `method` is
-/// upper case already.
-pub(crate) fn base_string_of<S: AsRef<str>>(
+/// A buffer written from `&str` pieces and ASCII escapes, as the `String` it is.
+fn into_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Orders two decoded parameters as RFC 5849 §3.4.1.3.2 does: by encoded name, then
+/// encoded value ([`cmp_encoded`]).
+fn cmp_pair(a: (&str, &str), b: (&str, &str)) -> std::cmp::Ordering {
+    cmp_encoded(a.0.as_bytes(), b.0.as_bytes())
+        .then_with(|| cmp_encoded(a.1.as_bytes(), b.1.as_bytes()))
+}
+
+/// The signature base string straight from the decoded parameters, built in one
+/// buffer: the same string as [`signature_base_string`] of the [`normalize_parameters`]
+/// of all the parameters, without the intermediate strings. `method` is upper case
+/// already. Only the request's own `params` are sorted (in place); the `protocol`
+/// parameters come sorted already and are merged in as the base string is written.
+pub(crate) fn base_string_of<'p, S: AsRef<str>>(
     method: &str,
     base_uri: &str,
-    params: &mut [(S, S)],
+    params: &'p mut [(S, S)],
+    protocol: impl Iterator<Item = (&'p str, &'p str)> + Clone,
 ) -> String {
     sort_encoded(params);
-    let mut out = String::with_capacity(method.len() + 3 * base_uri.len() + encoded_len(params, 2));
-    encode_into(&mut out, method);
-    out.push('&');
-    encode_into(&mut out, base_uri);
-    out.push('&');
-    write_normalized(&mut out, params, encode_twice_into, "%3D", "%26");
-    out
+    let request = params.iter().map(|(n, v)| (n.as_ref(), v.as_ref()));
+    let capacity = method.len()
+        + 3 * base_uri.len()
+        + encoded_len(request.clone(), 2)
+        + encoded_len(protocol.clone(), 2);
+    let mut out = Vec::with_capacity(capacity);
+    encode_to(&mut out, method);
+    out.push(b'&');
+    encode_to(&mut out, base_uri);
+    out.push(b'&');
+    let (mut request, mut protocol) = (request.peekable(), protocol.peekable());
+    let merged = std::iter::from_fn(|| match (request.peek(), protocol.peek()) {
+        (Some(&r), Some(&p)) if cmp_pair(p, r).is_lt() => protocol.next(),
+        (Some(_), _) => request.next(),
+        (None, _) => protocol.next(),
+    });
+    write_normalized(&mut Twice(&mut out), merged, "%3D", "%26");
+    into_string(out)
 }
 
 /// The signature base string of RFC 5849 §3.4.1.1: the upper-case method, the base
@@ -635,7 +742,7 @@ mod tests {
         for chunk in bytes.utf8_chunks() {
             encode_into(&mut out, chunk.valid());
             for &b in chunk.invalid() {
-                push_escape(&mut out, b, "%");
+                out.escape(b);
             }
         }
         out
@@ -669,6 +776,66 @@ mod tests {
             b in prop::collection::vec(prop::sample::select(b"aZ09-._~%&= +\x7f\xc3\xa9!".to_vec()), 0..6),
         ) {
             prop_assert_eq!(cmp_encoded(&a, &b), encoding(&a).cmp(&encoding(&b)));
+        }
+    }
+
+    /// Every URL the one-scan base string URI accepts gets the same base string URI as
+    /// the full normalisation, and the usual API URL shapes take it.
+    #[test]
+    fn the_base_uri_as_written_agrees_with_the_full_normalisation() {
+        for url in [
+            "https://api.example.com/1.1/statuses/home_timeline.json?count=20",
+            "http://photos.example.net/photos?file=vacation.jpg",
+            "https://a.example:8443/x#frag",
+            "http://localhost:8080/",
+            "https://a-b.example/a.b/c~d/_e/...",
+        ] {
+            let fast = base_uri_as_written(url);
+            assert!(fast.is_some(), "{url}");
+            assert_eq!(
+                fast,
+                Some(&*normalize_base_uri(url, None).unwrap()),
+                "{url}"
+            );
+        }
+        for url in [
+            "https://a.example",
+            "https://a.example?q",
+            "https://a.example:443/x",
+            "http://a.example:80/x",
+            "https://a.example:0443/x",
+            "https://a.example:/x",
+            "https://a.example:65536/x",
+            "https://A.example/x",
+            "HTTPS://a.example/x",
+            "https://1.2.3.4/x",
+            "https://1.2.3.4./x",
+            "https://a.0x7f/x",
+            "https://u@a.example/x",
+            "https://a.example/./x",
+            "https://a.example/x/..",
+            "https://a.example/x/../y?q",
+            "https://a.example/%7e",
+            "https://a.example/a b",
+            "https://a.example./x",
+        ] {
+            assert_eq!(base_uri_as_written(url), None, "{url}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_base_uri_as_written_agrees_on_any_url(
+            scheme in prop::sample::select(vec!["http://", "https://", "HTTP://", "ftp://"]),
+            rest in prop::collection::vec(
+                prop::sample::select(b"ab09.-_~/:?#@%A8".to_vec()), 0..16
+            ),
+        ) {
+            let url = format!("{scheme}{}", String::from_utf8(rest).unwrap());
+            if let Some(fast) = base_uri_as_written(&url) {
+                let full = normalize_base_uri(&url, None).map_err(|_| ());
+                prop_assert_eq!(Ok(fast), full.as_deref());
+            }
         }
     }
 

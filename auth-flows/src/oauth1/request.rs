@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use auth_core::Error;
 
-use super::encoding::{Pairs, base_string_uri, encode_into, parse_form_into};
+use super::encoding::{Pairs, base_uri, encode_into, parse_form_into};
 use super::error::{SignError, display_name, display_url};
 
 /// Where the OAuth protocol parameters go (RFC 5849 §3.5).
@@ -107,7 +107,7 @@ impl<'a> RequestParts<'a> {
     /// The base string URI and the request's own parameters (RFC 5849 §3.4.1.2 and
     /// §3.4.1.3.1): the query's, and a form body's.
     pub(super) fn normalize(&self) -> Result<NormalizedRequest<'a>, SignError> {
-        let base_uri = base_string_uri(self.url, self.host)?;
+        let base_uri = base_uri(self.url, self.host)?;
 
         let without_fragment = &self.url[..self.url.find('#').unwrap_or(self.url.len())];
         let query = without_fragment.split_once('?').map(|(_, q)| q);
@@ -138,8 +138,8 @@ impl<'a> RequestParts<'a> {
 
 /// What [`RequestParts::normalize`] found.
 pub(super) struct NormalizedRequest<'a> {
-    /// The base string URI.
-    pub(super) base_uri: String,
+    /// The base string URI (borrowed from the URL when it spells it already).
+    pub(super) base_uri: Cow<'a, str>,
     /// The query as written (without the fragment), for the query placement.
     pub(super) query: Option<&'a str>,
     /// The query's parameters, then the form body's (none when the body is not a form),
@@ -244,19 +244,57 @@ pub(super) fn append_form(out: &mut String, params: &Protocol) {
     }
 }
 
+/// The name of a protocol parameter, in the order the names sort in (RFC 5849
+/// §3.4.1.3.2), so the protocol parameters need no sort.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Param {
+    BodyHash,
+    Callback,
+    ConsumerKey,
+    Nonce,
+    Signature,
+    SignatureMethod,
+    Timestamp,
+    Token,
+    Verifier,
+    Version,
+}
+
+impl Param {
+    /// Every name, in sorted order.
+    const NAMES: [&'static str; Protocol::MAX] = [
+        "oauth_body_hash",
+        "oauth_callback",
+        "oauth_consumer_key",
+        "oauth_nonce",
+        "oauth_signature",
+        "oauth_signature_method",
+        "oauth_timestamp",
+        "oauth_token",
+        "oauth_verifier",
+        "oauth_version",
+    ];
+
+    /// The parameter's name, e.g. `oauth_nonce`.
+    pub(super) fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
 /// The protocol parameters of a signed request, in the order they are sent: the values
 /// in one buffer, the names and value ranges in a fixed array (no allocation per
-/// parameter).
+/// parameter), and where each name is, so they can also be read in sorted order.
 #[derive(Clone, Default)]
 pub(super) struct Protocol {
     values: String,
     entries: [(&'static str, usize, usize); Protocol::MAX],
     len: usize,
+    /// For each [`Param`], 1 + its index in `entries`, or 0 when it is absent.
+    slots: [u8; Protocol::MAX],
 }
 
 impl Protocol {
-    /// How many protocol parameters there can be: nonce, timestamp, version, signature
-    /// method, consumer key, token, callback, verifier, body hash and signature.
+    /// How many protocol parameters there can be: one per [`Param`].
     pub(super) const MAX: usize = 10;
 
     /// No parameters yet, with room for `capacity` bytes of values.
@@ -267,28 +305,27 @@ impl Protocol {
         }
     }
 
-    /// Adds a parameter whose value `write` appends to the buffer.
+    /// Adds a parameter whose value `write` appends to the buffer; each name is added
+    /// at most once.
     pub(super) fn push_with<E>(
         &mut self,
-        name: &'static str,
+        param: Param,
         write: impl FnOnce(&mut String) -> Result<(), E>,
     ) -> Result<(), E> {
         let start = self.values.len();
         write(&mut self.values)?;
-        debug_assert!(
-            self.len < Self::MAX,
-            "more protocol parameters than there are"
-        );
+        debug_assert!(self.slots[param as usize] == 0, "{param:?} added twice");
         if let Some(entry) = self.entries.get_mut(self.len) {
-            *entry = (name, start, self.values.len());
+            *entry = (param.name(), start, self.values.len());
             self.len += 1;
+            self.slots[param as usize] = self.len as u8;
         }
         Ok(())
     }
 
     /// Adds a parameter.
-    pub(super) fn push(&mut self, name: &'static str, value: &str) {
-        let written: Result<(), std::convert::Infallible> = self.push_with(name, |out| {
+    pub(super) fn push(&mut self, param: Param, value: &str) {
+        let written: Result<(), std::convert::Infallible> = self.push_with(param, |out| {
             out.push_str(value);
             Ok(())
         });
@@ -302,6 +339,14 @@ impl Protocol {
             .map(|&(name, start, end)| (name, &self.values[start..end]))
     }
 
+    /// The parameters sorted by name (and so by encoded name: the names are unreserved).
+    pub(super) fn sorted(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
+        self.slots.iter().filter_map(|&slot| {
+            let &(name, start, end) = self.entries.get(usize::from(slot).checked_sub(1)?)?;
+            Some((name, &self.values[start..end]))
+        })
+    }
+
     /// True when a parameter is named `name`.
     pub(super) fn contains(&self, name: &str) -> bool {
         self.iter().any(|(n, _)| n == name)
@@ -310,5 +355,34 @@ impl Protocol {
     /// The value of the last parameter (`oauth_signature` once signed).
     pub(super) fn last_value(&self) -> &str {
         self.iter().last().map_or("", |(_, value)| value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_parameters_come_sorted_in_any_order_they_were_added() {
+        assert!(Param::NAMES.windows(2).all(|w| w[0] < w[1]));
+        let mut protocol = Protocol::default();
+        for (param, value) in [
+            (Param::Version, "1.0"),
+            (Param::Nonce, "n"),
+            (Param::Token, "t"),
+            (Param::ConsumerKey, "k"),
+        ] {
+            protocol.push(param, value);
+        }
+        assert_eq!(
+            protocol.sorted().collect::<Vec<_>>(),
+            [
+                ("oauth_consumer_key", "k"),
+                ("oauth_nonce", "n"),
+                ("oauth_token", "t"),
+                ("oauth_version", "1.0"),
+            ]
+        );
+        assert_eq!(protocol.iter().next(), Some(("oauth_version", "1.0")));
     }
 }

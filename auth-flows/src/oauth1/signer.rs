@@ -7,7 +7,6 @@
 //! steps that read those settings. The signature methods live in `methods`, the request
 //! parts and their normalisation in `request`, the RFC 5849 encodings in `encoding`.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -19,7 +18,7 @@ use super::encoding::{base_string_of, encode_into};
 use super::error::{SignError, display_name, display_url};
 use super::methods::{KeyedMac, RsaKey, SignatureMethod, SigningKeys};
 use super::request::{
-    FORM_CONTENT_TYPE, NormalizedRequest, Placement, Protocol, RequestParts, SignedRequest,
+    FORM_CONTENT_TYPE, NormalizedRequest, Param, Placement, Protocol, RequestParts, SignedRequest,
     append_form,
 };
 
@@ -479,15 +478,9 @@ impl Signer {
             }
         }
 
-        // One vector of all the parameters; the base string is built from it in one buffer.
-        params.extend(
-            protocol
-                .iter()
-                .map(|(n, v)| (Cow::Borrowed(n), Cow::Borrowed(v))),
-        );
-        let base_string = base_string_of(&method, &base_uri, &mut params);
+        let base_string = base_string_of(&method, &base_uri, &mut params, protocol.sorted());
         drop(params);
-        protocol.push_with("oauth_signature", |out| {
+        protocol.push_with(Param::Signature, |out| {
             self.method.sign_into(&self.keys(), &base_string, out)
         })?;
 
@@ -520,29 +513,29 @@ impl Signer {
         let capacity = given.iter().flatten().map(|v| v.len()).sum::<usize>() + 160;
         let mut protocol = Protocol::with_capacity(capacity);
         match &self.nonce {
-            Some(nonce) => protocol.push("oauth_nonce", nonce),
-            None => protocol.push("oauth_nonce", random_nonce(&mut [0; 32])),
+            Some(nonce) => protocol.push(Param::Nonce, nonce),
+            None => protocol.push(Param::Nonce, random_nonce(&mut [0; 32])),
         }
         match &self.timestamp {
-            Some(timestamp) => protocol.push("oauth_timestamp", timestamp),
-            None => protocol.push("oauth_timestamp", now_timestamp(&mut [0; 20])),
+            Some(timestamp) => protocol.push(Param::Timestamp, timestamp),
+            None => protocol.push(Param::Timestamp, now_timestamp(&mut [0; 20])),
         }
         if self.include_version {
-            protocol.push("oauth_version", "1.0");
+            protocol.push(Param::Version, "1.0");
         }
-        protocol.push("oauth_signature_method", self.method.as_str());
-        protocol.push("oauth_consumer_key", &self.consumer_key);
+        protocol.push(Param::SignatureMethod, self.method.as_str());
+        protocol.push(Param::ConsumerKey, &self.consumer_key);
         if let Some(token) = token {
-            protocol.push("oauth_token", token);
+            protocol.push(Param::Token, token);
         }
         if let Some(callback) = &self.callback {
-            protocol.push("oauth_callback", callback);
+            protocol.push(Param::Callback, callback);
         }
         if let Some(verifier) = verifier {
-            protocol.push("oauth_verifier", verifier);
+            protocol.push(Param::Verifier, verifier);
         }
         if let Some(hash) = body_hash {
-            protocol.push("oauth_body_hash", hash);
+            protocol.push(Param::BodyHash, hash);
         }
         protocol
     }
