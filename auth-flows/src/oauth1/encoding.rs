@@ -611,7 +611,7 @@ fn encoded_len<'p>(params: impl Iterator<Item = (&'p str, &'p str)>, grow: usize
 }
 
 /// A buffer written from `&str` pieces and ASCII escapes, as the `String` it is.
-fn into_string(bytes: Vec<u8>) -> String {
+pub(crate) fn into_string(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
@@ -622,27 +622,29 @@ fn cmp_pair(a: (&str, &str), b: (&str, &str)) -> std::cmp::Ordering {
         .then_with(|| cmp_encoded(a.1.as_bytes(), b.1.as_bytes()))
 }
 
-/// The signature base string straight from the decoded parameters, built in one
-/// buffer: the same string as [`signature_base_string`] of the [`normalize_parameters`]
-/// of all the parameters, without the intermediate strings. `method` is upper case
-/// already. Only the request's own `params` are sorted (in place); the `protocol`
-/// parameters come sorted already and are merged in as the base string is written.
-pub(crate) fn base_string_of<'p, S: AsRef<str>>(
+/// Appends the signature base string straight from the decoded parameters to `out`
+/// (with room for `then` more bytes): the same string as [`signature_base_string`] of
+/// the [`normalize_parameters`] of all the parameters, without the intermediate
+/// strings. `method` is upper case already. Only the request's own `params` are sorted
+/// (in place); the `protocol` parameters come sorted already and are merged in as the
+/// base string is written.
+pub(crate) fn base_string_into<'p, S: AsRef<str>>(
+    out: &mut Vec<u8>,
+    then: usize,
     method: &str,
     base_uri: &str,
     params: &'p mut [(S, S)],
     protocol: impl Iterator<Item = (&'p str, &'p str)> + Clone,
-) -> String {
+) {
     sort_encoded(params);
     let request = params.iter().map(|(n, v)| (n.as_ref(), v.as_ref()));
-    let capacity = method.len()
-        + 3 * base_uri.len()
-        + encoded_len(request.clone(), 2)
-        + encoded_len(protocol.clone(), 2);
-    let mut out = Vec::with_capacity(capacity);
-    encode_to(&mut out, method);
+    // a guess: a third of the bytes escaped (`%25XY`, five bytes for one)
+    let raw = method.len() + base_uri.len() + encoded_len(request.clone(), 0);
+    let raw = raw + encoded_len(protocol.clone(), 0);
+    out.reserve(raw * 2 + then);
+    encode_to(out, method);
     out.push(b'&');
-    encode_to(&mut out, base_uri);
+    encode_to(out, base_uri);
     out.push(b'&');
     let (mut request, mut protocol) = (request.peekable(), protocol.peekable());
     let merged = std::iter::from_fn(|| match (request.peek(), protocol.peek()) {
@@ -650,8 +652,7 @@ pub(crate) fn base_string_of<'p, S: AsRef<str>>(
         (Some(_), _) => request.next(),
         (None, _) => protocol.next(),
     });
-    write_normalized(&mut Twice(&mut out), merged, "%3D", "%26");
-    into_string(out)
+    write_normalized(&mut Twice(out), merged, "%3D", "%26");
 }
 
 /// The signature base string of RFC 5849 §3.4.1.1: the upper-case method, the base

@@ -259,15 +259,14 @@ fn blank<M: Mac + hmac::digest::KeyInit>(mac: &mut M) {
 }
 
 impl SignatureMethod {
-    /// Signs a signature base string and appends the `oauth_signature` value (base64, or
+    /// Signs the bytes of a signature base string and appends the `oauth_signature` value (base64, or
     /// the key itself for PLAINTEXT) to `out`.
     pub(super) fn sign_into(
         self,
         keys: &SigningKeys<'_>,
-        base_string: &str,
+        data: &[u8],
         out: &mut String,
     ) -> Result<(), SignError> {
-        let data = base_string.as_bytes();
         match (self, keys.mac) {
             (SignatureMethod::HmacSha1, KeyedMac::Sha1(mac)) => {
                 push_base64(out, &finish(mac, data))

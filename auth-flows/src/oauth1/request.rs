@@ -166,9 +166,15 @@ pub(super) struct NormalizedRequest<'a> {
 /// ```
 #[derive(Clone)]
 pub struct SignedRequest {
-    pub(super) base_string: String,
-    pub(super) authorization: String,
-    pub(super) url: String,
+    /// One buffer: the base string, then the `Authorization` header (header placement),
+    /// then the URL as given (unless `url` holds a rewritten one).
+    pub(super) text: String,
+    /// Where the base string ends in `text`.
+    pub(super) base_end: usize,
+    /// Where the header ends in `text` (equal to `base_end` when there is none).
+    pub(super) header_end: usize,
+    /// The URL with the protocol parameters, for the query placement.
+    pub(super) url: Option<String>,
     pub(super) body: Option<Vec<u8>>,
     /// The protocol parameters, `oauth_signature` last.
     pub(super) protocol: Protocol,
@@ -177,7 +183,7 @@ pub struct SignedRequest {
 impl SignedRequest {
     /// The signature base string (RFC 5849 §3.4.1.1).
     pub fn base_string(&self) -> &str {
-        &self.base_string
+        &self.text[..self.base_end]
     }
 
     /// The `oauth_signature` value before percent-encoding.
@@ -187,13 +193,13 @@ impl SignedRequest {
 
     /// The `Authorization` header value, for the header placement.
     pub fn authorization_header(&self) -> Option<&str> {
-        (!self.authorization.is_empty()).then_some(self.authorization.as_str())
+        (self.header_end > self.base_end).then(|| &self.text[self.base_end..self.header_end])
     }
 
     /// The URL to send: with the protocol parameters for the query placement, else the
     /// URL as given.
     pub fn url(&self) -> &str {
-        &self.url
+        self.url.as_deref().unwrap_or(&self.text[self.header_end..])
     }
 
     /// The new body, for the body placement.
@@ -210,7 +216,7 @@ impl SignedRequest {
 impl fmt::Debug for SignedRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SignedRequest")
-            .field("url", &display_url(&self.url))
+            .field("url", &display_url(self.url()))
             .field(
                 "protocol_parameters",
                 &self.protocol.iter().map(|(n, _)| n).collect::<Vec<_>>(),

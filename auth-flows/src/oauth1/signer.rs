@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use auth_core::{Error, HttpRequest, Secret, Token, TokenKind};
 use rand::Rng as _;
 
-use super::encoding::{base_string_of, encode_into};
+use super::encoding::{base_string_into, encode_into, into_string};
 use super::error::{SignError, display_name, display_url};
 use super::methods::{KeyedMac, RsaKey, SignatureMethod, SigningKeys};
 use super::request::{
@@ -361,13 +361,12 @@ impl Signer {
         match self.placement {
             Placement::Header => {
                 let mut value =
-                    http::HeaderValue::from_str(&signed.authorization).map_err(|_| {
-                        SignError::InvalidParameter {
+                    http::HeaderValue::from_str(signed.authorization_header().unwrap_or_default())
+                        .map_err(|_| SignError::InvalidParameter {
                             location: "Authorization header",
                             name: "realm".into(),
                             problem: "it is not printable ASCII".into(),
-                        }
-                    })?;
+                        })?;
                 value.set_sensitive(true);
                 request
                     .headers_mut()
@@ -376,10 +375,10 @@ impl Signer {
             Placement::Query => {
                 *request.uri_mut() =
                     signed
-                        .url
+                        .url()
                         .parse::<http::Uri>()
                         .map_err(|e| SignError::InvalidUrl {
-                            url: display_url(&signed.url),
+                            url: display_url(signed.url()),
                             problem: format!("the signed URI is not valid ({e})"),
                         })?;
             }
@@ -478,16 +477,34 @@ impl Signer {
             }
         }
 
-        let base_string = base_string_of(&method, &base_uri, &mut params, protocol.sorted());
+        // One buffer for the base string, the header and the URL as given: room for the
+        // base string with its escapes, and for the header with the signature's.
+        let header_guess: usize = protocol
+            .iter()
+            .map(|(name, value)| name.len() + 2 * value.len() + 5)
+            .sum::<usize>()
+            + self.realm.as_ref().map_or(0, |realm| realm.len() + 10)
+            + 150;
+        let mut text = Vec::new();
+        base_string_into(
+            &mut text,
+            header_guess + parts.url.len(),
+            &method,
+            &base_uri,
+            &mut params,
+            protocol.sorted(),
+        );
         drop(params);
         protocol.push_with(Param::Signature, |out| {
-            self.method.sign_into(&self.keys(), &base_string, out)
+            self.method.sign_into(&self.keys(), &text, out)
         })?;
+        let text = into_string(text);
 
         let mut signed = SignedRequest {
-            base_string,
-            authorization: String::new(),
-            url: parts.url.to_owned(),
+            base_end: text.len(),
+            header_end: text.len(),
+            text,
+            url: None,
             body: None,
             protocol,
         };
@@ -544,14 +561,7 @@ impl Signer {
     fn place(&self, signed: &mut SignedRequest, parts: &RequestParts<'_>, query: Option<&str>) {
         match self.placement {
             Placement::Header => {
-                // each value at most triples when encoded; `name="value", ` adds 5
-                let capacity: usize = signed
-                    .protocol
-                    .iter()
-                    .map(|(name, value)| name.len() + 3 * value.len() + 5)
-                    .sum();
-                let realm = self.realm.as_ref().map_or(0, |realm| realm.len() + 10);
-                let mut header = String::with_capacity(6 + realm + capacity);
+                let header = &mut signed.text;
                 header.push_str("OAuth ");
                 if let Some(realm) = &self.realm {
                     header.push_str("realm=\"");
@@ -564,10 +574,11 @@ impl Signer {
                     }
                     header.push_str(name);
                     header.push_str("=\"");
-                    encode_into(&mut header, value);
+                    encode_into(header, value);
                     header.push('"');
                 }
-                signed.authorization = header;
+                signed.header_end = header.len();
+                header.push_str(parts.url);
             }
             Placement::Query => {
                 let (before, fragment) = match parts.url.find('#') {
@@ -583,7 +594,7 @@ impl Signer {
                 }
                 append_form(&mut url, &signed.protocol);
                 url.push_str(fragment);
-                signed.url = url;
+                signed.url = Some(url);
             }
             Placement::Body => {
                 let mut body = String::from_utf8_lossy(parts.body).into_owned();
@@ -608,7 +619,7 @@ impl Signer {
     pub fn sign_base_string(&self, base_string: &str) -> Result<String, SignError> {
         let mut signature = String::new();
         self.method
-            .sign_into(&self.keys(), base_string, &mut signature)?;
+            .sign_into(&self.keys(), base_string.as_bytes(), &mut signature)?;
         Ok(signature)
     }
 
