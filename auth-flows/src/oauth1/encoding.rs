@@ -627,7 +627,7 @@ fn encoded_len<'p>(params: impl Iterator<Item = (&'p str, &'p str)>, grow: usize
 }
 
 /// A buffer written from `&str` pieces and ASCII escapes, as the `String` it is.
-pub(crate) fn into_string(bytes: Vec<u8>) -> String {
+fn into_string(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
@@ -638,15 +638,14 @@ fn cmp_pair(a: (&str, &str), b: (&str, &str)) -> std::cmp::Ordering {
         .then_with(|| cmp_encoded(a.1.as_bytes(), b.1.as_bytes()))
 }
 
-/// Appends the signature base string straight from the decoded parameters to `out`
-/// (with room for `then` more bytes): the same string as [`signature_base_string`] of
+/// Appends the signature base string straight from the decoded parameters to `out`:
+/// the same string as [`signature_base_string`] of
 /// the [`normalize_parameters`] of all the parameters, without the intermediate
 /// strings. `method` is upper case already. Only the request's own `params` are sorted
 /// (in place); the `protocol` parameters come sorted already and are merged in as the
 /// base string is written.
 pub(crate) fn base_string_into<'p, S: AsRef<str>>(
     out: &mut Vec<u8>,
-    then: usize,
     method: &str,
     base_uri: &str,
     params: &'p mut [(S, S)],
@@ -657,7 +656,7 @@ pub(crate) fn base_string_into<'p, S: AsRef<str>>(
     // a guess: a third of the bytes escaped (`%25XY`, five bytes for one)
     let raw = method.len() + base_uri.len() + encoded_len(request.clone(), 0);
     let raw = raw + encoded_len(protocol.clone(), 0);
-    out.reserve(raw * 2 + then);
+    out.reserve(raw * 2);
     encode_to(out, method);
     out.push(b'&');
     encode_to(out, base_uri);

@@ -166,12 +166,13 @@ pub(super) struct NormalizedRequest<'a> {
 /// ```
 #[derive(Clone)]
 pub struct SignedRequest {
-    /// One buffer: the base string, then the `Authorization` header (header placement),
-    /// then the URL as given (unless `url` holds a rewritten one).
+    /// The signature base string, as the bytes that were signed (read as text only when
+    /// asked for).
+    pub(super) base: Vec<u8>,
+    /// One buffer: the `Authorization` header (header placement), then the URL as given
+    /// (unless `url` holds a rewritten one).
     pub(super) text: String,
-    /// Where the base string ends in `text`.
-    pub(super) base_end: usize,
-    /// Where the header ends in `text` (equal to `base_end` when there is none).
+    /// Where the header ends in `text` (0 when there is none).
     pub(super) header_end: usize,
     /// The URL with the protocol parameters, for the query placement.
     pub(super) url: Option<String>,
@@ -183,7 +184,8 @@ pub struct SignedRequest {
 impl SignedRequest {
     /// The signature base string (RFC 5849 §3.4.1.1).
     pub fn base_string(&self) -> &str {
-        &self.text[..self.base_end]
+        // written from `&str` pieces and ASCII escapes, so always UTF-8
+        std::str::from_utf8(&self.base).unwrap_or_default()
     }
 
     /// The `oauth_signature` value before percent-encoding.
@@ -193,7 +195,7 @@ impl SignedRequest {
 
     /// The `Authorization` header value, for the header placement.
     pub fn authorization_header(&self) -> Option<&str> {
-        (self.header_end > self.base_end).then(|| &self.text[self.base_end..self.header_end])
+        (self.header_end > 0).then(|| &self.text[..self.header_end])
     }
 
     /// The URL to send: with the protocol parameters for the query placement, else the

@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use auth_core::{Error, HttpRequest, Secret, Token, TokenKind};
 use rand::Rng as _;
 
-use super::encoding::{base_string_into, encode_into, into_string};
+use super::encoding::{base_string_into, encode_into};
 use super::error::{SignError, display_name, display_url};
 use super::methods::{KeyedMac, RsaKey, SignatureMethod, SigningKeys};
 use super::request::{
@@ -477,18 +477,9 @@ impl Signer {
             }
         }
 
-        // One buffer for the base string, the header and the URL as given: room for the
-        // base string with its escapes, and for the header with the signature's.
-        let header_guess: usize = protocol
-            .iter()
-            .map(|(name, value)| name.len() + 2 * value.len() + 5)
-            .sum::<usize>()
-            + self.realm.as_ref().map_or(0, |realm| realm.len() + 10)
-            + 150;
-        let mut text = Vec::new();
+        let mut base = Vec::new();
         base_string_into(
-            &mut text,
-            header_guess + parts.url.len(),
+            &mut base,
             &method,
             &base_uri,
             &mut params,
@@ -496,14 +487,13 @@ impl Signer {
         );
         drop(params);
         protocol.push_with(Param::Signature, |out| {
-            self.method.sign_into(&self.keys(), &text, out)
+            self.method.sign_into(&self.keys(), &base, out)
         })?;
-        let text = into_string(text);
 
         let mut signed = SignedRequest {
-            base_end: text.len(),
-            header_end: text.len(),
-            text,
+            base,
+            text: String::new(),
+            header_end: 0,
             url: None,
             body: None,
             protocol,
@@ -561,7 +551,18 @@ impl Signer {
     fn place(&self, signed: &mut SignedRequest, parts: &RequestParts<'_>, query: Option<&str>) {
         match self.placement {
             Placement::Header => {
+                // one buffer for the header and the URL as given: room for the header
+                // with its escapes (the signature's too)
+                let capacity = signed
+                    .protocol
+                    .iter()
+                    .map(|(name, value)| name.len() + 2 * value.len() + 5)
+                    .sum::<usize>()
+                    + self.realm.as_ref().map_or(0, |realm| realm.len() + 10)
+                    + 32
+                    + parts.url.len();
                 let header = &mut signed.text;
+                header.reserve(capacity);
                 header.push_str("OAuth ");
                 if let Some(realm) = &self.realm {
                     header.push_str("realm=\"");
