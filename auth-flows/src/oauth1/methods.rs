@@ -191,36 +191,119 @@ pub(super) struct SigningKeys<'a> {
     pub(super) consumer_secret: &'a Secret,
     pub(super) token_secret: &'a Secret,
     pub(super) rsa_key: Option<&'a RsaKey>,
+    /// The HMAC keyed with these secrets, for the HMAC methods.
+    pub(super) mac: &'a KeyedMac,
+}
+
+/// An HMAC already keyed with `encode(consumer_secret) & encode(token_secret)` (RFC 5849
+/// §3.4.2): the [`Signer`](super::Signer) keys it when its secrets or method change, and
+/// each signature starts from a copy, so the key is not encoded and hashed into the
+/// inner and outer pads again for every request.
+///
+/// The keyed state stands for the secrets (it can make signatures), so it has no `Debug`,
+/// and dropping it overwrites it with the state of an empty key.
+#[derive(Clone, Default)]
+pub(super) enum KeyedMac {
+    /// Not an HMAC method.
+    #[default]
+    None,
+    Sha1(Hmac<Sha1>),
+    Sha256(Hmac<Sha256>),
+    Sha512(Hmac<Sha512>),
+}
+
+impl KeyedMac {
+    /// The HMAC of `method` keyed with `consumer_secret` and `token_secret` ([`KeyedMac::None`]
+    /// for the other methods).
+    pub(super) fn new(
+        method: SignatureMethod,
+        consumer_secret: &Secret,
+        token_secret: &Secret,
+    ) -> Self {
+        if !matches!(
+            method,
+            SignatureMethod::HmacSha1 | SignatureMethod::HmacSha256 | SignatureMethod::HmacSha512
+        ) {
+            return KeyedMac::None;
+        }
+        let key = hmac_key(consumer_secret, token_secret);
+        let key = key.expose().as_bytes();
+        let keyed = match method {
+            SignatureMethod::HmacSha1 => Hmac::new_from_slice(key).map(KeyedMac::Sha1),
+            SignatureMethod::HmacSha256 => Hmac::new_from_slice(key).map(KeyedMac::Sha256),
+            _ => Hmac::new_from_slice(key).map(KeyedMac::Sha512),
+        };
+        keyed.unwrap_or_default()
+    }
+}
+
+impl Drop for KeyedMac {
+    fn drop(&mut self) {
+        // Overwrite the keyed state in place (assigning another variant would leave its
+        // bytes behind); `black_box` keeps the stores from being optimised away.
+        match self {
+            KeyedMac::None => {}
+            KeyedMac::Sha1(mac) => blank(mac),
+            KeyedMac::Sha256(mac) => blank(mac),
+            KeyedMac::Sha512(mac) => blank(mac),
+        }
+        std::hint::black_box(&*self);
+    }
+}
+
+/// Overwrites `mac` with the HMAC of an empty key.
+fn blank<M: Mac + hmac::digest::KeyInit>(mac: &mut M) {
+    if let Ok(empty) = <M as Mac>::new_from_slice(&[]) {
+        *mac = empty;
+    }
 }
 
 impl SignatureMethod {
-    /// Signs a signature base string and returns the `oauth_signature` value (base64, or
-    /// the key itself for PLAINTEXT).
-    pub(super) fn sign(
+    /// Signs the bytes of a signature base string and appends the `oauth_signature` value (base64, or
+    /// the key itself for PLAINTEXT) to `out`.
+    pub(super) fn sign_into(
         self,
         keys: &SigningKeys<'_>,
-        base_string: &str,
-    ) -> Result<String, SignError> {
-        let data = base_string.as_bytes();
-        Ok(match self {
-            SignatureMethod::HmacSha1 => BASE64.encode(hmac::<Hmac<Sha1>>(keys, data)?),
-            SignatureMethod::HmacSha256 => BASE64.encode(hmac::<Hmac<Sha256>>(keys, data)?),
-            SignatureMethod::HmacSha512 => BASE64.encode(hmac::<Hmac<Sha512>>(keys, data)?),
-            SignatureMethod::RsaSha1 => {
-                BASE64.encode(self.rsa(keys, Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(data))?)
+        data: &[u8],
+        out: &mut String,
+    ) -> Result<(), SignError> {
+        match (self, keys.mac) {
+            (SignatureMethod::HmacSha1, KeyedMac::Sha1(mac)) => {
+                push_base64(out, &finish(mac, data))
             }
-            SignatureMethod::RsaSha256 => BASE64.encode(self.rsa(
-                keys,
-                Pkcs1v15Sign::new::<Sha256>(),
-                &Sha256::digest(data),
-            )?),
-            SignatureMethod::RsaSha512 => BASE64.encode(self.rsa(
-                keys,
-                Pkcs1v15Sign::new::<Sha512>(),
-                &Sha512::digest(data),
-            )?),
-            SignatureMethod::Plaintext => hmac_key(keys).expose().to_owned(),
-        })
+            (SignatureMethod::HmacSha256, KeyedMac::Sha256(mac)) => {
+                push_base64(out, &finish(mac, data))
+            }
+            (SignatureMethod::HmacSha512, KeyedMac::Sha512(mac)) => {
+                push_base64(out, &finish(mac, data))
+            }
+            (
+                SignatureMethod::HmacSha1
+                | SignatureMethod::HmacSha256
+                | SignatureMethod::HmacSha512,
+                _,
+            ) => {
+                return Err(SignError::InvalidRequest {
+                    problem: "the HMAC key was refused".into(),
+                });
+            }
+            (SignatureMethod::RsaSha1, _) => BASE64.encode_string(
+                self.rsa(keys, Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(data))?,
+                out,
+            ),
+            (SignatureMethod::RsaSha256, _) => BASE64.encode_string(
+                self.rsa(keys, Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(data))?,
+                out,
+            ),
+            (SignatureMethod::RsaSha512, _) => BASE64.encode_string(
+                self.rsa(keys, Pkcs1v15Sign::new::<Sha512>(), &Sha512::digest(data))?,
+                out,
+            ),
+            (SignatureMethod::Plaintext, _) => {
+                out.push_str(hmac_key(keys.consumer_secret, keys.token_secret).expose());
+            }
+        }
+        Ok(())
     }
 
     /// The `oauth_body_hash` of a body, with this method's hash function (SHA-1 for the
@@ -258,25 +341,28 @@ impl SignatureMethod {
 }
 
 /// `encode(consumer_secret) & encode(token_secret)` (RFC 5849 §3.4.2).
-fn hmac_key(keys: &SigningKeys<'_>) -> Secret {
-    let (consumer, token) = (keys.consumer_secret.expose(), keys.token_secret.expose());
-    let mut key = String::with_capacity(consumer.len() + token.len() + 1);
-    encode_into(&mut key, consumer.as_bytes());
+fn hmac_key(consumer_secret: &Secret, token_secret: &Secret) -> Secret {
+    let (consumer, token) = (consumer_secret.expose(), token_secret.expose());
+    let mut key = String::with_capacity(3 * (consumer.len() + token.len()) + 1);
+    encode_into(&mut key, consumer);
     key.push('&');
-    encode_into(&mut key, token.as_bytes());
+    encode_into(&mut key, token);
     Secret::new(key)
 }
 
-fn hmac<M: Mac + hmac::digest::KeyInit>(
-    keys: &SigningKeys<'_>,
-    data: &[u8],
-) -> Result<Vec<u8>, SignError> {
-    let key = hmac_key(keys);
-    let mut mac = <M as Mac>::new_from_slice(key.expose().as_bytes()).map_err(|_| {
-        SignError::InvalidRequest {
-            problem: "the HMAC key was refused".into(),
-        }
-    })?;
+/// Appends the base64 of a MAC (at most 64 bytes) to `out`, through a buffer on the
+/// stack.
+fn push_base64(out: &mut String, mac: &[u8]) {
+    let mut buf = [0u8; 88];
+    match BASE64.encode_slice(mac, &mut buf) {
+        Ok(len) => out.push_str(std::str::from_utf8(&buf[..len]).unwrap_or_default()),
+        Err(_) => BASE64.encode_string(mac, out),
+    }
+}
+
+/// The MAC of `data` from a copy of the keyed `mac`.
+fn finish<M: Mac + Clone>(mac: &M, data: &[u8]) -> hmac::digest::Output<M> {
+    let mut mac = mac.clone();
     mac.update(data);
-    Ok(mac.finalize().into_bytes().to_vec())
+    mac.finalize().into_bytes()
 }
