@@ -156,16 +156,17 @@ impl ConfigFileSource {
             None => path.display().to_string(),
         };
 
-        // Syntax first: the parser's messages describe the problem without quoting the
-        // text (its Display would show the line, which may hold a secret).
-        if let Err(e) = toml::from_str::<toml::Table>(text) {
-            return Err(Error::config(format!(
-                "{} is not valid TOML: {}; fix that line",
-                at(e.span()),
-                e.message().trim()
-            )));
-        }
+        // One parse of a good file. On failure, syntax first: the parser's messages
+        // describe the problem without quoting the text (its Display would show the
+        // line, which may hold a secret).
         let doc: Document = toml::from_str(text).map_err(|e| {
+            if let Err(e) = toml::from_str::<toml::Table>(text) {
+                return Error::config(format!(
+                    "{} is not valid TOML: {}; fix that line",
+                    at(e.span()),
+                    e.message().trim()
+                ));
+            }
             Error::config(format!(
                 "{}: `profiles` must be a table of `[profiles.NAME]` tables",
                 at(e.span())

@@ -571,6 +571,18 @@ fn sync_dir(dir: &Path) {
 }
 
 impl FileStore {
+    /// The entry of `key` in `doc`, decoded, with its revision.
+    fn entry(&self, doc: &Document, key: &TokenKey) -> Result<Option<Versioned>, Error> {
+        let id = key.storage_id();
+        match (doc.tokens.get(&id), doc.revision_of(&id)) {
+            (Some(raw), Some(revision)) => Ok(Some(Versioned {
+                token: self.decode(key, raw)?,
+                revision,
+            })),
+            _ => Ok(None),
+        }
+    }
+
     fn encode(&self, key: &TokenKey, token: &Token) -> Result<Box<RawValue>, Error> {
         serde_json::value::to_raw_value(&token.to_json_value()).map_err(|e| {
             self.error(
@@ -627,14 +639,7 @@ impl TokenStore for FileStore {
         let Some(doc) = self.read_document()? else {
             return Ok(None);
         };
-        let id = key.storage_id();
-        match (doc.tokens.get(&id), doc.revision_of(&id)) {
-            (Some(raw), Some(revision)) => Ok(Some(Versioned {
-                token: self.decode(key, raw)?,
-                revision,
-            })),
-            _ => Ok(None),
-        }
+        self.entry(&doc, key)
     }
 
     async fn save_if(
@@ -661,6 +666,23 @@ impl TokenStore for FileStore {
         Ok(self
             .read_document()?
             .and_then(|mut doc| doc.active.remove(provider)))
+    }
+
+    /// One read of the document for both the active account and its token.
+    async fn load_active(
+        &self,
+        provider: &str,
+        key: &(dyn for<'a> Fn(&'a str) -> TokenKey + Sync),
+    ) -> Result<Option<(TokenKey, Option<Token>)>, Error> {
+        let Some(mut doc) = self.read_document()? else {
+            return Ok(None);
+        };
+        let Some(account) = doc.active.remove(provider) else {
+            return Ok(None);
+        };
+        let key = key(&account);
+        let token = self.entry(&doc, &key)?.map(|v| v.token);
+        Ok(Some((key, token)))
     }
 
     async fn set_active_account(&self, provider: &str, account: Option<&str>) -> Result<(), Error> {
