@@ -766,4 +766,33 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn the_active_account_and_its_token_come_from_one_read() {
+        let (_dir, store) = store();
+        let key_of = |account: &str| TokenKey::new("p", account, "c");
+        let none = pollster::block_on(store.load_active("p", &key_of)).unwrap();
+        assert!(none.is_none(), "no file: no active account");
+        let ana = key_of("ana");
+        pollster::block_on(store.save(&ana, &Token::bearer("ana-token"))).unwrap();
+        let none = pollster::block_on(store.load_active("p", &key_of)).unwrap();
+        assert!(none.is_none(), "a token but no active account");
+        pollster::block_on(store.set_active_account("p", Some("ana"))).unwrap();
+        let (key, token) = pollster::block_on(store.load_active("p", &key_of))
+            .unwrap()
+            .unwrap();
+        assert_eq!(key, ana);
+        assert_eq!(token.unwrap().access_token.expose(), "ana-token");
+        pollster::block_on(store.set_active_account("p", Some("bob"))).unwrap();
+        let (key, token) = pollster::block_on(store.load_active("p", &key_of))
+            .unwrap()
+            .unwrap();
+        assert_eq!(key.account, "bob");
+        assert!(token.is_none(), "bob is active but has no token");
+        assert!(
+            pollster::block_on(store.load_active("q", &key_of))
+                .unwrap()
+                .is_none()
+        );
+    }
 }
