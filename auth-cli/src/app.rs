@@ -422,19 +422,12 @@ impl App {
 /// profile uses the same field names under its own prefix and `authctl:<profile>`
 /// service (`WORK_APP_ID`, or `WORK_CLIENT_ID`).
 pub(crate) fn credential_names(profile: &str) -> CredentialNames {
-    let of = |name: &str| auth_flows::preset(name).and_then(|p| p.provider.credential_names);
-    // Made once per process: building the preset parses its endpoint URLs, and a
-    // command asks several times.
-    static FALLBACK: std::sync::OnceLock<CredentialNames> = std::sync::OnceLock::new();
+    let of = auth_flows::preset_credential_names;
     of(profile).unwrap_or_else(|| {
-        FALLBACK
-            .get_or_init(|| {
-                let mut fields = of("inaturalist").unwrap_or_default();
-                fields.env_prefix = None;
-                fields.keyring_service = None;
-                fields
-            })
-            .clone()
+        let mut fields = of("inaturalist").unwrap_or_default();
+        fields.env_prefix = None;
+        fields.keyring_service = None;
+        fields
     })
 }
 
