@@ -7,7 +7,7 @@ use auth_core::{CredentialSource, Credentials, Error, Provider, Secret, async_tr
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::perms::{describe_mode, shared_mode};
+use crate::perms::{describe_mode, read_sized, shared_mode};
 use crate::sanitize::shell_quote;
 
 /// Keys that look like credentials but are refused, with what to do instead. A password
@@ -123,21 +123,25 @@ impl ConfigFileSource {
     /// assert_eq!(text, "[profiles.x]\n");
     /// ```
     pub fn read_file(path: &Path) -> Result<Option<(String, Metadata)>, Error> {
-        use std::io::Read;
         let cannot = |e: std::io::Error| {
             Error::config(format!(
                 "cannot read the config file {}: {e}",
                 path.display()
             ))
         };
-        let mut file = match std::fs::File::open(path) {
+        let file = match std::fs::File::open(path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(cannot(e)),
         };
         let metadata = file.metadata().map_err(cannot)?;
-        let mut text = String::new();
-        file.read_to_string(&mut text).map_err(cannot)?;
+        let text =
+            String::from_utf8(read_sized(&file, &metadata).map_err(cannot)?).map_err(|_| {
+                cannot(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                ))
+            })?;
         Ok(Some((text, metadata)))
     }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -16,7 +16,7 @@ use serde_json::error::Category;
 use serde_json::value::RawValue;
 
 use crate::folder::check_private_folder;
-use crate::perms::{describe_mode, shared_mode};
+use crate::perms::{describe_mode, read_sized, shared_mode};
 use crate::sanitize::{shell_quote, without_quoted_values};
 
 /// The version of the token file format this crate writes and reads.
@@ -261,7 +261,7 @@ impl FileStore {
         let mut options = OpenOptions::new();
         options.read(true);
         no_follow(&mut options);
-        let mut file = match options.open(&self.path) {
+        let file = match options.open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             // A link put in place since the look above (O_NOFOLLOW refuses it).
@@ -294,9 +294,10 @@ impl FileStore {
         }
         // The file's text holds every token: zeroized when parsed (best-effort: serde_json
         // and the allocator may have made copies of their own).
-        let mut bytes = zeroize::Zeroizing::new(Vec::new());
-        file.read_to_end(&mut bytes)
-            .map_err(|e| self.io_error(&self.path, "read the token file", &e))?;
+        let bytes = zeroize::Zeroizing::new(
+            read_sized(&file, &metadata)
+                .map_err(|e| self.io_error(&self.path, "read the token file", &e))?,
+        );
         self.parse(&bytes).map(Some)
     }
 
