@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use auth_core::{
     AuthFlow, CredentialField, CredentialNames, Credentials, Error, FlowContext, HttpBackend,
-    HttpConfig, Interaction, Secret, TokenKey, TokenStore,
+    HttpConfig, Interaction, Secret, Token, TokenKey, TokenStore,
 };
 use auth_flows::oauth1::{OAuth1Flow, RsaKey, SigningBackend};
 use auth_flows::{
@@ -88,6 +88,35 @@ impl App {
         if let Some(active) = pollster::block_on(store.active_account(&self.profile.name))? {
             return Ok((active, Chosen::Active));
         }
+        self.configured_account()
+    }
+
+    /// [`App::key`] and the token stored under that key, with one read of a store that
+    /// keeps the active account next to its tokens (the file store).
+    pub(crate) fn key_and_token(
+        &self,
+        store: &dyn TokenStore,
+    ) -> Result<(TokenKey, Chosen, Option<Token>), Error> {
+        let client_id = self.client_id()?;
+        let key_of = |account: &str| TokenKey::new(&self.profile.name, account, &client_id);
+        let (account, chosen) = match self.named_account()? {
+            Some(account) => (account, Chosen::Named),
+            None => {
+                let active = pollster::block_on(store.load_active(&self.profile.name, &key_of))?;
+                if let Some((key, token)) = active {
+                    return Ok((key, Chosen::Active, token));
+                }
+                self.configured_account()?
+            }
+        };
+        let key = key_of(&account);
+        let token = pollster::block_on(store.load(&key))?;
+        Ok((key, chosen, token))
+    }
+
+    /// The last choices of [`App::account`]: the username of the config file (for a
+    /// password profile on first use, of the keyring too), else `default`.
+    fn configured_account(&self) -> Result<(String, Chosen), Error> {
         let with_keyring = self.profile.flow == FlowKind::Password;
         let configured = self.resolve(self.chain(with_keyring))?.username;
         Ok(match configured {
@@ -108,12 +137,19 @@ impl App {
     /// The key of the token of `account`: profile name, account, client id (from flags,
     /// environment or config, else empty).
     pub(crate) fn key_of(&self, account: &str) -> Result<TokenKey, Error> {
-        let cheap = self.resolve(self.chain(false))?;
         Ok(TokenKey::new(
             &self.profile.name,
             account,
-            cheap.client_id.unwrap_or_default(),
+            self.client_id()?,
         ))
+    }
+
+    /// The client id of the token keys: from flags, environment or config, else empty.
+    fn client_id(&self) -> Result<String, Error> {
+        Ok(self
+            .resolve(self.chain(false))?
+            .client_id
+            .unwrap_or_default())
     }
 
     /// The key of the command's token ([`App::account`]) and how its account was chosen.
@@ -386,19 +422,12 @@ impl App {
 /// profile uses the same field names under its own prefix and `authctl:<profile>`
 /// service (`WORK_APP_ID`, or `WORK_CLIENT_ID`).
 pub(crate) fn credential_names(profile: &str) -> CredentialNames {
-    let of = |name: &str| auth_flows::preset(name).and_then(|p| p.provider.credential_names);
-    // Made once per process: building the preset parses its endpoint URLs, and a
-    // command asks several times.
-    static FALLBACK: std::sync::OnceLock<CredentialNames> = std::sync::OnceLock::new();
+    let of = auth_flows::preset_credential_names;
     of(profile).unwrap_or_else(|| {
-        FALLBACK
-            .get_or_init(|| {
-                let mut fields = of("inaturalist").unwrap_or_default();
-                fields.env_prefix = None;
-                fields.keyring_service = None;
-                fields
-            })
-            .clone()
+        let mut fields = of("inaturalist").unwrap_or_default();
+        fields.env_prefix = None;
+        fields.keyring_service = None;
+        fields
     })
 }
 

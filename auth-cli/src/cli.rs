@@ -6,6 +6,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{FlowKind, StoreKind};
 
+mod deferred;
+
+pub(crate) use deferred::{Deferred, describe_everything};
+
 #[derive(Parser, Debug)]
 #[command(
     name = "authctl",
@@ -48,12 +52,12 @@ pub(crate) enum Command {
     #[command(
         after_help = "Examples:\n  authctl login --profile inaturalist\n  authctl login --profile github --flow device\n  printf %s \"$PW\" | authctl login --flow password --username ana --password-stdin"
     )]
-    Login(LoginArgs),
+    Login(Deferred<LoginArgs>),
     /// Print a valid access token (the JWT for iNaturalist) on stdout.
     #[command(
         after_help = "Never opens a browser: exits 3 when a person must log in.\n\nExamples:\n  TOKEN=$(authctl token --profile inaturalist)\n  authctl token --min-valid 600"
     )]
-    Token(TokenArgs),
+    Token(Deferred<TokenArgs>),
     /// Show the profile, its accounts (the active one marked), its token and where its
     /// credentials come from (never a secret).
     #[command(
@@ -66,18 +70,18 @@ pub(crate) enum Command {
     #[command(
         after_help = "Examples:\n  authctl logout --profile github\n  authctl logout --revoke\n  authctl logout --account ana\n  authctl logout --all"
     )]
-    Logout(LogoutArgs),
+    Logout(Deferred<LogoutArgs>),
     /// Send an authorized request; the body goes to stdout.
     #[command(
         after_help = "A URL starting with / is joined to the profile's api_base_url. The token goes only to the origin of api_base_url, the profile's api_hosts and hosts given with --allow-host.\n\nExamples:\n  authctl api --profile inaturalist /users/me\n  authctl api -X POST /things --json-body '{\"name\":\"x\"}'\n  authctl api -H 'Accept: text/csv' https://api.example.com/export\n  authctl api --allow-host files.example.com https://files.example.com/report.csv"
     )]
-    Api(ApiArgs),
+    Api(Deferred<ApiArgs>),
     /// Keep the profile's credentials in the system keyring.
     #[command(
         subcommand,
         after_help = "Examples:\n  authctl credentials set --profile inaturalist --username ana --password-stdin\n  authctl credentials show --profile inaturalist"
     )]
-    Credentials(CredentialsCommand),
+    Credentials(Deferred<CredentialsCommand>),
     /// List the built-in providers and their endpoints.
     #[command(
         after_help = "Examples:\n  authctl providers\n  authctl providers --json | jq '.[].name'"
@@ -88,13 +92,13 @@ pub(crate) enum Command {
     #[command(
         after_help = "git runs it as `authctl git-credential --profile P get|store|erase` with the request on stdin.\n`get` answers only for the profile's git_hosts, never opens a browser, and renews the token\nwhen it must; `erase` (git saw the token refused) makes the next `get` renew it; `store` does\nnothing.\n\nExample:\n  printf 'protocol=https\\nhost=git.example.com\\n\\n' | authctl git-credential --profile work get"
     )]
-    GitCredential(GitCredentialArgs),
+    GitCredential(Deferred<GitCredentialArgs>),
     /// Make git ask authctl for the token of each host in the profile's `git_hosts`
     /// (`git config --global`, or --file).
     #[command(
         after_help = "For each host, sets credential.https://HOST.helper to this authctl (replacing other\nhelpers for that host).\n\nExamples:\n  authctl git-setup --profile work\n  authctl git-setup --profile work --file .git/config"
     )]
-    GitSetup(GitSetupArgs),
+    GitSetup(Deferred<GitSetupArgs>),
     /// kubectl's exec credential plugin: prints an ExecCredential with the profile's token.
     #[command(
         after_help = "kubectl runs it from the kubeconfig's users[].user.exec entry; it answers in the apiVersion\nkubectl asks for (client.authentication.k8s.io/v1 or v1beta1). It logs in only when kubectl\nsays the session is interactive; otherwise it exits 3 with a message kubectl shows.\n\nExample:\n  kubectl config set-credentials work --exec-api-version=client.authentication.k8s.io/v1 \\\n    --exec-command=authctl --exec-arg=kube-credential --exec-arg=--profile=work \\\n    --exec-interactive-mode=IfAvailable"
@@ -104,13 +108,13 @@ pub(crate) enum Command {
     #[command(
         after_help = "Example:\n  authctl completions bash > ~/.local/share/bash-completion/completions/authctl"
     )]
-    Completions(CompletionsArgs),
+    Completions(Deferred<CompletionsArgs>),
     /// Print a DPoP proof (RFC 9449) for one request, signed with the account's key and
     /// bound to its token (`ath`), for use with curl. Needs `dpop = true` and a login.
     #[command(
         after_help = "Example:\n  curl -H \"Authorization: DPoP $(authctl token)\" \\\n       -H \"DPoP: $(authctl proof --method GET --url https://api.example.com/me)\" \\\n       https://api.example.com/me"
     )]
-    Proof(ProofArgs),
+    Proof(Deferred<ProofArgs>),
     /// Print the OpenID Connect userinfo endpoint's answer (JSON) for the account's token.
     #[command(
         after_help = "Examples:\n  authctl userinfo --profile work\n  authctl userinfo --json | jq -r .email"

@@ -91,6 +91,10 @@ pub(crate) struct ConfigFile {
     metadata: Option<Metadata>,
     /// The `[profiles.NAME]` tables.
     pub(crate) profiles: BTreeMap<String, ProfileConfig>,
+    /// The credentials of each profile table, taken from the same parse of the text;
+    /// `None` when the credential keys have a problem, which [`resolve`] reports (after
+    /// the checks of the profile's own settings, as a second look at the text).
+    credentials: Option<BTreeMap<String, ConfigFileSource>>,
 }
 
 #[derive(Deserialize)]
@@ -340,6 +344,7 @@ pub(crate) fn parse(text: String, path: &Path) -> Result<ConfigFile, Error> {
     };
     let toml_error = |e: toml::de::Error| at(e.span(), e.message());
     let mut root = DeTable::parse(&text).map_err(toml_error)?;
+    let credentials = profile_credentials(root.get_ref(), &text, path);
     let mut endpoints = BTreeMap::new();
     if let Some(profiles) = root.get_mut().get_mut("profiles")
         && let DeValue::Table(profiles) = profiles.get_mut()
@@ -402,7 +407,30 @@ pub(crate) fn parse(text: String, path: &Path) -> Result<ConfigFile, Error> {
         text: Secret::new(text),
         metadata: None,
         profiles,
+        credentials,
     })
+}
+
+/// The credentials of every profile table of a parsed config file, `None` when
+/// `ConfigFileSource` refuses the file.
+fn profile_credentials(
+    root: &DeTable<'_>,
+    text: &str,
+    path: &Path,
+) -> Option<BTreeMap<String, ConfigFileSource>> {
+    let mut sources = BTreeMap::new();
+    match root.get("profiles").map(|p| p.get_ref()) {
+        None => {}
+        Some(DeValue::Table(profiles)) => {
+            for name in profiles.keys() {
+                let name = name.get_ref();
+                let source = ConfigFileSource::from_toml_table(root, text, path, name).ok()?;
+                sources.insert(name.to_string(), source);
+            }
+        }
+        Some(_) => return None,
+    }
+    Some(sources)
 }
 
 /// A profile made ready to use.
@@ -453,7 +481,13 @@ pub(crate) fn resolve(file: &ConfigFile, name: &str) -> Result<Profile, Error> {
             )));
         }
     };
-    let credentials = ConfigFileSource::from_toml_str(file.text.expose(), config_path, name)?;
+    let credentials = match &file.credentials {
+        Some(sources) => match sources.get(name) {
+            Some(source) => source.clone(),
+            None => ConfigFileSource::from_toml_table(&DeTable::new(), "", config_path, name)?,
+        },
+        None => ConfigFileSource::from_toml_str(file.text.expose(), config_path, name)?,
+    };
     if let Some(metadata) = &file.metadata {
         credentials.check_private(metadata)?;
     }

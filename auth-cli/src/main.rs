@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use auth_core::Error;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use tracing_subscriber::EnvFilter;
 
 mod accounts;
@@ -27,12 +27,24 @@ const EXIT_ERROR: u8 = 1;
 const EXIT_LOGIN: u8 = 3;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = parse_command_line();
     trace_to_stderr(cli.verbose);
     match commands::run(&cli) {
         Ok(code) => code,
         Err(e) => report(&e),
     }
+}
+
+/// [`clap::Parser::parse`], without freeing clap's description of every command and the
+/// matches afterwards: the process ends soon, and that freeing cost more than reading a
+/// cached token. Help, usage and errors are clap's own, as `parse` prints them.
+fn parse_command_line() -> cli::Cli {
+    let mut command = cli::Cli::command();
+    let mut matches = command.get_matches_mut();
+    let cli = cli::Cli::from_arg_matches_mut(&mut matches)
+        .unwrap_or_else(|e| e.format(&mut command).exit());
+    std::mem::forget((command, matches));
+    cli
 }
 
 /// Shows the libraries' `tracing` spans and events on stderr: `-v` info, `-vv` debug,

@@ -229,6 +229,51 @@ pub trait TokenStore: Send + Sync {
         let _ = (provider, account);
         Err(unsupported(self.describe(), "an active account"))
     }
+
+    /// The active account of `provider` as the key `key` makes of it, with the token
+    /// stored under that key: [`active_account`](TokenStore::active_account) then
+    /// [`load`](TokenStore::load), for a program that reads the token of "the current
+    /// account". `None` when no account is active.
+    ///
+    /// The default makes those two calls; a store that keeps both in one place (the file
+    /// store's one document) overrides it to read once.
+    ///
+    /// ```
+    /// # pollster::block_on(async {
+    /// use auth_core::{TokenKey, TokenStore};
+    /// # struct Store;
+    /// # #[auth_core::async_trait]
+    /// # impl TokenStore for Store {
+    /// #   fn describe(&self) -> String { "example".into() }
+    /// #   async fn load(&self, _: &TokenKey) -> auth_core::Result<Option<auth_core::Token>> {
+    /// #       Ok(Some(auth_core::Token::bearer("t")))
+    /// #   }
+    /// #   async fn save(&self, _: &TokenKey, _: &auth_core::Token) -> auth_core::Result<()> { Ok(()) }
+    /// #   async fn delete(&self, _: &TokenKey) -> auth_core::Result<bool> { Ok(false) }
+    /// #   async fn active_account(&self, _: &str) -> auth_core::Result<Option<String>> {
+    /// #       Ok(Some("ana".into()))
+    /// #   }
+    /// # }
+    /// # let store = Store;
+    /// let key_of = |account: &str| TokenKey::new("github", account, "my-app");
+    /// if let Some((key, token)) = store.load_active("github", &key_of).await.unwrap() {
+    ///     assert_eq!(key.account, "ana");
+    ///     assert!(token.is_some());
+    /// }
+    /// # });
+    /// ```
+    async fn load_active(
+        &self,
+        provider: &str,
+        key: &(dyn for<'a> Fn(&'a str) -> TokenKey + Sync),
+    ) -> Result<Option<(TokenKey, Option<Token>)>, Error> {
+        let Some(account) = self.active_account(provider).await? else {
+            return Ok(None);
+        };
+        let key = key(&account);
+        let token = self.load(&key).await?;
+        Ok(Some((key, token)))
+    }
 }
 
 #[async_trait]
@@ -267,5 +312,12 @@ impl<T: TokenStore + ?Sized> TokenStore for std::sync::Arc<T> {
     }
     async fn set_active_account(&self, provider: &str, account: Option<&str>) -> Result<(), Error> {
         (**self).set_active_account(provider, account).await
+    }
+    async fn load_active(
+        &self,
+        provider: &str,
+        key: &(dyn for<'a> Fn(&'a str) -> TokenKey + Sync),
+    ) -> Result<Option<(TokenKey, Option<Token>)>, Error> {
+        (**self).load_active(provider, key).await
     }
 }

@@ -179,7 +179,7 @@ pub use manager::{DEFAULT_LEEWAY, DEFAULT_LOCK_WAIT, TokenManager, renewable};
 #[cfg(feature = "discovery")]
 pub use presets::discover;
 #[cfg(feature = "oauth2")]
-pub use presets::{PRESET_NAMES, Preset, preset};
+pub use presets::{PRESET_NAMES, Preset, preset, preset_credential_names};
 #[cfg(feature = "oauth2")]
 pub use terminal::TerminalInteraction;
 #[cfg(feature = "token-exchange")]

@@ -337,9 +337,7 @@ pub fn preset(name: &str) -> Option<Preset> {
     provider.client_auth = auth;
     provider.endpoints.api_base = Url::parse(api_base).ok();
     provider.default_scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
-    if name == "inaturalist" {
-        provider.credential_names = Some(inaturalist_credential_names());
-    }
+    provider.credential_names = preset_credential_names(name);
     // iNaturalist's GET /users/me answers {"results": [{"login": ...}]}
     let who_am_i =
         (name == "inaturalist").then(|| crate::WhoAmI::new("users/me", "/results/0/login"));
@@ -350,6 +348,21 @@ pub fn preset(name: &str) -> Option<Preset> {
         description,
         who_am_i,
     })
+}
+
+/// The credential names of the built-in provider `name` (its
+/// [`Provider::credential_names`]), without building the provider: `Some` for
+/// `inaturalist` only (pyinaturalist's names).
+///
+/// ```
+/// let names = auth_flows::preset_credential_names("inaturalist").unwrap();
+/// assert_eq!(names.env_prefix.as_deref(), Some("INAT_"));
+/// assert_eq!(Some(names), auth_flows::preset("inaturalist").unwrap().provider.credential_names);
+/// assert!(auth_flows::preset_credential_names("github").is_none());
+/// assert!(auth_flows::preset_credential_names("nope").is_none());
+/// ```
+pub fn preset_credential_names(name: &str) -> Option<CredentialNames> {
+    (name == "inaturalist").then(inaturalist_credential_names)
 }
 
 /// pyinaturalist's names for iNaturalist credentials, so credentials kept by either tool

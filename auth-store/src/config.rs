@@ -1,14 +1,13 @@
 //! [`ConfigFileSource`]: credentials from a profile table of a TOML config file.
 
-use std::collections::BTreeMap;
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 
 use auth_core::{CredentialSource, Credentials, Error, Provider, Secret, async_trait};
-use serde::Deserialize;
-use toml::{Spanned, Value};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
-use crate::perms::{describe_mode, shared_mode};
+use crate::perms::{describe_mode, read_sized, shared_mode};
 use crate::sanitize::shell_quote;
 
 /// Keys that look like credentials but are refused, with what to do instead. A password
@@ -23,10 +22,15 @@ const REFUSED: [(&str, &str); 3] = [
     ("app_secret", "the key is `client_secret`"),
 ];
 
-#[derive(Deserialize)]
-struct Document {
-    #[serde(default)]
-    profiles: BTreeMap<String, BTreeMap<String, Spanned<Value>>>,
+/// `path`, and the line of `span` in `text` when known: where a message points.
+fn location(text: &str, path: &Path, span: Option<std::ops::Range<usize>>) -> String {
+    match span {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("{}, line {line}", path.display())
+        }
+        None => path.display().to_string(),
+    }
 }
 
 /// Credentials from the `[profiles.NAME]` table of a TOML file: the keys `username`,
@@ -119,21 +123,25 @@ impl ConfigFileSource {
     /// assert_eq!(text, "[profiles.x]\n");
     /// ```
     pub fn read_file(path: &Path) -> Result<Option<(String, Metadata)>, Error> {
-        use std::io::Read;
         let cannot = |e: std::io::Error| {
             Error::config(format!(
                 "cannot read the config file {}: {e}",
                 path.display()
             ))
         };
-        let mut file = match std::fs::File::open(path) {
+        let file = match std::fs::File::open(path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(cannot(e)),
         };
         let metadata = file.metadata().map_err(cannot)?;
-        let mut text = String::new();
-        file.read_to_string(&mut text).map_err(cannot)?;
+        let text =
+            String::from_utf8(read_sized(&file, &metadata).map_err(cannot)?).map_err(|_| {
+                cannot(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                ))
+            })?;
         Ok(Some((text, metadata)))
     }
 
@@ -150,62 +158,85 @@ impl ConfigFileSource {
     /// ```
     pub fn from_toml_str(text: &str, path: impl AsRef<Path>, profile: &str) -> Result<Self, Error> {
         let path = path.as_ref();
-        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
-        let at = |span: Option<std::ops::Range<usize>>| match span {
-            Some(span) => format!("{}, line {}", path.display(), line_of(span.start)),
-            None => path.display().to_string(),
-        };
-
-        // Syntax first: the parser's messages describe the problem without quoting the
-        // text (its Display would show the line, which may hold a secret).
-        if let Err(e) = toml::from_str::<toml::Table>(text) {
-            return Err(Error::config(format!(
-                "{} is not valid TOML: {}; fix that line",
-                at(e.span()),
-                e.message().trim()
-            )));
-        }
-        let doc: Document = toml::from_str(text).map_err(|e| {
+        // The parser's messages describe the problem without quoting the text (its
+        // Display would show the line, which may hold a secret).
+        let root = DeTable::parse(text).map_err(|e| {
             Error::config(format!(
-                "{}: `profiles` must be a table of `[profiles.NAME]` tables",
-                at(e.span())
+                "{} is not valid TOML: {}; fix that line",
+                location(text, path, e.span()),
+                e.message().trim()
             ))
         })?;
+        Self::from_toml_table(root.get_ref(), text, path, profile)
+    }
 
-        for (name, table) in &doc.profiles {
+    /// [`ConfigFileSource::from_toml_str`] for a caller that has parsed the file's `text`
+    /// itself (into `root`, with `toml`'s spans), so the file is parsed once. The same
+    /// checks run: the credential keys of every profile, only those of `profile` taken.
+    ///
+    /// ```
+    /// let text = "[profiles.x]\nclient_id = \"app-1\"\n[profiles.y]\npassword = \"pw\"\n";
+    /// let root = toml::de::DeTable::parse(text).unwrap();
+    /// let err = auth_store::ConfigFileSource::from_toml_table(root.get_ref(), text, "c.toml", "x")
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("`password` in [profiles.y]"));
+    /// ```
+    pub fn from_toml_table(
+        root: &DeTable<'_>,
+        text: &str,
+        path: impl AsRef<Path>,
+        profile: &str,
+    ) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let at = |span: std::ops::Range<usize>| location(text, path, Some(span));
+        let not_tables = |span| {
+            Error::config(format!(
+                "{}: `profiles` must be a table of `[profiles.NAME]` tables",
+                at(span)
+            ))
+        };
+        let mut credentials = Credentials::default();
+        let profiles = match root.get("profiles").map(|p| (p.get_ref(), p.span())) {
+            None => None,
+            Some((DeValue::Table(profiles), _)) => Some(profiles),
+            Some((_, span)) => return Err(not_tables(span)),
+        };
+        for (name, table) in profiles.into_iter().flatten() {
+            let DeValue::Table(table) = table.get_ref() else {
+                return Err(not_tables(table.span()));
+            };
+            let name = name.get_ref();
             for (key, why) in REFUSED {
                 if let Some(value) = table.get(key) {
                     return Err(Error::config(format!(
                         "{}: `{key}` in [profiles.{name}] is refused: {why}",
-                        at(Some(value.span()))
+                        at(value.span())
                     )));
                 }
             }
             for key in Self::KEYS {
                 if let Some(value) = table.get(key)
-                    && !value.get_ref().is_str()
+                    && !matches!(value.get_ref(), DeValue::String(_))
                 {
                     return Err(Error::config(format!(
                         "{}: `{key}` in [profiles.{name}] must be a string (in quotes)",
-                        at(Some(value.span()))
+                        at(value.span())
                     )));
                 }
             }
+            if name.as_ref() == profile {
+                let value = |key: &str| match table.get(key).map(Spanned::get_ref) {
+                    Some(DeValue::String(s)) if !s.is_empty() => Some(s.as_ref()),
+                    _ => None,
+                };
+                credentials = Credentials {
+                    username: value("username").map(str::to_owned),
+                    password: None,
+                    client_id: value("client_id").map(str::to_owned),
+                    client_secret: value("client_secret").map(Secret::new),
+                };
+            }
         }
-
-        let value = |key: &str| {
-            doc.profiles
-                .get(profile)
-                .and_then(|table| table.get(key))
-                .and_then(|v| v.get_ref().as_str())
-                .filter(|s| !s.is_empty())
-        };
-        let credentials = Credentials {
-            username: value("username").map(str::to_owned),
-            password: None,
-            client_id: value("client_id").map(str::to_owned),
-            client_secret: value("client_secret").map(Secret::new),
-        };
         Ok(ConfigFileSource {
             path: path.to_owned(),
             profile: profile.to_owned(),

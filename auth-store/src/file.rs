@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -16,7 +16,7 @@ use serde_json::error::Category;
 use serde_json::value::RawValue;
 
 use crate::folder::check_private_folder;
-use crate::perms::{describe_mode, shared_mode};
+use crate::perms::{describe_mode, read_sized, shared_mode};
 use crate::sanitize::{shell_quote, without_quoted_values};
 
 /// The version of the token file format this crate writes and reads.
@@ -261,7 +261,7 @@ impl FileStore {
         let mut options = OpenOptions::new();
         options.read(true);
         no_follow(&mut options);
-        let mut file = match options.open(&self.path) {
+        let file = match options.open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             // A link put in place since the look above (O_NOFOLLOW refuses it).
@@ -294,9 +294,10 @@ impl FileStore {
         }
         // The file's text holds every token: zeroized when parsed (best-effort: serde_json
         // and the allocator may have made copies of their own).
-        let mut bytes = zeroize::Zeroizing::new(Vec::new());
-        file.read_to_end(&mut bytes)
-            .map_err(|e| self.io_error(&self.path, "read the token file", &e))?;
+        let bytes = zeroize::Zeroizing::new(
+            read_sized(&file, &metadata)
+                .map_err(|e| self.io_error(&self.path, "read the token file", &e))?,
+        );
         self.parse(&bytes).map(Some)
     }
 
@@ -571,6 +572,18 @@ fn sync_dir(dir: &Path) {
 }
 
 impl FileStore {
+    /// The entry of `key` in `doc`, decoded, with its revision.
+    fn entry(&self, doc: &Document, key: &TokenKey) -> Result<Option<Versioned>, Error> {
+        let id = key.storage_id();
+        match (doc.tokens.get(&id), doc.revision_of(&id)) {
+            (Some(raw), Some(revision)) => Ok(Some(Versioned {
+                token: self.decode(key, raw)?,
+                revision,
+            })),
+            _ => Ok(None),
+        }
+    }
+
     fn encode(&self, key: &TokenKey, token: &Token) -> Result<Box<RawValue>, Error> {
         serde_json::value::to_raw_value(&token.to_json_value()).map_err(|e| {
             self.error(
@@ -627,14 +640,7 @@ impl TokenStore for FileStore {
         let Some(doc) = self.read_document()? else {
             return Ok(None);
         };
-        let id = key.storage_id();
-        match (doc.tokens.get(&id), doc.revision_of(&id)) {
-            (Some(raw), Some(revision)) => Ok(Some(Versioned {
-                token: self.decode(key, raw)?,
-                revision,
-            })),
-            _ => Ok(None),
-        }
+        self.entry(&doc, key)
     }
 
     async fn save_if(
@@ -661,6 +667,23 @@ impl TokenStore for FileStore {
         Ok(self
             .read_document()?
             .and_then(|mut doc| doc.active.remove(provider)))
+    }
+
+    /// One read of the document for both the active account and its token.
+    async fn load_active(
+        &self,
+        provider: &str,
+        key: &(dyn for<'a> Fn(&'a str) -> TokenKey + Sync),
+    ) -> Result<Option<(TokenKey, Option<Token>)>, Error> {
+        let Some(mut doc) = self.read_document()? else {
+            return Ok(None);
+        };
+        let Some(account) = doc.active.remove(provider) else {
+            return Ok(None);
+        };
+        let key = key(&account);
+        let token = self.entry(&doc, &key)?.map(|v| v.token);
+        Ok(Some((key, token)))
     }
 
     async fn set_active_account(&self, provider: &str, account: Option<&str>) -> Result<(), Error> {
@@ -742,6 +765,35 @@ mod tests {
         assert!(
             err.contains("corrupt") && !err.contains("SECRETVALUE"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn the_active_account_and_its_token_come_from_one_read() {
+        let (_dir, store) = store();
+        let key_of = |account: &str| TokenKey::new("p", account, "c");
+        let none = pollster::block_on(store.load_active("p", &key_of)).unwrap();
+        assert!(none.is_none(), "no file: no active account");
+        let ana = key_of("ana");
+        pollster::block_on(store.save(&ana, &Token::bearer("ana-token"))).unwrap();
+        let none = pollster::block_on(store.load_active("p", &key_of)).unwrap();
+        assert!(none.is_none(), "a token but no active account");
+        pollster::block_on(store.set_active_account("p", Some("ana"))).unwrap();
+        let (key, token) = pollster::block_on(store.load_active("p", &key_of))
+            .unwrap()
+            .unwrap();
+        assert_eq!(key, ana);
+        assert_eq!(token.unwrap().access_token.expose(), "ana-token");
+        pollster::block_on(store.set_active_account("p", Some("bob"))).unwrap();
+        let (key, token) = pollster::block_on(store.load_active("p", &key_of))
+            .unwrap()
+            .unwrap();
+        assert_eq!(key.account, "bob");
+        assert!(token.is_none(), "bob is active but has no token");
+        assert!(
+            pollster::block_on(store.load_active("q", &key_of))
+                .unwrap()
+                .is_none()
         );
     }
 }

@@ -38,6 +38,7 @@ pub(crate) fn check_private_folder(backend: &str, dir: &Path) -> Result<(), Erro
 
 #[cfg(unix)]
 mod unix {
+    use std::fs::Metadata;
     use std::os::unix::fs::MetadataExt;
     use std::path::{Path, PathBuf};
 
@@ -46,82 +47,131 @@ mod unix {
     const GROUP_OR_WORLD_WRITABLE: u32 = 0o022;
     const STICKY: u32 = 0o1000;
 
+    /// Walks up from `dir` by asking for `dir`, `dir/..`, `dir/../..` and so on: the
+    /// kernel resolves each (symbolic links first, then `..`), so these are the folders
+    /// of the real path, one `stat` each, without resolving the path first. The walk
+    /// stops after the home folder (recognised by device and inode) when the token
+    /// folder is inside it, else at `/` (the folder that is its own parent). The real
+    /// path is worked out only to name a refused folder.
     pub(super) fn check(backend: &str, dir: &Path) -> Result<(), Error> {
         let uid = rustix::process::geteuid().as_raw();
-        let real = dir.canonicalize().map_err(|e| Error::Store {
+        let identity = |m: &Metadata| (m.dev(), m.ino());
+        let home = dirs::home_dir()
+            .and_then(|h| std::fs::metadata(h).ok())
+            .map(|m| identity(&m));
+        let mut walked = dir.to_path_buf();
+        let mut folder = std::fs::metadata(dir).map_err(|e| Error::Store {
             backend: backend.to_owned(),
             path: Some(dir.to_owned()),
             message: format!("could not resolve the token folder: {e}"),
             hint: "check that the folder exists and that you may open it".into(),
         })?;
-        let home = dirs::home_dir().and_then(|h| h.canonicalize().ok());
-        let stop = home.filter(|h| real.starts_with(h) && real != *h);
-        let mut current: Option<PathBuf> = Some(real);
-        let mut is_token_folder = true;
-        while let Some(folder) = current {
-            check_one(backend, &folder, uid, is_token_folder)?;
-            if stop.as_deref() == Some(folder.as_path()) {
+        for level in 0.. {
+            if let Some(refusal) = check_one(&folder, uid, level == 0) {
+                return Err(refusal.error(backend, real_ancestor(dir, &walked, level)));
+            }
+            if level > 0 && home == Some(identity(&folder)) {
                 break;
             }
-            current = folder.parent().map(Path::to_path_buf);
-            is_token_folder = false;
+            walked.push("..");
+            let parent = std::fs::metadata(&walked).map_err(|e| Error::Store {
+                backend: backend.to_owned(),
+                path: Some(real_ancestor(dir, &walked, level + 1)),
+                message: format!("could not inspect the folder: {e}"),
+                hint: "check that you may open it".into(),
+            })?;
+            if identity(&parent) == identity(&folder) {
+                break; // `/`
+            }
+            folder = parent;
         }
         Ok(())
     }
 
-    fn check_one(backend: &str, folder: &Path, uid: u32, token_folder: bool) -> Result<(), Error> {
-        let metadata = std::fs::metadata(folder).map_err(|e| Error::Store {
-            backend: backend.to_owned(),
-            path: Some(folder.to_owned()),
-            message: format!("could not inspect the folder: {e}"),
-            hint: "check that you may open it".into(),
-        })?;
+    /// The real path of the folder `level` steps above `dir` (reached as `walked`), to
+    /// name it in a message; `walked` itself if `dir` cannot be resolved any more.
+    fn real_ancestor(dir: &Path, walked: &Path, level: usize) -> PathBuf {
+        dir.canonicalize()
+            .ok()
+            .and_then(|real| real.ancestors().nth(level).map(Path::to_path_buf))
+            .unwrap_or_else(|| walked.to_path_buf())
+    }
+
+    /// What is wrong with one folder of the walk.
+    struct Refusal {
+        owner: u32,
+        uid: u32,
+        mode: u32,
+        owner_ok: bool,
+        mode_ok: bool,
+        token_folder: bool,
+    }
+
+    fn check_one(metadata: &Metadata, uid: u32, token_folder: bool) -> Option<Refusal> {
         let mode = metadata.mode() & 0o7777;
         let owner = metadata.uid();
         let owner_ok = owner == uid || owner == 0;
         let writable = mode & GROUP_OR_WORLD_WRITABLE != 0;
         let sticky_allowance = !token_folder && mode & STICKY != 0;
         let mode_ok = !writable || sticky_allowance;
-        if owner_ok && mode_ok {
-            return Ok(());
-        }
-        let which = if token_folder {
-            "the token folder"
-        } else {
-            "a folder above the token folder"
-        };
-        let mut problems = Vec::new();
-        if !owner_ok {
-            problems.push(format!(
-                "is owned by user id {owner}, not by you (user id {uid})"
-            ));
-        }
-        if !mode_ok {
-            let who = match (mode & 0o020 != 0, mode & 0o002 != 0) {
-                (true, true) => "its group and all other users",
-                (true, false) => "its group",
-                _ => "all other users",
-            };
-            problems.push(format!("may be changed by {who} (mode {mode:04o})"));
-        }
-        let chmod = (!mode_ok).then_some(if token_folder {
-            0o700
-        } else {
-            mode & !GROUP_OR_WORLD_WRITABLE & 0o777
-        });
-        Err(Error::NotPrivate {
-            backend: backend.to_owned(),
-            path: folder.to_owned(),
-            problem: format!(
-                "{which} {}, so another user could replace the token file",
-                problems.join(" and ")
-            ),
-            fix: Hint::MakePrivate {
-                path: folder.to_owned(),
-                chmod,
-                chown: (!owner_ok).then_some(uid),
-            },
+        (!(owner_ok && mode_ok)).then_some(Refusal {
+            owner,
+            uid,
+            mode,
+            owner_ok,
+            mode_ok,
+            token_folder,
         })
+    }
+
+    impl Refusal {
+        fn error(&self, backend: &str, folder: PathBuf) -> Error {
+            let Refusal {
+                owner,
+                uid,
+                mode,
+                owner_ok,
+                mode_ok,
+                token_folder,
+            } = *self;
+            let which = if token_folder {
+                "the token folder"
+            } else {
+                "a folder above the token folder"
+            };
+            let mut problems = Vec::new();
+            if !owner_ok {
+                problems.push(format!(
+                    "is owned by user id {owner}, not by you (user id {uid})"
+                ));
+            }
+            if !mode_ok {
+                let who = match (mode & 0o020 != 0, mode & 0o002 != 0) {
+                    (true, true) => "its group and all other users",
+                    (true, false) => "its group",
+                    _ => "all other users",
+                };
+                problems.push(format!("may be changed by {who} (mode {mode:04o})"));
+            }
+            let chmod = (!mode_ok).then_some(if token_folder {
+                0o700
+            } else {
+                mode & !GROUP_OR_WORLD_WRITABLE & 0o777
+            });
+            Error::NotPrivate {
+                backend: backend.to_owned(),
+                path: folder.clone(),
+                problem: format!(
+                    "{which} {}, so another user could replace the token file",
+                    problems.join(" and ")
+                ),
+                fix: Hint::MakePrivate {
+                    path: folder,
+                    chmod,
+                    chown: (!owner_ok).then_some(uid),
+                },
+            }
+        }
     }
 }
 
@@ -189,6 +239,36 @@ mod tests {
         // A sticky parent (like /tmp) cannot have its entries swapped: allowed.
         chmod(&parent, 0o1777);
         check_private_folder("file", &dir).unwrap();
+    }
+
+    #[test]
+    fn the_walk_follows_the_real_path_of_a_linked_folder_and_names_real_folders() {
+        let top = tempfile::tempdir().unwrap();
+        let real = top.path().join("real");
+        let dir = real.join("tokens");
+        let shared = top.path().join("shared");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir(&shared).unwrap();
+        chmod(&dir, 0o700);
+        chmod(&real, 0o755);
+        let link = shared.join("link");
+        std::os::unix::fs::symlink(&dir, &link).unwrap();
+        // the folder holding the link is not above the real token folder
+        chmod(&shared, 0o777);
+        check_private_folder("file", &link).unwrap();
+        // the real parent is, and is named by its real path
+        chmod(&real, 0o777);
+        let err = check_private_folder("file", &link).unwrap_err();
+        assert!(err.to_string().contains("a folder above"), "{err}");
+        assert_eq!(
+            err.hint(),
+            Some(Hint::MakePrivate {
+                path: real.canonicalize().unwrap(),
+                chmod: Some(0o755),
+                chown: None,
+            })
+        );
+        chmod(&shared, 0o755);
     }
 
     #[test]

@@ -31,6 +31,18 @@ pub(crate) fn describe_mode(mode: u32) -> String {
     format!("mode {mode:04o}: open to {}", who.join(" and "))
 }
 
+/// Reads the rest of an open file whose `metadata` was just taken, into a buffer of
+/// its size: no second look at the file (std's `read_to_end` asks its size and position
+/// again), and no copies left behind by a growing buffer, which matters for a file of
+/// secrets the caller zeroizes.
+pub(crate) fn read_sized(file: &std::fs::File, metadata: &Metadata) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let size = usize::try_from(metadata.len()).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(size.saturating_add(1));
+    file.take(u64::MAX).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

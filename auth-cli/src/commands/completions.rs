@@ -5,12 +5,12 @@ use std::process::ExitCode;
 use auth_core::Error;
 use clap::CommandFactory;
 
-use crate::cli::{Cli, CompletionsArgs};
+use crate::cli::{Cli, CompletionsArgs, describe_everything};
 
 pub(super) fn run(args: &CompletionsArgs) -> Result<ExitCode, Error> {
     clap_complete::generate(
         args.shell,
-        &mut Cli::command(),
+        &mut describe_everything(Cli::command),
         "authctl",
         &mut std::io::stdout(),
     );

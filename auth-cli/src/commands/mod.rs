@@ -102,14 +102,18 @@ fn unattended_manager(
 /// profile's unattended flow. Never opens a browser. Settles the active account.
 fn unattended_token(app: &App, min_valid: Duration, refresh: bool) -> Result<Token, Error> {
     let store = app.store_for_reading()?;
-    let (key, chosen) = app.key(store.as_ref())?;
-    if !refresh
-        && let Some(token) = pollster::block_on(store.load(&key))?
-        && !token.is_expired(SystemTime::now(), min_valid)
-    {
-        settle(app, store.as_ref(), &key.account, chosen, false)?;
-        return Ok(token);
-    }
+    let (key, chosen) = if refresh {
+        app.key(store.as_ref())?
+    } else {
+        let (key, chosen, stored) = app.key_and_token(store.as_ref())?;
+        if let Some(token) = stored
+            && !token.is_expired(SystemTime::now(), min_valid)
+        {
+            settle(app, store.as_ref(), &key.account, chosen, false)?;
+            return Ok(token);
+        }
+        (key, chosen)
+    };
     let (manager, logged_in) = unattended_manager(app, store.clone(), &key)?;
     let token = if refresh {
         pollster::block_on(manager.force_refresh(None))
