@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use auth_core::Error;
 
-use super::encoding::{Pairs, base_uri, encode_into, parse_form_into};
+use super::encoding::{Pairs, base_uri, encode_known_into, is_plain, parse_form_into};
 use super::error::{SignError, display_name, display_url};
 
 /// Where the OAuth protocol parameters go (RFC 5849 §3.5).
@@ -242,13 +242,13 @@ fn is_token_byte(b: u8) -> bool {
 }
 
 pub(super) fn append_form(out: &mut String, params: &Protocol) {
-    for (i, (name, value)) in params.iter().enumerate() {
+    for (i, (name, value, plain)) in params.marked().enumerate() {
         if i > 0 {
             out.push('&');
         }
         out.push_str(name);
         out.push('=');
-        encode_into(out, value);
+        encode_known_into(out, value, plain);
     }
 }
 
@@ -295,7 +295,9 @@ impl Param {
 #[derive(Clone, Default)]
 pub(super) struct Protocol {
     values: String,
-    entries: [(&'static str, usize, usize); Protocol::MAX],
+    /// Name, value range, and whether the value is all unreserved bytes (so its
+    /// encodings, once or twice, are the value itself: checked once, copied whole).
+    entries: [(&'static str, usize, usize, bool); Protocol::MAX],
     len: usize,
     /// For each [`Param`], 1 + its index in `entries`, or 0 when it is absent.
     slots: [u8; Protocol::MAX],
@@ -324,7 +326,8 @@ impl Protocol {
         write(&mut self.values)?;
         debug_assert!(self.slots[param as usize] == 0, "{param:?} added twice");
         if let Some(entry) = self.entries.get_mut(self.len) {
-            *entry = (param.name(), start, self.values.len());
+            let plain = is_plain(&self.values[start..]);
+            *entry = (param.name(), start, self.values.len(), plain);
             self.len += 1;
             self.slots[param as usize] = self.len as u8;
         }
@@ -342,16 +345,22 @@ impl Protocol {
 
     /// The parameters, in order.
     pub(super) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.entries[..self.len]
-            .iter()
-            .map(|&(name, start, end)| (name, &self.values[start..end]))
+        self.marked().map(|(name, value, _)| (name, value))
     }
 
-    /// The parameters sorted by name (and so by encoded name: the names are unreserved).
-    pub(super) fn sorted(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
+    /// The parameters, in order, each with whether its value needs no encoding.
+    pub(super) fn marked(&self) -> impl Iterator<Item = (&str, &str, bool)> {
+        self.entries[..self.len]
+            .iter()
+            .map(|&(name, start, end, plain)| (name, &self.values[start..end], plain))
+    }
+
+    /// The parameters sorted by name (and so by encoded name: the names are unreserved),
+    /// each with whether its value needs no encoding.
+    pub(super) fn sorted(&self) -> impl Iterator<Item = (&str, &str, bool)> + Clone {
         self.slots.iter().filter_map(|&slot| {
-            let &(name, start, end) = self.entries.get(usize::from(slot).checked_sub(1)?)?;
-            Some((name, &self.values[start..end]))
+            let &(name, start, end, plain) = self.entries.get(usize::from(slot).checked_sub(1)?)?;
+            Some((name, &self.values[start..end], plain))
         })
     }
 
@@ -383,7 +392,10 @@ mod tests {
             protocol.push(param, value);
         }
         assert_eq!(
-            protocol.sorted().collect::<Vec<_>>(),
+            protocol
+                .sorted()
+                .map(|(n, v, _)| (n, v))
+                .collect::<Vec<_>>(),
             [
                 ("oauth_consumer_key", "k"),
                 ("oauth_nonce", "n"),

@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use auth_core::{Error, HttpRequest, Secret, Token, TokenKind};
 use rand::Rng as _;
 
-use super::encoding::{base_string_into, encode_into};
+use super::encoding::{base_string_into, encode_known_into};
 use super::error::{SignError, display_name, display_url};
 use super::methods::{KeyedMac, RsaKey, SignatureMethod, SigningKeys};
 use super::request::{
@@ -569,13 +569,13 @@ impl Signer {
                     header.push_str(realm);
                     header.push_str("\", ");
                 }
-                for (i, (name, value)) in signed.protocol.iter().enumerate() {
+                for (i, (name, value, plain)) in signed.protocol.marked().enumerate() {
                     if i > 0 {
                         header.push_str(", ");
                     }
                     header.push_str(name);
                     header.push_str("=\"");
-                    encode_into(header, value);
+                    encode_known_into(header, value, plain);
                     header.push('"');
                 }
                 signed.header_end = header.len();
