@@ -77,9 +77,7 @@ impl FormRequest {
     /// providers that want JSON), the form's values then zeroized.
     pub(crate) fn into_request(mut self, format: BodyFormat) -> Result<HttpRequest, Error> {
         let body = match format {
-            BodyFormat::Form => form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(&self.form)
-                .finish(),
+            BodyFormat::Form => encode_form(&self.form),
             BodyFormat::Json => {
                 self.headers.insert(
                     http::header::CONTENT_TYPE,
@@ -93,11 +91,11 @@ impl FormRequest {
                 let json = Value::Object(map);
                 let text = json.to_string();
                 zeroize_json(json);
-                text
+                text.into_bytes()
             }
         };
         let mut request = http::Request::post(self.url.as_str())
-            .body(body.into_bytes())
+            .body(body)
             .map_err(|_| {
                 Error::config(format!(
                     "{} cannot be requested: it is not a URL that can be sent",
@@ -113,6 +111,54 @@ impl Drop for FormRequest {
     fn drop(&mut self) {
         self.form.iter_mut().for_each(|(_, value)| value.zeroize());
     }
+}
+
+/// The bytes `application/x-www-form-urlencoded` (WHATWG URL §5.2) leaves as they are:
+/// ASCII letters and digits and `* - . _`; a space becomes `+`, every other byte `%XY`.
+const FORM_KEEP: [bool; 256] = {
+    let mut keep = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        keep[b] =
+            matches!(b as u8, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_');
+        b += 1;
+    }
+    keep
+};
+
+/// Encodes `form` as `application/x-www-form-urlencoded` into one buffer sized for the
+/// common case (the same bytes as `form_urlencoded::Serializer`): runs of kept bytes
+/// are copied whole.
+fn encode_form(form: &[(String, String)]) -> Vec<u8> {
+    let size = form.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut out = Vec::with_capacity(size);
+    for (i, (name, value)) in form.iter().enumerate() {
+        if i > 0 {
+            out.push(b'&');
+        }
+        encode_form_text(&mut out, name.as_bytes());
+        out.push(b'=');
+        encode_form_text(&mut out, value.as_bytes());
+    }
+    out
+}
+
+fn encode_form_text(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if FORM_KEEP[usize::from(b)] {
+            continue;
+        }
+        out.extend_from_slice(&bytes[run..i]);
+        if b == b' ' {
+            out.push(b'+');
+        } else {
+            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+        run = i + 1;
+    }
+    out.extend_from_slice(&bytes[run..]);
 }
 
 /// Zeroizes the string values of a JSON object made from a form.
@@ -153,6 +199,23 @@ mod tests {
             "application/x-www-form-urlencoded"
         );
         assert_eq!(sent.body(), b"grant_type=password&password=p%26w+d");
+    }
+
+    #[test]
+    fn the_form_is_encoded_as_form_urlencoded_encodes_it() {
+        let every_byte: Vec<u8> = (0..=255u8).collect();
+        let text = String::from_utf8_lossy(&every_byte).into_owned();
+        let form = pairs(&[
+            ("grant_type", "password"),
+            ("pass word", &text),
+            ("", ""),
+            ("é~", "a+b=c&d%e*f-g.h_i"),
+        ]);
+        let expected = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&form)
+            .finish();
+        assert_eq!(encode_form(&form), expected.into_bytes());
+        assert!(encode_form(&[]).is_empty());
     }
 
     #[test]

@@ -141,8 +141,28 @@ pub fn parse_response_fields(body: &[u8]) -> Option<Map<String, Value>> {
     Some(map)
 }
 
-fn token_from_fields(mut fields: Map<String, Value>, now: SystemTime) -> Result<Token, String> {
-    let access_token = match fields.remove("access_token") {
+fn token_from_fields(fields: Map<String, Value>, now: SystemTime) -> Result<Token, String> {
+    // one pass over the fields sorts out the known ones (no lookup per name); the checks
+    // below then run in the same order whatever order the fields came in
+    let mut known: [Option<Value>; KNOWN.len()] = Default::default();
+    let mut extra = std::collections::BTreeMap::new();
+    for (name, value) in fields {
+        match KNOWN.iter().position(|known| *known == name) {
+            Some(i) => known[i] = Some(value),
+            None => {
+                extra.insert(name, value);
+            }
+        }
+    }
+    let [
+        access_token,
+        token_type,
+        expires_in,
+        refresh_token,
+        id_token,
+        scope,
+    ] = known;
+    let access_token = match access_token {
         Some(Value::String(s)) if !s.is_empty() && !printable_token(&s) => {
             return Err("`access_token` contains control characters".into());
         }
@@ -150,18 +170,18 @@ fn token_from_fields(mut fields: Map<String, Value>, now: SystemTime) -> Result<
         Some(_) => return Err("`access_token` is not a non-empty string".into()),
         None => return Err("the response has no `access_token`".into()),
     };
-    let token_type = match fields.remove("token_type") {
+    let token_type = match token_type {
         Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
         None | Some(Value::Null) | Some(Value::String(_)) => "Bearer".to_owned(),
         Some(_) => return Err("`token_type` is not a string".into()),
     };
-    let expires_in = match fields.remove("expires_in") {
+    let expires_in = match expires_in {
         None | Some(Value::Null) => None,
         Some(v) => parse_expires_in(&v)?,
     };
-    let refresh_token = optional_secret(&mut fields, "refresh_token")?;
-    let id_token = optional_secret(&mut fields, "id_token")?;
-    let scopes = match fields.remove("scope") {
+    let refresh_token = optional_secret(refresh_token, "refresh_token")?;
+    let id_token = optional_secret(id_token, "id_token")?;
+    let scopes = match scope {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::String(s)) => s
             .split([' ', ','])
@@ -184,9 +204,19 @@ fn token_from_fields(mut fields: Map<String, Value>, now: SystemTime) -> Result<
     token.refresh_token = refresh_token;
     token.scopes = scopes;
     token.id_token = id_token;
-    token.extra = fields.into_iter().collect();
+    token.extra = extra;
     Ok(token)
 }
+
+/// The fields [`token_from_fields`] reads, in the order it checks them.
+const KNOWN: [&str; 6] = [
+    "access_token",
+    "token_type",
+    "expires_in",
+    "refresh_token",
+    "id_token",
+    "scope",
+];
 
 /// True when a token has no character that could drive a terminal
 /// ([`auth_core::text::is_unsafe_char`]): tokens are printed (`authctl token`) and sent in
@@ -195,8 +225,8 @@ pub(crate) fn printable_token(token: &str) -> bool {
     !token.chars().any(auth_core::text::is_unsafe_char)
 }
 
-fn optional_secret(fields: &mut Map<String, Value>, name: &str) -> Result<Option<Secret>, String> {
-    match fields.remove(name) {
+fn optional_secret(value: Option<Value>, name: &str) -> Result<Option<Secret>, String> {
+    match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(Secret::new(s))),

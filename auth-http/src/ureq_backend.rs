@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use auth_core::{Error, HttpBackend, HttpConfig, HttpRequest, HttpResponse, TransportErrorKind};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use ureq::config::{AutoHeaderValue, Config};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
@@ -243,8 +243,26 @@ impl Resolver for LiteralFirst {
         let literal = uri
             .scheme()
             .zip(uri.authority())
-            .and_then(|(scheme, authority)| DefaultResolver::host_and_port(scheme, authority))
-            .and_then(|address| address.parse::<SocketAddr>().ok())
+            .and_then(|(scheme, authority)| {
+                let host = authority.host();
+                let host = host
+                    .strip_prefix('[')
+                    .and_then(|h| h.strip_suffix(']'))
+                    .unwrap_or(host);
+                // an IP address is read where it stands (no `host:port` string is built);
+                // a name, or a scheme without a known port, goes to the default resolver
+                let ip = host.parse::<IpAddr>().ok()?;
+                let port = authority
+                    .port_u16()
+                    .or(if *scheme == http::uri::Scheme::HTTPS {
+                        Some(443)
+                    } else if *scheme == http::uri::Scheme::HTTP {
+                        Some(80)
+                    } else {
+                        None
+                    })?;
+                Some(SocketAddr::new(ip, port))
+            })
             .filter(|addr| {
                 config
                     .ip_family()
@@ -389,6 +407,11 @@ mod tests {
         );
         let v6: SocketAddr = "[::1]:443".parse().unwrap();
         assert_eq!(resolve("https://[::1]/token", &config).unwrap(), [v6]);
+        let v4_default: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        assert_eq!(
+            resolve("http://127.0.0.1/token", &config).unwrap(),
+            [v4_default]
+        );
         // a name goes to ureq's resolver
         let local = resolve("http://localhost:8080/", &config).unwrap();
         assert!(
