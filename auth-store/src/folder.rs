@@ -218,15 +218,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_writable_parent_is_refused_with_its_own_mode_minus_the_write_bits() {
-        let top = tempfile::tempdir().unwrap();
-        let parent = top.path().join("shared");
-        let dir = parent.join("tokens");
-        std::fs::create_dir_all(&dir).unwrap();
-        chmod(&dir, 0o700);
-        chmod(&parent, 0o775);
-        let err = check_private_folder("file", &dir).unwrap_err();
+    /// The check of `dir` refuses it because of the group- and world-writable folder
+    /// `parent` above it, named by its real path, with the mode to set.
+    fn assert_refused_for_parent(dir: &Path, parent: &Path) {
+        let err = check_private_folder("file", dir).unwrap_err();
         assert!(err.to_string().contains("a folder above"), "{err}");
         assert_eq!(
             err.hint(),
@@ -236,6 +231,17 @@ mod tests {
                 chown: None,
             })
         );
+    }
+
+    #[test]
+    fn a_writable_parent_is_refused_with_its_own_mode_minus_the_write_bits() {
+        let top = tempfile::tempdir().unwrap();
+        let parent = top.path().join("shared");
+        let dir = parent.join("tokens");
+        std::fs::create_dir_all(&dir).unwrap();
+        chmod(&dir, 0o700);
+        chmod(&parent, 0o775);
+        assert_refused_for_parent(&dir, &parent);
         // A sticky parent (like /tmp) cannot have its entries swapped: allowed.
         chmod(&parent, 0o1777);
         check_private_folder("file", &dir).unwrap();
@@ -258,16 +264,7 @@ mod tests {
         check_private_folder("file", &link).unwrap();
         // the real parent is, and is named by its real path
         chmod(&real, 0o777);
-        let err = check_private_folder("file", &link).unwrap_err();
-        assert!(err.to_string().contains("a folder above"), "{err}");
-        assert_eq!(
-            err.hint(),
-            Some(Hint::MakePrivate {
-                path: real.canonicalize().unwrap(),
-                chmod: Some(0o755),
-                chown: None,
-            })
-        );
+        assert_refused_for_parent(&link, &real);
         chmod(&shared, 0o755);
     }
 
