@@ -784,9 +784,10 @@ pub(crate) async fn request_token(
     Ok(with_requested_scopes(token, requested))
 }
 
-/// The form of a grant's token request: `grant_type`, the grant's own `fields`, and
-/// `scope` (the scopes joined by spaces) when any are asked for.
-#[cfg(any(feature = "password", feature = "client-credentials"))]
+/// The form of a grant's token request: `grant_type`, the grant's own `fields` in order,
+/// and `scope` (the scopes joined by spaces) when any are asked for. Every grant whose
+/// form we build (password, client credentials, refresh, JWT bearer, token exchange)
+/// starts from it.
 pub(crate) fn grant_form(
     grant_type: &str,
     fields: &[(&str, &str)],

@@ -12,11 +12,11 @@ use auth_core::{
     CredentialField, Credentials, Endpoint, Error, HttpBackend, Provider, Secret, Token, TokenKind,
 };
 
-use crate::client::{
-    Adapter, configured, oauth_client, post_form, refused, require, resource_params,
-};
 #[cfg(any(feature = "password", feature = "client-credentials"))]
-use crate::client::{grant_form, request_token};
+use crate::client::request_token;
+use crate::client::{
+    Adapter, configured, grant_form, oauth_client, post_form, refused, require, resource_params,
+};
 
 /// Resource owner password credentials grant (RFC 6749 §4.3): username and password,
 /// plus the client id (and secret, if the provider needs one).
@@ -124,13 +124,8 @@ pub async fn refresh(
     let adapter = Adapter::new(http, provider, credentials).with_dpop_key_of(token)?;
     // The old access token is in play too: a server may echo it in its refusal.
     adapter.scrub_also(&token.access_token);
-    let mut form = vec![
-        ("grant_type".to_owned(), "refresh_token".to_owned()),
-        (
-            "refresh_token".to_owned(),
-            refresh_token.expose().to_owned(),
-        ),
-    ];
+    let fields = [("refresh_token", refresh_token.expose())];
+    let mut form = grant_form("refresh_token", &fields, &[]);
     form.extend(resource_params(provider));
     let mut fresh = adapter.request_token(form).await?;
     if fresh.refresh_token.is_none() {

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use auth_core::{AuthFlow, ClientKey, Endpoint, Error, FlowContext, Secret, Token};
 use serde::Deserialize;
 
-use crate::client::request_token;
+use crate::client::{grant_form, request_token};
 use crate::client_assertion::{AssertionClaims, SigningKey};
 
 /// The grant type of RFC 7523 §2.1.
@@ -116,13 +116,10 @@ impl AuthFlow for JwtBearerFlow {
         let requested = ctx.effective_scopes().to_vec();
         let scope = (!requested.is_empty()).then(|| requested.join(" "));
         let assertion = self.assertion(url.as_str(), scope.as_deref())?;
-        let mut form = vec![
-            ("grant_type".to_owned(), GRANT_TYPE.to_owned()),
-            ("assertion".to_owned(), assertion.expose().to_owned()),
-        ];
-        if let Some(scope) = scope.filter(|_| !self.scope_claim) {
-            form.push(("scope".to_owned(), scope));
-        }
+        // The scope goes in the form, unless the provider wants it as a claim.
+        let in_form: &[String] = if self.scope_claim { &[] } else { &requested };
+        let fields = [("assertion", assertion.expose())];
+        let form = grant_form(GRANT_TYPE, &fields, in_form);
         request_token(ctx, form, &requested).await
     }
 }

@@ -6,7 +6,7 @@ use auth_core::{AuthFlow, Error, FlowContext, Secret, Token};
 use std::sync::Arc;
 
 use crate::TokenManager;
-use crate::client::request_token;
+use crate::client::{grant_form, request_token};
 
 /// The grant type of RFC 8693 §2.1.
 const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -187,25 +187,22 @@ impl AuthFlow for TokenExchangeFlow {
     async fn authenticate(&self, ctx: &FlowContext) -> Result<Token, Error> {
         let requested = ctx.effective_scopes().to_vec();
         let subject = self.subject.value().await?;
-        let mut form = vec![
-            ("grant_type".to_owned(), GRANT_TYPE.to_owned()),
-            ("subject_token".to_owned(), subject.expose().to_owned()),
-            (
-                "subject_token_type".to_owned(),
-                self.subject.token_type.clone(),
-            ),
+        let actor = match &self.actor {
+            Some(actor) => Some((actor.value().await?, actor.token_type.as_str())),
+            None => None,
+        };
+        let mut fields = vec![
+            ("subject_token", subject.expose()),
+            ("subject_token_type", self.subject.token_type.as_str()),
         ];
-        if let Some(actor) = &self.actor {
-            let value = actor.value().await?;
-            form.push(("actor_token".to_owned(), value.expose().to_owned()));
-            form.push(("actor_token_type".to_owned(), actor.token_type.clone()));
+        if let Some((value, token_type)) = &actor {
+            fields.push(("actor_token", value.expose()));
+            fields.push(("actor_token_type", token_type));
         }
         if let Some(requested_type) = &self.requested_token_type {
-            form.push(("requested_token_type".to_owned(), requested_type.clone()));
+            fields.push(("requested_token_type", requested_type.as_str()));
         }
-        if !requested.is_empty() {
-            form.push(("scope".to_owned(), requested.join(" ")));
-        }
+        let form = grant_form(GRANT_TYPE, &fields, &requested);
         request_token(ctx, form, &requested).await
     }
 }
