@@ -29,7 +29,8 @@ use auth_core::{Secret, Token, TokenKey, TokenKind, TokenStore};
 /// - `keys_lists_a_providers_keys`: [`keys`](TokenStore::keys) lists every account and
 ///   client id of one provider, and no other provider's, as seen by a second instance;
 /// - `active_account_is_remembered`: the active account of a provider is set, changed,
-///   cleared, seen by a second instance, and independent of other providers;
+///   cleared, seen by a second instance, and independent of other providers; and
+///   [`load_active`](TokenStore::load_active) returns its key with its token (or none);
 /// - `save_if_refuses_a_stale_revision`: compare-and-set writes only over the revision
 ///   it was given (`None`: only when nothing is stored), and a late writer holding an
 ///   older revision writes nothing;
@@ -495,11 +496,48 @@ pub mod cases {
                 .as_deref(),
             Some("bob")
         );
+        // `load_active`: the active account's key and its token, together.
+        let key_of = |account: &str| run.key(account, "client-1");
+        let bob = key_of("bob");
+        store
+            .save(&bob, &Token::bearer("bob-token"))
+            .await
+            .expect("save");
+        let (key, token) = second
+            .load_active(&run.0, &key_of)
+            .await
+            .expect("load active")
+            .expect("an active account");
+        assert_eq!(key, bob, "load_active must name the active account's key");
+        assert_eq!(
+            token.map(|t| t.access_token.expose().to_owned()).as_deref(),
+            Some("bob-token"),
+            "load_active must return the active account's token"
+        );
+        store.delete(&bob).await.expect("delete");
+        let (key, token) = second
+            .load_active(&run.0, &key_of)
+            .await
+            .expect("load active")
+            .expect("an active account");
+        assert_eq!(key, bob);
+        assert!(
+            token.is_none(),
+            "an active account without a token has none"
+        );
         store
             .set_active_account(&run.0, None)
             .await
             .expect("clear active");
         assert_eq!(second.active_account(&run.0).await.expect("active"), None);
+        assert!(
+            second
+                .load_active(&run.0, &key_of)
+                .await
+                .expect("load active")
+                .is_none(),
+            "no active account: load_active has nothing"
+        );
         assert_eq!(
             second
                 .active_account(&other)
