@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
 use crate::config::{FlowKind, StoreKind};
 
@@ -18,32 +19,95 @@ pub(crate) use deferred::{Deferred, describe_everything};
     after_help = "Examples:\n  authctl login --profile inaturalist\n  curl -H \"Authorization: Bearer $(authctl token --profile inaturalist)\" https://api.inaturalist.org/v1/users/me\n  authctl api --profile inaturalist /users/me\n\nExit codes: 0 ok, 1 error, 2 usage, 3 login needed, 4 HTTP error from `api`."
 )]
 pub(crate) struct Cli {
+    /// The options every command takes, before or after the command's name.
+    #[command(flatten)]
+    pub(crate) globals: Globals,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+// The options every command takes, before its name (`authctl --json status`) or after
+// it (`authctl status --json`). They are not clap `global` options: clap would copy each
+// of them into every command before parsing, and `authctl token` in a script paid for
+// that. `Deferred` adds them to the one command that runs, and `Cli::from_matches`
+// joins both places: a value given after the command's name wins, as it did with clap's
+// global options.
+// (No doc comment: clap would show it as the `about` of every command.)
+#[derive(Args, Debug, Default)]
+pub(crate) struct Globals {
     /// The profile: a [profiles.NAME] table of config.toml, or a built-in provider.
-    #[arg(long, global = true, env = "AUTHCTL_PROFILE")]
+    #[arg(long, env = "AUTHCTL_PROFILE")]
     pub(crate) profile: Option<String>,
     /// The config file (default: $AUTHCTL_HOME/config.toml or the platform config folder).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
     /// The account: one of the profile's logins (default: the username from flags or the
     /// environment, else the profile's active account, the one of the latest login).
-    #[arg(long, global = true, env = "AUTHCTL_ACCOUNT", value_name = "NAME")]
+    #[arg(long, env = "AUTHCTL_ACCOUNT", value_name = "NAME")]
     pub(crate) account: Option<String>,
     /// Where tokens are kept, overriding the profile's `store`.
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, value_enum)]
     pub(crate) store: Option<StoreKind>,
     /// Print data as JSON.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub(crate) json: bool,
     /// Say more on stderr (where credentials came from, which store); repeat for more of
     /// what happens: -v token requests and renewals, -vv each HTTP hop and store access,
     /// -vvv everything. RUST_LOG, when set, replaces that filter.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
     /// Say nothing on stderr but errors.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, conflicts_with = "verbose")]
     pub(crate) quiet: bool,
-    #[command(subcommand)]
-    pub(crate) command: Command,
+}
+
+impl Globals {
+    /// The options of one command level as typed on its command line: a value clap took
+    /// from the environment is left out, so that it cannot override a flag typed before
+    /// the command's name (the level that typed nothing keeps the environment's value).
+    fn typed(matches: &ArgMatches) -> Result<Globals, clap::Error> {
+        let mut globals = Globals::from_arg_matches(matches)?;
+        let typed = |id| matches.value_source(id) == Some(ValueSource::CommandLine);
+        if !typed("profile") {
+            globals.profile = None;
+        }
+        if !typed("account") {
+            globals.account = None;
+        }
+        Ok(globals)
+    }
+
+    /// Joins the options typed later on the command line (after a command's name): a
+    /// later value wins, flags add up.
+    fn join(&mut self, later: Globals) {
+        let Globals {
+            profile,
+            config,
+            account,
+            store,
+            json,
+            verbose,
+            quiet,
+        } = later;
+        self.profile = profile.or(self.profile.take());
+        self.config = config.or(self.config.take());
+        self.account = account.or(self.account.take());
+        self.store = store.or(self.store);
+        self.json |= json;
+        self.verbose = self.verbose.saturating_add(verbose);
+        self.quiet |= quiet;
+    }
+}
+
+impl Cli {
+    /// The command line from clap's matches, with the options typed after the command's
+    /// name joined to the ones before it.
+    pub(crate) fn from_matches(matches: &mut ArgMatches) -> Result<Cli, clap::Error> {
+        let mut cli = Cli::from_arg_matches_mut(matches)?;
+        let later = cli.command.take_globals();
+        cli.globals.join(later);
+        Ok(cli)
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -63,7 +127,7 @@ pub(crate) enum Command {
     #[command(
         after_help = "Examples:\n  authctl status --profile inaturalist\n  authctl status --json | jq .token.expires_at\n  authctl status --json | jq '.accounts[] | select(.active) | .name'"
     )]
-    Status,
+    Status(Deferred<NoFlags>),
     /// Delete the stored token of the profile's active account (or of --account); with
     /// --all, of every account. When the active account logs out, the most recently
     /// logged-in remaining account becomes active.
@@ -86,7 +150,7 @@ pub(crate) enum Command {
     #[command(
         after_help = "Examples:\n  authctl providers\n  authctl providers --json | jq '.[].name'"
     )]
-    Providers,
+    Providers(Deferred<NoFlags>),
     /// git's credential helper: answers git with the profile's token for the hosts of its
     /// `git_hosts` (run by git; set it up with `authctl git-setup`).
     #[command(
@@ -103,7 +167,7 @@ pub(crate) enum Command {
     #[command(
         after_help = "kubectl runs it from the kubeconfig's users[].user.exec entry; it answers in the apiVersion\nkubectl asks for (client.authentication.k8s.io/v1 or v1beta1). It logs in only when kubectl\nsays the session is interactive; otherwise it exits 3 with a message kubectl shows.\n\nExample:\n  kubectl config set-credentials work --exec-api-version=client.authentication.k8s.io/v1 \\\n    --exec-command=authctl --exec-arg=kube-credential --exec-arg=--profile=work \\\n    --exec-interactive-mode=IfAvailable"
     )]
-    KubeCredential,
+    KubeCredential(Deferred<NoFlags>),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  authctl completions bash > ~/.local/share/bash-completion/completions/authctl"
@@ -119,11 +183,36 @@ pub(crate) enum Command {
     #[command(
         after_help = "Examples:\n  authctl userinfo --profile work\n  authctl userinfo --json | jq -r .email"
     )]
-    Userinfo,
+    Userinfo(Deferred<NoFlags>),
+}
+
+impl Command {
+    /// The options typed after the command's name, taken out of the command.
+    fn take_globals(&mut self) -> Globals {
+        match self {
+            Command::Login(flags) => flags.take_globals(),
+            Command::Token(flags) => flags.take_globals(),
+            Command::Status(flags) => flags.take_globals(),
+            Command::Logout(flags) => flags.take_globals(),
+            Command::Api(flags) => flags.take_globals(),
+            Command::Credentials(flags) => flags.take_globals(),
+            Command::Providers(flags) => flags.take_globals(),
+            Command::GitCredential(flags) => flags.take_globals(),
+            Command::GitSetup(flags) => flags.take_globals(),
+            Command::KubeCredential(flags) => flags.take_globals(),
+            Command::Completions(flags) => flags.take_globals(),
+            Command::Proof(flags) => flags.take_globals(),
+            Command::Userinfo(flags) => flags.take_globals(),
+        }
+    }
 }
 
 // The flag structs carry no doc comment of their own: the command's doc above is its
 // `--help` text.
+
+/// The flags of a command that has none but the [`Globals`].
+#[derive(Args, Debug)]
+pub(crate) struct NoFlags {}
 
 #[derive(Args, Debug)]
 pub(crate) struct LoginArgs {
