@@ -65,13 +65,14 @@ impl Globals {
     /// The options of one command level as typed on its command line: a value clap took
     /// from the environment is left out, so that it cannot override a flag typed before
     /// the command's name (the level that typed nothing keeps the environment's value).
-    fn typed(matches: &ArgMatches) -> Result<Globals, clap::Error> {
-        let mut globals = Globals::from_arg_matches(matches)?;
+    fn typed(matches: &mut ArgMatches) -> Result<Globals, clap::Error> {
         let typed = |id| matches.value_source(id) == Some(ValueSource::CommandLine);
-        if !typed("profile") {
+        let (profile_typed, account_typed) = (typed("profile"), typed("account"));
+        let mut globals = Globals::from_arg_matches_mut(matches)?;
+        if !profile_typed {
             globals.profile = None;
         }
-        if !typed("account") {
+        if !account_typed {
             globals.account = None;
         }
         Ok(globals)
@@ -113,32 +114,17 @@ impl Cli {
 #[derive(Subcommand, Debug)]
 pub(crate) enum Command {
     /// Run the profile's flow and store the token.
-    #[command(
-        after_help = "Examples:\n  authctl login --profile inaturalist\n  authctl login --profile github --flow device\n  printf %s \"$PW\" | authctl login --flow password --username ana --password-stdin"
-    )]
     Login(Deferred<LoginArgs>),
     /// Print a valid access token (the JWT for iNaturalist) on stdout.
-    #[command(
-        after_help = "Never opens a browser: exits 3 when a person must log in.\n\nExamples:\n  TOKEN=$(authctl token --profile inaturalist)\n  authctl token --min-valid 600"
-    )]
     Token(Deferred<TokenArgs>),
     /// Show the profile, its accounts (the active one marked), its token and where its
     /// credentials come from (never a secret).
-    #[command(
-        after_help = "Examples:\n  authctl status --profile inaturalist\n  authctl status --json | jq .token.expires_at\n  authctl status --json | jq '.accounts[] | select(.active) | .name'"
-    )]
-    Status(Deferred<NoFlags>),
+    Status(Deferred<StatusFlags>),
     /// Delete the stored token of the profile's active account (or of --account); with
     /// --all, of every account. When the active account logs out, the most recently
     /// logged-in remaining account becomes active.
-    #[command(
-        after_help = "Examples:\n  authctl logout --profile github\n  authctl logout --revoke\n  authctl logout --account ana\n  authctl logout --all"
-    )]
     Logout(Deferred<LogoutArgs>),
     /// Send an authorized request; the body goes to stdout.
-    #[command(
-        after_help = "A URL starting with / is joined to the profile's api_base_url. The token goes only to the origin of api_base_url, the profile's api_hosts and hosts given with --allow-host.\n\nExamples:\n  authctl api --profile inaturalist /users/me\n  authctl api -X POST /things --json-body '{\"name\":\"x\"}'\n  authctl api -H 'Accept: text/csv' https://api.example.com/export\n  authctl api --allow-host files.example.com https://files.example.com/report.csv"
-    )]
     Api(Deferred<ApiArgs>),
     /// Keep the profile's credentials in the system keyring.
     #[command(
@@ -147,43 +133,22 @@ pub(crate) enum Command {
     )]
     Credentials(Deferred<CredentialsCommand>),
     /// List the built-in providers and their endpoints.
-    #[command(
-        after_help = "Examples:\n  authctl providers\n  authctl providers --json | jq '.[].name'"
-    )]
-    Providers(Deferred<NoFlags>),
+    Providers(Deferred<ProvidersFlags>),
     /// git's credential helper: answers git with the profile's token for the hosts of its
     /// `git_hosts` (run by git; set it up with `authctl git-setup`).
-    #[command(
-        after_help = "git runs it as `authctl git-credential --profile P get|store|erase` with the request on stdin.\n`get` answers only for the profile's git_hosts, never opens a browser, and renews the token\nwhen it must; `erase` (git saw the token refused) makes the next `get` renew it; `store` does\nnothing.\n\nExample:\n  printf 'protocol=https\\nhost=git.example.com\\n\\n' | authctl git-credential --profile work get"
-    )]
     GitCredential(Deferred<GitCredentialArgs>),
     /// Make git ask authctl for the token of each host in the profile's `git_hosts`
     /// (`git config --global`, or --file).
-    #[command(
-        after_help = "For each host, sets credential.https://HOST.helper to this authctl (replacing other\nhelpers for that host).\n\nExamples:\n  authctl git-setup --profile work\n  authctl git-setup --profile work --file .git/config"
-    )]
     GitSetup(Deferred<GitSetupArgs>),
     /// kubectl's exec credential plugin: prints an ExecCredential with the profile's token.
-    #[command(
-        after_help = "kubectl runs it from the kubeconfig's users[].user.exec entry; it answers in the apiVersion\nkubectl asks for (client.authentication.k8s.io/v1 or v1beta1). It logs in only when kubectl\nsays the session is interactive; otherwise it exits 3 with a message kubectl shows.\n\nExample:\n  kubectl config set-credentials work --exec-api-version=client.authentication.k8s.io/v1 \\\n    --exec-command=authctl --exec-arg=kube-credential --exec-arg=--profile=work \\\n    --exec-interactive-mode=IfAvailable"
-    )]
-    KubeCredential(Deferred<NoFlags>),
+    KubeCredential(Deferred<KubeCredentialFlags>),
     /// Print a shell completion script.
-    #[command(
-        after_help = "Example:\n  authctl completions bash > ~/.local/share/bash-completion/completions/authctl"
-    )]
     Completions(Deferred<CompletionsArgs>),
     /// Print a DPoP proof (RFC 9449) for one request, signed with the account's key and
     /// bound to its token (`ath`), for use with curl. Needs `dpop = true` and a login.
-    #[command(
-        after_help = "Example:\n  curl -H \"Authorization: DPoP $(authctl token)\" \\\n       -H \"DPoP: $(authctl proof --method GET --url https://api.example.com/me)\" \\\n       https://api.example.com/me"
-    )]
     Proof(Deferred<ProofArgs>),
     /// Print the OpenID Connect userinfo endpoint's answer (JSON) for the account's token.
-    #[command(
-        after_help = "Examples:\n  authctl userinfo --profile work\n  authctl userinfo --json | jq -r .email"
-    )]
-    Userinfo(Deferred<NoFlags>),
+    Userinfo(Deferred<UserinfoFlags>),
 }
 
 impl Command {
@@ -208,13 +173,38 @@ impl Command {
 }
 
 // The flag structs carry no doc comment of their own: the command's doc above is its
-// `--help` text.
-
-/// The flags of a command that has none but the [`Globals`].
-#[derive(Args, Debug)]
-pub(crate) struct NoFlags {}
+// `--help` text. Their examples (`after_help`) are set on them, not on the command, so
+// that clap makes that text only for the command that runs (see `Deferred`); a command
+// with no flags of its own has an empty struct for them.
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  authctl userinfo --profile work\n  authctl userinfo --json | jq -r .email"
+)]
+pub(crate) struct UserinfoFlags {}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "kubectl runs it from the kubeconfig's users[].user.exec entry; it answers in the apiVersion\nkubectl asks for (client.authentication.k8s.io/v1 or v1beta1). It logs in only when kubectl\nsays the session is interactive; otherwise it exits 3 with a message kubectl shows.\n\nExample:\n  kubectl config set-credentials work --exec-api-version=client.authentication.k8s.io/v1 \\\n    --exec-command=authctl --exec-arg=kube-credential --exec-arg=--profile=work \\\n    --exec-interactive-mode=IfAvailable"
+)]
+pub(crate) struct KubeCredentialFlags {}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  authctl providers\n  authctl providers --json | jq '.[].name'"
+)]
+pub(crate) struct ProvidersFlags {}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  authctl status --profile inaturalist\n  authctl status --json | jq .token.expires_at\n  authctl status --json | jq '.accounts[] | select(.active) | .name'"
+)]
+pub(crate) struct StatusFlags {}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  authctl login --profile inaturalist\n  authctl login --profile github --flow device\n  printf %s \"$PW\" | authctl login --flow password --username ana --password-stdin"
+)]
 pub(crate) struct LoginArgs {
     /// The flow, overriding the profile's.
     #[arg(long, value_enum)]
@@ -250,6 +240,9 @@ pub(crate) struct LoginArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Never opens a browser: exits 3 when a person must log in.\n\nExamples:\n  TOKEN=$(authctl token --profile inaturalist)\n  authctl token --min-valid 600"
+)]
 pub(crate) struct TokenArgs {
     /// Renew the token now, whatever its expiry.
     #[arg(long)]
@@ -260,6 +253,9 @@ pub(crate) struct TokenArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  authctl logout --profile github\n  authctl logout --revoke\n  authctl logout --account ana\n  authctl logout --all"
+)]
 pub(crate) struct LogoutArgs {
     /// Revoke the token at the provider first (when it has a revocation endpoint).
     #[arg(long)]
@@ -270,6 +266,9 @@ pub(crate) struct LogoutArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "A URL starting with / is joined to the profile's api_base_url. The token goes only to the origin of api_base_url, the profile's api_hosts and hosts given with --allow-host.\n\nExamples:\n  authctl api --profile inaturalist /users/me\n  authctl api -X POST /things --json-body '{\"name\":\"x\"}'\n  authctl api -H 'Accept: text/csv' https://api.example.com/export\n  authctl api --allow-host files.example.com https://files.example.com/report.csv"
+)]
 pub(crate) struct ApiArgs {
     /// The URL, or a path joined to api_base_url.
     pub(crate) url: String,
@@ -296,12 +295,18 @@ pub(crate) struct ApiArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "git runs it as `authctl git-credential --profile P get|store|erase` with the request on stdin.\n`get` answers only for the profile's git_hosts, never opens a browser, and renews the token\nwhen it must; `erase` (git saw the token refused) makes the next `get` renew it; `store` does\nnothing.\n\nExample:\n  printf 'protocol=https\\nhost=git.example.com\\n\\n' | authctl git-credential --profile work get"
+)]
 pub(crate) struct GitCredentialArgs {
     /// What git asks: get, store or erase (others are ignored, as git's protocol says).
     pub(crate) operation: String,
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "For each host, sets credential.https://HOST.helper to this authctl (replacing other\nhelpers for that host).\n\nExamples:\n  authctl git-setup --profile work\n  authctl git-setup --profile work --file .git/config"
+)]
 pub(crate) struct GitSetupArgs {
     /// Write to this git config file instead of the global one.
     #[arg(long, value_name = "FILE")]
@@ -309,6 +314,9 @@ pub(crate) struct GitSetupArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Example:\n  curl -H \"Authorization: DPoP $(authctl token)\" \\\n       -H \"DPoP: $(authctl proof --method GET --url https://api.example.com/me)\" \\\n       https://api.example.com/me"
+)]
 pub(crate) struct ProofArgs {
     /// The method of the request the proof is for.
     #[arg(long, default_value = "GET")]
@@ -322,6 +330,9 @@ pub(crate) struct ProofArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Example:\n  authctl completions bash > ~/.local/share/bash-completion/completions/authctl"
+)]
 pub(crate) struct CompletionsArgs {
     /// The shell.
     pub(crate) shell: clap_complete::Shell,

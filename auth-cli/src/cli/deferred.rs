@@ -65,20 +65,19 @@ impl<T> Deferred<T> {
     }
 }
 
-/// The [`Globals`] typed at this command level and the levels of its subcommands.
-fn typed_globals(matches: &ArgMatches) -> Result<Globals, clap::Error> {
+/// The [`Globals`] typed at this command level and the levels of its subcommands, taken
+/// out of `matches` (the command's own flags stay).
+fn typed_globals(matches: &mut ArgMatches) -> Result<Globals, clap::Error> {
     let mut globals = Globals::typed(matches)?;
     if let Some((_, sub)) = matches.subcommand() {
-        globals.join(typed_globals(sub)?);
+        globals.join(typed_globals(&mut sub.clone())?);
     }
     Ok(globals)
 }
 
 impl<T: FromArgMatches> FromArgMatches for Deferred<T> {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        let globals = typed_globals(matches)?;
-        let flags = T::from_arg_matches(matches)?;
-        Ok(Deferred { flags, globals })
+        Self::from_arg_matches_mut(&mut matches.clone())
     }
 
     fn from_arg_matches_mut(matches: &mut ArgMatches) -> Result<Self, clap::Error> {
@@ -88,8 +87,7 @@ impl<T: FromArgMatches> FromArgMatches for Deferred<T> {
     }
 
     fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
-        self.globals.join(typed_globals(matches)?);
-        self.flags.update_from_arg_matches(matches)
+        self.update_from_arg_matches_mut(&mut matches.clone())
     }
 
     fn update_from_arg_matches_mut(&mut self, matches: &mut ArgMatches) -> Result<(), clap::Error> {
