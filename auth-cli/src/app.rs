@@ -191,7 +191,7 @@ impl App {
     fn direct_chain(&self) -> ChainSource {
         ChainSource::new()
             .with(StaticSource::new(self.options.explicit.clone()).named("arguments"))
-            .with(env_source(&self.profile.name).with_prefix(self.profile.env_prefix.clone()))
+            .with(self.profile.env.clone())
     }
 
     /// The credential sources in order: arguments > environment > keyring > config file.
@@ -409,15 +409,15 @@ impl App {
                     .iter()
                     .map(|f| match f {
                         CredentialField::ClientId => {
-                            format!("{p}APP_ID (or {p}CLIENT_ID)", p = self.profile.env_prefix)
+                            format!("{p}APP_ID (or {p}CLIENT_ID)", p = self.profile.env.prefix())
                         }
                         CredentialField::ClientSecret => {
                             format!(
                                 "{p}APP_SECRET (or {p}CLIENT_SECRET)",
-                                p = self.profile.env_prefix
+                                p = self.profile.env.prefix()
                             )
                         }
-                        other => format!("{}{}", self.profile.env_prefix, other.env_suffix()),
+                        other => format!("{}{}", self.profile.env.prefix(), other.env_suffix()),
                     })
                     .collect();
                 let hint = format!(
