@@ -4,8 +4,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use auth_core::{
-    AuthFlow, CredentialField, CredentialNames, Credentials, Error, FlowContext, HttpBackend,
-    HttpConfig, Interaction, Secret, Token, TokenKey, TokenStore,
+    AuthFlow, CredentialField, CredentialNames, CredentialSource, Credentials, Error, FlowContext,
+    HttpBackend, HttpConfig, Interaction, Secret, Token, TokenKey, TokenStore,
 };
 use auth_flows::oauth1::{OAuth1Flow, RsaKey, SigningBackend};
 use auth_flows::{
@@ -38,6 +38,16 @@ pub(crate) struct App {
     pub(crate) options: Options,
     /// Set when `store = "auto"` could not reach the keyring and turned to the file: why.
     pub(crate) keyring_missed: Arc<OnceLock<String>>,
+}
+
+/// What token keys are made of, resolved once per command ([`App::key_names`]).
+struct KeyNames {
+    /// The client id: from flags, environment or config, else empty.
+    client_id: String,
+    /// A username from flags or the environment (not the config file).
+    typed_username: Option<String>,
+    /// The username from flags, environment or config file.
+    username: Option<String>,
 }
 
 impl App {
@@ -81,14 +91,14 @@ impl App {
     /// (for a password profile on first use, of the keyring too); else `default`.
     /// The keyring is asked only in that last case, so reading a cached token never
     /// touches it.
-    pub(crate) fn account(&self, store: &dyn TokenStore) -> Result<(String, Chosen), Error> {
-        if let Some(account) = self.named_account()? {
+    fn account(&self, names: &KeyNames, store: &dyn TokenStore) -> Result<(String, Chosen), Error> {
+        if let Some(account) = self.named(names) {
             return Ok((account, Chosen::Named));
         }
         if let Some(active) = pollster::block_on(store.active_account(&self.profile.name))? {
             return Ok((active, Chosen::Active));
         }
-        self.configured_account()
+        self.configured_account(names)
     }
 
     /// [`App::key`] and the token stored under that key, with one read of a store that
@@ -97,16 +107,16 @@ impl App {
         &self,
         store: &dyn TokenStore,
     ) -> Result<(TokenKey, Chosen, Option<Token>), Error> {
-        let client_id = self.client_id()?;
-        let key_of = |account: &str| TokenKey::new(&self.profile.name, account, &client_id);
-        let (account, chosen) = match self.named_account()? {
+        let names = self.key_names()?;
+        let key_of = |account: &str| TokenKey::new(&self.profile.name, account, &names.client_id);
+        let (account, chosen) = match self.named(&names) {
             Some(account) => (account, Chosen::Named),
             None => {
                 let active = pollster::block_on(store.load_active(&self.profile.name, &key_of))?;
                 if let Some((key, token)) = active {
                     return Ok((key, Chosen::Active, token));
                 }
-                self.configured_account()?
+                self.configured_account(&names)?
             }
         };
         let key = key_of(&account);
@@ -116,9 +126,12 @@ impl App {
 
     /// The last choices of [`App::account`]: the username of the config file (for a
     /// password profile on first use, of the keyring too), else `default`.
-    fn configured_account(&self) -> Result<(String, Chosen), Error> {
-        let with_keyring = self.profile.flow == FlowKind::Password;
-        let configured = self.resolve(self.chain(with_keyring))?.username;
+    fn configured_account(&self, names: &KeyNames) -> Result<(String, Chosen), Error> {
+        let configured = if self.profile.flow == FlowKind::Password {
+            self.resolve(self.chain(true))?.username
+        } else {
+            names.username.clone()
+        };
         Ok(match configured {
             Some(user) => (user, Chosen::Configured),
             None => (DEFAULT_ACCOUNT.to_owned(), Chosen::Default),
@@ -128,10 +141,12 @@ impl App {
     /// The account named by `--account`, `AUTHCTL_ACCOUNT`, or a username from flags or
     /// the environment.
     pub(crate) fn named_account(&self) -> Result<Option<String>, Error> {
-        if let Some(account) = self.options.account.clone().filter(|a| !a.is_empty()) {
-            return Ok(Some(account));
-        }
-        Ok(self.resolve(self.direct_chain())?.username)
+        Ok(self.named(&self.key_names()?))
+    }
+
+    fn named(&self, names: &KeyNames) -> Option<String> {
+        let flag = self.options.account.clone().filter(|a| !a.is_empty());
+        flag.or_else(|| names.typed_username.clone())
     }
 
     /// The key of the token of `account`: profile name, account, client id (from flags,
@@ -140,22 +155,32 @@ impl App {
         Ok(TokenKey::new(
             &self.profile.name,
             account,
-            self.client_id()?,
+            self.key_names()?.client_id,
         ))
-    }
-
-    /// The client id of the token keys: from flags, environment or config, else empty.
-    fn client_id(&self) -> Result<String, Error> {
-        Ok(self
-            .resolve(self.chain(false))?
-            .client_id
-            .unwrap_or_default())
     }
 
     /// The key of the command's token ([`App::account`]) and how its account was chosen.
     pub(crate) fn key(&self, store: &dyn TokenStore) -> Result<(TokenKey, Chosen), Error> {
-        let (account, chosen) = self.account(store)?;
-        Ok((self.key_of(&account)?, chosen))
+        let names = self.key_names()?;
+        let (account, chosen) = self.account(&names, store)?;
+        let key = TokenKey::new(&self.profile.name, &account, names.client_id);
+        Ok((key, chosen))
+    }
+
+    /// What token keys are made of, from one pass over arguments > environment > config
+    /// file (the keyring is not asked).
+    fn key_names(&self) -> Result<KeyNames, Error> {
+        let resolved = pollster::block_on(self.chain(false).resolve(&self.profile.provider))?;
+        let config = self.profile.credentials.name();
+        let typed = resolved
+            .origin(CredentialField::Username)
+            .is_some_and(|origin| origin != config);
+        let username = resolved.credentials.username;
+        Ok(KeyNames {
+            client_id: resolved.credentials.client_id.unwrap_or_default(),
+            typed_username: username.clone().filter(|_| typed),
+            username,
+        })
     }
 
     fn resolve(&self, chain: ChainSource) -> Result<Credentials, Error> {
@@ -166,7 +191,7 @@ impl App {
     fn direct_chain(&self) -> ChainSource {
         ChainSource::new()
             .with(StaticSource::new(self.options.explicit.clone()).named("arguments"))
-            .with(env_source(&self.profile.name).with_prefix(self.profile.env_prefix.clone()))
+            .with(self.profile.env.clone())
     }
 
     /// The credential sources in order: arguments > environment > keyring > config file.
@@ -384,15 +409,15 @@ impl App {
                     .iter()
                     .map(|f| match f {
                         CredentialField::ClientId => {
-                            format!("{p}APP_ID (or {p}CLIENT_ID)", p = self.profile.env_prefix)
+                            format!("{p}APP_ID (or {p}CLIENT_ID)", p = self.profile.env.prefix())
                         }
                         CredentialField::ClientSecret => {
                             format!(
                                 "{p}APP_SECRET (or {p}CLIENT_SECRET)",
-                                p = self.profile.env_prefix
+                                p = self.profile.env.prefix()
                             )
                         }
-                        other => format!("{}{}", self.profile.env_prefix, other.env_suffix()),
+                        other => format!("{}{}", self.profile.env.prefix(), other.env_suffix()),
                     })
                     .collect();
                 let hint = format!(

@@ -442,7 +442,8 @@ pub(crate) struct Profile {
     pub(crate) flow: FlowKind,
     pub(crate) jwt: bool,
     pub(crate) store: StoreKind,
-    pub(crate) env_prefix: String,
+    /// The profile's environment variables, with its `env_prefix` (made once per command).
+    pub(crate) env: auth_store::EnvSource,
     pub(crate) config_path: PathBuf,
     /// Set when the provider still needs discovery from this issuer.
     pub(crate) issuer: Option<String>,
@@ -615,10 +616,10 @@ pub(crate) fn resolve(file: &ConfigFile, name: &str) -> Result<Profile, Error> {
             .jwt
             .unwrap_or_else(|| preset.as_ref().is_some_and(|p| p.jwt)),
         store: config.store.unwrap_or_default(),
-        env_prefix: config
-            .env_prefix
-            .clone()
-            .unwrap_or_else(|| crate::app::env_source(name).prefix().to_owned()),
+        env: match &config.env_prefix {
+            Some(prefix) => crate::app::env_source(name).with_prefix(prefix.clone()),
+            None => crate::app::env_source(name),
+        },
         flow,
         provider,
         config,
@@ -687,7 +688,7 @@ mod tests {
         let p = resolve(&empty, "inaturalist").unwrap();
         assert_eq!(p.flow, FlowKind::Pkce);
         assert!(p.jwt);
-        assert_eq!(p.env_prefix, "INAT_");
+        assert_eq!(p.env.prefix(), "INAT_");
         let file = parse_str(
             "[profiles.work]\nprovider = \"gitlab\"\ntoken_url = \"https://git.example.com/oauth/token\"\nflow = \"device\"\n",
         )
@@ -698,7 +699,7 @@ mod tests {
             "https://git.example.com/oauth/token"
         );
         assert_eq!(p.provider.name, "work");
-        assert_eq!(p.env_prefix, "WORK_");
+        assert_eq!(p.env.prefix(), "WORK_");
         assert!(
             resolve(&empty, "default")
                 .unwrap_err()

@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use auth_core::Error;
-use clap::{CommandFactory, FromArgMatches};
+use clap::CommandFactory;
 use tracing_subscriber::EnvFilter;
 
 mod accounts;
@@ -28,7 +28,7 @@ const EXIT_LOGIN: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = parse_command_line();
-    trace_to_stderr(cli.verbose);
+    trace_to_stderr(cli.globals.verbose);
     match commands::run(&cli) {
         Ok(code) => code,
         Err(e) => report(&e),
@@ -41,8 +41,8 @@ fn main() -> ExitCode {
 fn parse_command_line() -> cli::Cli {
     let mut command = cli::Cli::command();
     let mut matches = command.get_matches_mut();
-    let cli = cli::Cli::from_arg_matches_mut(&mut matches)
-        .unwrap_or_else(|e| e.format(&mut command).exit());
+    let cli =
+        cli::Cli::from_matches(&mut matches).unwrap_or_else(|e| e.format(&mut command).exit());
     std::mem::forget((command, matches));
     cli
 }

@@ -192,6 +192,79 @@ fn providers_and_status_json_parse() {
     assert!(!text(&out.stdout).contains("SUPER-SECRET-VALUE"));
 }
 
+/// The profile `authctl status --json` reports for these arguments and `AUTHCTL_PROFILE`.
+fn profile_shown(home: &Path, env_profile: Option<&str>, args: &[&str]) -> String {
+    let mut cmd = authctl(home);
+    if let Some(profile) = env_profile {
+        cmd.env("AUTHCTL_PROFILE", profile);
+    }
+    let out = cmd.args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", text(&out.stdout)));
+    status["profile"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn options_go_before_or_after_the_command_and_a_typed_one_beats_the_environment() {
+    let config = "[profiles.one]\ntoken_url = \"https://one.example.com/token\"\n\
+                  client_id = \"c1\"\nstore = \"file\"\n\n\
+                  [profiles.two]\ntoken_url = \"https://two.example.com/token\"\n\
+                  client_id = \"c2\"\nstore = \"file\"\n";
+    let home = home_with(config);
+    let home = home.path();
+    // Before the command, after it, or both (the later wins).
+    assert_eq!(
+        profile_shown(home, None, &["--profile", "two", "status", "--json"]),
+        "two"
+    );
+    assert_eq!(
+        profile_shown(home, None, &["status", "--profile", "two", "--json"]),
+        "two"
+    );
+    assert_eq!(
+        profile_shown(
+            home,
+            None,
+            &["--json", "--profile", "one", "status", "--profile", "two"]
+        ),
+        "two"
+    );
+    // The environment names the profile when no flag does, wherever the flag would go...
+    assert_eq!(
+        profile_shown(home, Some("two"), &["status", "--json"]),
+        "two"
+    );
+    // ...and a typed flag beats it, before or after the command.
+    assert_eq!(
+        profile_shown(home, Some("one"), &["--profile", "two", "status", "--json"]),
+        "two"
+    );
+    assert_eq!(
+        profile_shown(home, Some("one"), &["status", "--profile", "two", "--json"]),
+        "two"
+    );
+
+    // A command with subcommands takes them at every level.
+    let out = run(home, &["--json", "credentials", "show", "--profile", "two"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "credentials show --json is not JSON ({e}): {}",
+            text(&out.stdout)
+        )
+    });
+
+    // -v and -q still refuse each other in one place.
+    let out = run(home, &["token", "--profile", "two", "-q", "-v"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot be used with"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 #[test]
 fn completions_are_generated() {
     let home = tempfile::tempdir().unwrap();

@@ -101,6 +101,9 @@ type Entries = BTreeMap<String, Box<RawValue>>;
 /// The parsed document.
 #[derive(Default, Deserialize)]
 struct Document {
+    /// The format version the file says it has (the careful path reports a missing one).
+    #[serde(default)]
+    version: Option<u64>,
     tokens: Entries,
     #[serde(default)]
     revision: u64,
@@ -307,14 +310,8 @@ impl FileStore {
         }
         // One pass for the usual, well-formed file; anything else goes through the
         // step-by-step path below, which says what exactly is wrong.
-        #[derive(Deserialize)]
-        struct Current {
-            version: u64,
-            #[serde(flatten)]
-            doc: Document,
-        }
-        match serde_json::from_slice::<Current>(bytes) {
-            Ok(current) if current.version <= FILE_FORMAT_VERSION => Ok(current.doc),
+        match serde_json::from_slice::<Document>(bytes) {
+            Ok(doc) if doc.version.is_some_and(|v| v <= FILE_FORMAT_VERSION) => Ok(doc),
             _ => self.parse_step_by_step(bytes),
         }
     }
@@ -367,6 +364,7 @@ impl FileStore {
             None => BTreeMap::new(),
         };
         Ok(Document {
+            version,
             tokens,
             revision,
             revisions,

@@ -175,7 +175,7 @@ fn print_response(
             )?;
         }
         write(&mut out, b"\n")?;
-    } else if !cli.quiet {
+    } else if !cli.globals.quiet {
         eprintln!("HTTP {status}");
     }
     write(&mut out, response.body())?;

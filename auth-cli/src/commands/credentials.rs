@@ -17,7 +17,7 @@ pub(super) fn run(cli: &Cli, command: &CredentialsCommand) -> Result<ExitCode, E
                 .iter()
                 .map(|f| (f.to_string(), resolved.origin(*f).map(str::to_owned)))
                 .collect();
-            if cli.json {
+            if cli.globals.json {
                 let map: serde_json::Map<String, serde_json::Value> = fields
                     .iter()
                     .map(|(k, v)| (k.replace(' ', "_"), serde_json::json!(v)))
@@ -63,7 +63,7 @@ pub(super) fn run(cli: &Cli, command: &CredentialsCommand) -> Result<ExitCode, E
                 ));
             }
             let (stored, service) = crate::app::keyring_set(&app.profile.name, &creds)?;
-            if !cli.quiet {
+            if !cli.globals.quiet {
                 let names: Vec<String> = stored.iter().map(ToString::to_string).collect();
                 eprintln!("Stored {} in the keyring ({service})", names.join(", "));
             }
@@ -71,7 +71,7 @@ pub(super) fn run(cli: &Cli, command: &CredentialsCommand) -> Result<ExitCode, E
         }
         CredentialsCommand::Delete => {
             let (deleted, service) = crate::app::keyring_delete(&app.profile.name)?;
-            if !cli.quiet {
+            if !cli.globals.quiet {
                 eprintln!(
                     "Deleted {} keyring entr{} ({service})",
                     deleted.len(),

@@ -41,7 +41,7 @@ pub(super) fn run(cli: &Cli, args: &GitCredentialArgs) -> Result<ExitCode, Error
         _ => return Ok(ExitCode::SUCCESS),
     }
     let app = app(cli, Credentials::default())?;
-    let Some(host) = served_host(&app, &request, cli.verbose > 0)? else {
+    let Some(host) = served_host(&app, &request, cli.globals.verbose > 0)? else {
         return Ok(ExitCode::SUCCESS);
     };
     if args.operation == "erase" {

@@ -25,7 +25,7 @@ pub(super) fn run(cli: &Cli, args: &GitSetupArgs) -> Result<ExitCode, Error> {
     }
     let exe = std::env::current_exe()
         .map_err(|e| Error::config(format!("cannot find this authctl's own path: {e}")))?;
-    let helper = helper_command(&exe, &app.profile.name, cli.config.as_deref());
+    let helper = helper_command(&exe, &app.profile.name, cli.globals.config.as_deref());
     let target = match &args.file {
         Some(file) => vec!["--file".to_owned(), file.display().to_string()],
         None => vec!["--global".to_owned()],
@@ -35,7 +35,7 @@ pub(super) fn run(cli: &Cli, args: &GitSetupArgs) -> Result<ExitCode, Error> {
         // An empty helper first resets the helpers inherited from other config files.
         git_config(&target, &["--replace-all", &name, ""])?;
         git_config(&target, &["--add", &name, &helper])?;
-        if !cli.quiet {
+        if !cli.globals.quiet {
             eprintln!(
                 "git asks authctl (profile {}) for https://{host}",
                 app.profile.name

@@ -38,7 +38,7 @@ pub(super) fn run(cli: &Cli, args: &LoginArgs) -> Result<ExitCode, Error> {
     if !args.scopes.is_empty() {
         app.profile.provider.default_scopes.clone_from(&args.scopes);
     }
-    let terminal = Arc::new(ui::Terminal::new(!args.no_browser, cli.quiet));
+    let terminal = Arc::new(ui::Terminal::new(!args.no_browser, cli.globals.quiet));
     let flow: Arc<dyn auth_core::AuthFlow> = if kind == FlowKind::Oauth1 && args.oob {
         Arc::new(app.oauth1_flow(auth_flows::oauth1::OAuth1Flow::oob())?)
     } else {
@@ -72,7 +72,7 @@ pub(super) fn run(cli: &Cli, args: &LoginArgs) -> Result<ExitCode, Error> {
     let key = app.key_of(&account)?;
     pollster::block_on(store.save(&key, &token))?;
     make_active(&app, store.as_ref(), &account)?;
-    if !cli.quiet {
+    if !cli.globals.quiet {
         eprintln!(
             "Logged in: profile {} (account {account}), token stored in {}{}",
             app.profile.name,

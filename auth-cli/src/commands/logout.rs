@@ -42,7 +42,7 @@ pub(super) fn run(cli: &Cli, args: &LogoutArgs) -> Result<ExitCode, Error> {
     let mut deleted = 0;
     for key in &keys {
         if args.revoke {
-            revoke(&app, store.as_ref(), key, cli.quiet)?;
+            revoke(&app, store.as_ref(), key, cli.globals.quiet)?;
         }
         if pollster::block_on(store.delete(key))? {
             deleted += 1;
@@ -67,7 +67,7 @@ pub(super) fn run(cli: &Cli, args: &LogoutArgs) -> Result<ExitCode, Error> {
             ),
         });
     }
-    if !cli.quiet {
+    if !cli.globals.quiet {
         eprintln!(
             "{} {who}",
             if deleted > 0 {

@@ -33,35 +33,35 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
     match &cli.command {
         Command::Login(args) => login::run(cli, args),
         Command::Token(args) => token::run(cli, args),
-        Command::Status => status::run(cli),
+        Command::Status(_) => status::run(cli),
         Command::Logout(args) => logout::run(cli, args),
         Command::Api(args) => api::run(cli, args),
         Command::Credentials(command) => credentials::run(cli, command),
-        Command::Providers => providers::run(cli.json),
+        Command::Providers(_) => providers::run(cli.globals.json),
         Command::Completions(args) => completions::run(args),
         Command::GitCredential(args) => git_credential::run(cli, args),
         Command::GitSetup(args) => git_setup::run(cli, args),
-        Command::KubeCredential => kube_credential::run(cli),
+        Command::KubeCredential(_) => kube_credential::run(cli),
         Command::Proof(args) => proof::run(cli, args),
-        Command::Userinfo => userinfo::run(cli),
+        Command::Userinfo(_) => userinfo::run(cli),
     }
 }
 
 /// The profile of the command line, resolved once: the config file is read and checked
 /// here and nowhere else.
 fn app(cli: &Cli, explicit: Credentials) -> Result<App, Error> {
-    let home = Home::locate(cli.config.as_deref())?;
+    let home = Home::locate(cli.globals.config.as_deref())?;
     let file = config::load(&home.config)?;
-    let name = config::profile_name(cli.profile.as_deref());
+    let name = config::profile_name(cli.globals.profile.as_deref());
     let profile = config::resolve(&file, &name)?;
     Ok(App {
         home,
         profile,
         options: Options {
-            store: cli.store,
-            quiet: cli.quiet,
-            verbose: cli.verbose > 0,
-            account: cli.account.clone(),
+            store: cli.globals.store,
+            quiet: cli.globals.quiet,
+            verbose: cli.globals.verbose > 0,
+            account: cli.globals.account.clone(),
             explicit,
             subject_token: None,
         },

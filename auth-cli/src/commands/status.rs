@@ -65,7 +65,7 @@ pub(super) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         },
         "keyring_unavailable": !resolved.unavailable.is_empty(),
     });
-    if cli.json {
+    if cli.globals.json {
         println!("{report:#}");
         return Ok(ExitCode::SUCCESS);
     }

@@ -37,7 +37,7 @@ pub(super) fn run(cli: &Cli) -> Result<ExitCode, Error> {
                 .into(),
             excerpt: auth_core::redact::excerpt(response.body()),
         })?;
-    if cli.json {
+    if cli.globals.json {
         println!("{claims}");
     } else {
         println!("{claims:#}");
