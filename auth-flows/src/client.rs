@@ -31,7 +31,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::compliance;
 use crate::form_request::FormRequest;
-use crate::token_response::{parse_response_fields, token_from_response};
+use crate::token_response::{ResponseFields, parse_response_fields, token_from_response};
 use auth_core::hooks::{HookPoint, TokenRequestParts, TokenResponseParts};
 
 /// The `oauth2` client with every endpoint optional (checked at run time, with our
@@ -260,7 +260,8 @@ impl<'a> Adapter<'a> {
         let raw = self
             .take_last()
             .ok_or_else(|| Error::Interaction("no response was received".into()))?;
-        token_from_response(raw.status, &raw.url, &raw.body, raw.fields, now)
+        let fields = raw.fields.map(ResponseFields::from_map);
+        token_from_response(raw.status, &raw.url, &raw.body, fields, now)
             .map(|token| self.with_key(token))
             .map_err(|e| self.scrub(e))
     }
@@ -305,7 +306,8 @@ impl<'a> Adapter<'a> {
             other => match self.take_last() {
                 Some(raw) => {
                     let now = SystemTime::now();
-                    match token_from_response(raw.status, &raw.url, &raw.body, raw.fields, now) {
+                    let fields = raw.fields.map(ResponseFields::from_map);
+                    match token_from_response(raw.status, &raw.url, &raw.body, fields, now) {
                         Err(e) => e,
                         Ok(_) => Error::InvalidResponse {
                             url: raw.url,
@@ -443,7 +445,7 @@ impl Adapter<'_> {
         let (url, response) = self.send_form(request).await?;
         let status = response.status().as_u16();
         let body = Zeroizing::new(response.into_body());
-        let fields = parse_response_fields(&body);
+        let fields = ResponseFields::decode(&body);
         token_from_response(status, &url, &body, fields, SystemTime::now())
             .map(|token| self.with_key(token))
             .map_err(|e| self.scrub(e))
