@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use auth_core::{Error, HttpBackend, HttpConfig, HttpRequest, HttpResponse, TransportErrorKind};
+use auth_core::{Error, HttpConfig, HttpRequest, HttpResponse, TransportErrorKind};
 use std::net::{IpAddr, SocketAddr};
 
 use ureq::config::{AutoHeaderValue, Config};
@@ -34,7 +34,7 @@ macro_rules! policy_settings {
     }};
 }
 
-/// A blocking [`HttpBackend`] on [ureq](https://docs.rs/ureq) 3 with rustls (ring) and the
+/// A blocking [`HttpBackend`](auth_core::HttpBackend) on [ureq](https://docs.rs/ureq) 3 with rustls (ring) and the
 /// webpki root certificates. It pulls in no async runtime.
 ///
 /// It is a ureq one-hop transport run by [`PolicyBackend`]: everything in the crate's
@@ -160,7 +160,7 @@ impl UreqBackend {
         self.policy.config()
     }
 
-    /// Sends a request on the current thread: [`HttpBackend::send`] without an executor.
+    /// Sends a request on the current thread: [`HttpBackend::send`](auth_core::HttpBackend::send) without an executor.
     ///
     /// ```no_run
     /// let backend = auth_http::UreqBackend::new(Default::default())?;
@@ -170,7 +170,7 @@ impl UreqBackend {
     /// # Ok::<(), auth_core::Error>(())
     /// ```
     pub fn send_blocking(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        pollster::block_on(self.policy.send(request))
+        pollster::block_on(self.policy.run(request))
     }
 }
 
@@ -200,9 +200,12 @@ impl UreqTransport {
     }
 
     fn exchange(&self, ex: &Exchange<'_>) -> Result<HttpResponse, Error> {
-        let mut builder = http::Request::builder()
-            .method(ex.method().clone())
-            .uri(ex.url().as_str());
+        // the URI parsed already when there is one (the first hop of a provider request)
+        let builder = http::Request::builder().method(ex.method().clone());
+        let mut builder = match ex.uri() {
+            Some(uri) => builder.uri(uri.clone()),
+            None => builder.uri(ex.url().as_str()),
+        };
         if let Some(headers) = builder.headers_mut() {
             *headers = ex.headers().clone();
         }
