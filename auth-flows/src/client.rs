@@ -412,7 +412,10 @@ impl Adapter<'_> {
         let started = Instant::now();
         // every error is scrubbed of the request's secrets below (`sent_secrets` holds
         // them all), so the body needs no copy for that as `send_to_token_endpoint` keeps
-        let response = self.http.send(mark_token_request(self.provider, request)).await;
+        let response = self
+            .http
+            .send(mark_token_request(self.provider, request))
+            .await;
         let duration_ms = started.elapsed().as_millis() as u64;
         let response = response.map_err(|e| {
             let e = self.scrub(e);

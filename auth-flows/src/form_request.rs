@@ -62,8 +62,7 @@ impl FormRequest {
         secret: Option<&Secret>,
     ) -> Result<(), Error> {
         let FormRequest { url, form, .. } = self;
-        let header =
-            client_authentication(provider, client_id, secret, without_query(url), form)?;
+        let header = client_authentication(provider, client_id, secret, without_query(url), form)?;
         if let Some(header) = header {
             let mut value = http::HeaderValue::from_str(header.expose()).map_err(|_| {
                 Error::config("the client id or secret cannot be sent in an Authorization header")

@@ -663,12 +663,7 @@ struct Hop<'a> {
 }
 
 /// Runs the hooks on a copy of the hop, then checks the URL they leave.
-fn decorate(
-    call: &Call<'_>,
-    place: Place,
-    attempt: u32,
-    hop: Hop<'_>,
-) -> Result<Decorated, Error> {
+fn decorate(call: &Call<'_>, place: Place, attempt: u32, hop: Hop<'_>) -> Result<Decorated, Error> {
     let method = hop.method;
     let mut hop = Decorated {
         url: hop.url.clone(),
@@ -704,8 +699,9 @@ async fn send_with_retries<T: SendOnce>(
         };
         let exchange = match &decorated {
             Some(d) => Exchange::new(method, &d.url, &d.headers, &d.body, call.config),
-            None => Exchange::new(method, hop.url, hop.headers, hop.body, call.config)
-                .with_uri(hop.uri),
+            None => {
+                Exchange::new(method, hop.url, hop.headers, hop.body, call.config).with_uri(hop.uri)
+            }
         };
         let started = Instant::now();
         let outcome = transport.send_once(exchange).await;

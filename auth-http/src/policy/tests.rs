@@ -154,7 +154,10 @@ fn a_request_uri_marked_as_parsed_reaches_the_transport_on_its_first_hop_only() 
         Ok(response(302, &[("location", "/next")])),
         Ok(response(200, &[])),
     ]);
-    let r = marked("https://api.example/start?q=1", "https://api.example/start?q=1");
+    let r = marked(
+        "https://api.example/start?q=1",
+        "https://api.example/start?q=1",
+    );
     pollster::block_on(execute(&script, &config, r)).unwrap();
     let uris = script.uris.lock().unwrap().clone();
     assert_eq!(
@@ -179,7 +182,10 @@ fn a_request_uri_marked_as_parsed_reaches_the_transport_on_its_first_hop_only() 
     let mut r = marked("https://api.example/a", "https://api.example/a");
     HopHooks::push(&mut r, std::sync::Arc::new(Tag));
     pollster::block_on(execute(&script, &config, r)).unwrap();
-    assert_eq!(script.seen.lock().unwrap()[0].1, "https://api.example/a?tag=1");
+    assert_eq!(
+        script.seen.lock().unwrap()[0].1,
+        "https://api.example/a?tag=1"
+    );
     assert_eq!(script.uris.lock().unwrap().clone(), [None]);
 }
 
