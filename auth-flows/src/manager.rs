@@ -234,7 +234,7 @@ impl TokenManager {
             && !stored.token.is_expired(SystemTime::now(), min_valid)
         {
             tracing::debug!("stored token is valid");
-            self.remember(stored.token.clone());
+            self.remember(&stored.token);
             return Ok(stored.token.clone());
         }
         let stale = stored.map(|v| v.token);
@@ -405,13 +405,17 @@ impl TokenManager {
             .cloned()
     }
 
-    fn remember(&self, token: Token) {
-        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(token);
+    fn remember(&self, token: &Token) {
+        // copied into the cached token's own buffers when there is one
+        match &mut *self.cache.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(cached) => cached.clone_from(token),
+            empty => *empty = Some(token.clone()),
+        }
     }
 
     async fn save(&self, token: &Token) -> Result<(), Error> {
         self.store_token(token).await?;
-        self.remember(token.clone());
+        self.remember(token);
         Ok(())
     }
 
@@ -483,7 +487,7 @@ impl TokenManager {
         let current = self.load_versioned().await?;
         if let Some(token) = self.renewed_elsewhere(stale.as_ref(), current.as_ref()) {
             tracing::debug!(key = %self.key, "another holder renewed the token; no request sent");
-            self.remember(token.clone());
+            self.remember(&token);
             return Ok(token);
         }
         let revision = current.as_ref().map(|v| v.revision);
@@ -494,7 +498,7 @@ impl TokenManager {
                 let again = self.load_versioned().await?;
                 return match self.renewed_elsewhere(stale.as_ref(), again.as_ref()) {
                     Some(token) => {
-                        self.remember(token.clone());
+                        self.remember(&token);
                         Ok(token)
                     }
                     None => Err(e),
@@ -511,12 +515,12 @@ impl TokenManager {
             if let Some(newer) = self.load_versioned().await?
                 && !newer.token.is_expired(SystemTime::now(), self.leeway)
             {
-                self.remember(newer.token.clone());
+                self.remember(&newer.token);
                 return Ok(newer.token);
             }
             self.store_token(&token).await?;
         }
-        self.remember(token.clone());
+        self.remember(&token);
         Ok(token)
     }
 

@@ -48,15 +48,19 @@ struct Inner {
 }
 
 impl Inner {
-    /// Keeps `token` for `key` under a new revision, and returns it. A key saved before
-    /// keeps its entry (and its key is not copied again).
-    fn put(&mut self, key: &TokenKey, token: Token) -> u64 {
+    /// Keeps a copy of `token` for `key` under a new revision, and returns it. A key saved
+    /// before keeps its entry (its key is not copied again, and the token is copied into
+    /// the old one's buffers).
+    fn put(&mut self, key: &TokenKey, token: &Token) -> u64 {
         self.revision += 1;
         let revision = self.revision;
         match self.tokens.get_mut(key) {
-            Some(entry) => *entry = (token, revision),
+            Some(entry) => {
+                entry.0.clone_from(token);
+                entry.1 = revision;
+            }
             None => {
-                self.tokens.insert(key.clone(), (token, revision));
+                self.tokens.insert(key.clone(), (token.clone(), revision));
             }
         }
         revision
@@ -130,7 +134,6 @@ impl TokenStore for MemoryStore {
     }
 
     async fn save(&self, key: &TokenKey, token: &Token) -> Result<(), Error> {
-        let token = token.clone();
         self.inner().put(key, token);
         Ok(())
     }
@@ -168,7 +171,7 @@ impl TokenStore for MemoryStore {
         if inner.tokens.get(key).map(|(_, r)| *r) != expected {
             return Ok(None);
         }
-        Ok(Some(inner.put(key, token.clone())))
+        Ok(Some(inner.put(key, token)))
     }
 
     async fn lock(&self, key: &TokenKey, wait: Duration) -> Result<StoreLock, Error> {
