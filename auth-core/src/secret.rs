@@ -30,7 +30,7 @@ use zeroize::Zeroize;
 /// assert_eq!(format!("{password:?} {password}"), "*** ***");
 /// assert_eq!(password.expose(), "hunter2");
 /// ```
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Secret(String);
 
 impl Secret {
@@ -72,6 +72,24 @@ impl Secret {
     /// ```
     pub fn constant_time_eq(&self, other: &str) -> bool {
         bool::from(self.0.as_bytes().ct_eq(other.as_bytes()))
+    }
+}
+
+impl Clone for Secret {
+    fn clone(&self) -> Self {
+        Secret(self.0.clone())
+    }
+
+    /// Copies `source` into this secret's own buffer when it is large enough (the old
+    /// value is zeroized first), so a token saved over the one before allocates nothing;
+    /// otherwise the old buffer is zeroized as it is dropped.
+    fn clone_from(&mut self, source: &Self) {
+        if self.0.capacity() >= source.0.len() {
+            self.0.zeroize();
+            self.0.push_str(&source.0);
+        } else {
+            *self = source.clone();
+        }
     }
 }
 
@@ -129,6 +147,19 @@ impl<'de> Deserialize<'de> for Secret {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn clone_from_copies_the_value_into_its_own_buffer_or_a_new_one() {
+        let mut kept = Secret::new(String::with_capacity(32));
+        kept.clone_from(&Secret::new("a-much-longer-old-value"));
+        let before = kept.expose().as_ptr();
+        kept.clone_from(&Secret::new("short"));
+        assert_eq!(kept.expose(), "short");
+        assert_eq!(kept.expose().as_ptr(), before, "the buffer was reused");
+        kept.clone_from(&Secret::new("x".repeat(100)));
+        assert_eq!(kept.expose(), "x".repeat(100));
+        assert_eq!(kept, Secret::new("x".repeat(100)));
+    }
 
     proptest! {
         #[test]

@@ -73,7 +73,7 @@ impl TokenKind {
 /// assert!(token.is_expired(now, Duration::from_secs(60)));
 /// assert!(!format!("{token:?}").contains("abc"));
 /// ```
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Token {
     /// The access token (OAuth 1: `oauth_token`).
@@ -110,6 +110,62 @@ pub struct Token {
     /// validated when it was received (OpenID Connect Core §3.1.3.7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_claims: Option<serde_json::Map<String, Value>>,
+}
+
+/// `clone_from` copies field by field into the buffers already there (a store or a cache
+/// saving a token over the one before allocates nothing for an answer of the same shape).
+impl Clone for Token {
+    fn clone(&self) -> Self {
+        let Token {
+            access_token,
+            token_type,
+            expires_at,
+            refresh_token,
+            scopes,
+            id_token,
+            kind,
+            extra,
+            dpop_key,
+            id_claims,
+        } = self;
+        Token {
+            access_token: access_token.clone(),
+            token_type: token_type.clone(),
+            expires_at: *expires_at,
+            refresh_token: refresh_token.clone(),
+            scopes: scopes.clone(),
+            id_token: id_token.clone(),
+            kind: kind.clone(),
+            extra: extra.clone(),
+            dpop_key: dpop_key.clone(),
+            id_claims: id_claims.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        let Token {
+            access_token,
+            token_type,
+            expires_at,
+            refresh_token,
+            scopes,
+            id_token,
+            kind,
+            extra,
+            dpop_key,
+            id_claims,
+        } = source;
+        self.access_token.clone_from(access_token);
+        self.token_type.clone_from(token_type);
+        self.expires_at = *expires_at;
+        self.refresh_token.clone_from(refresh_token);
+        self.scopes.clone_from(scopes);
+        self.id_token.clone_from(id_token);
+        self.kind.clone_from(kind);
+        self.extra.clone_from(extra);
+        self.dpop_key.clone_from(dpop_key);
+        self.id_claims.clone_from(id_claims);
+    }
 }
 
 impl fmt::Debug for Token {
@@ -387,6 +443,24 @@ mod tests {
 
     fn at(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn clone_from_gives_an_equal_token_whatever_was_there() {
+        let mut full = Token::bearer("old-access")
+            .expiring_at(at(5))
+            .with_refresh_token("old-refresh");
+        full.scopes = vec!["x".into(), "y".into()];
+        full.extra.insert("uid".into(), Value::from(7));
+        full.id_token = Some(Secret::new("id"));
+        let plain = Token::bearer("new");
+        let mut copy = full.clone();
+        assert_eq!(copy, full);
+        copy.clone_from(&plain);
+        assert_eq!(copy, plain);
+        assert!(copy.refresh_token.is_none() && copy.extra.is_empty());
+        copy.clone_from(&full);
+        assert_eq!(copy, full);
     }
 
     #[test]

@@ -31,7 +31,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::compliance;
 use crate::form_request::FormRequest;
-use crate::token_response::{parse_response_fields, token_from_response};
+use crate::token_response::{ResponseFields, parse_response_fields, token_from_response};
 use auth_core::hooks::{HookPoint, TokenRequestParts, TokenResponseParts};
 
 /// The `oauth2` client with every endpoint optional (checked at run time, with our
@@ -260,7 +260,8 @@ impl<'a> Adapter<'a> {
         let raw = self
             .take_last()
             .ok_or_else(|| Error::Interaction("no response was received".into()))?;
-        token_from_response(raw.status, &raw.url, &raw.body, raw.fields, now)
+        let fields = raw.fields.map(ResponseFields::from_map);
+        token_from_response(raw.status, &raw.url, &raw.body, fields, now)
             .map(|token| self.with_key(token))
             .map_err(|e| self.scrub(e))
     }
@@ -305,7 +306,8 @@ impl<'a> Adapter<'a> {
             other => match self.take_last() {
                 Some(raw) => {
                     let now = SystemTime::now();
-                    match token_from_response(raw.status, &raw.url, &raw.body, raw.fields, now) {
+                    let fields = raw.fields.map(ResponseFields::from_map);
+                    match token_from_response(raw.status, &raw.url, &raw.body, fields, now) {
                         Err(e) => e,
                         Ok(_) => Error::InvalidResponse {
                             url: raw.url,
@@ -399,8 +401,8 @@ impl Adapter<'_> {
             let authorization = request.headers.get(http::header::AUTHORIZATION);
             let mut sent = self.sent_secrets.lock().unwrap_or_else(|p| p.into_inner());
             for secret in secrets_in(authorization, &request.form) {
-                if !sent.contains(&secret) {
-                    sent.push(secret);
+                if !sent.iter().any(|s| s.constant_time_eq(secret)) {
+                    sent.push(Secret::new(secret));
                 }
             }
         }
@@ -408,8 +410,12 @@ impl Adapter<'_> {
         let request = request.into_request(self.body_format)?;
         let request = self.with_proof(request, proof)?;
         let started = Instant::now();
-        let response =
-            send_to_token_endpoint(self.provider, self.http, self.client_secret, request, Ok).await;
+        // every error is scrubbed of the request's secrets below (`sent_secrets` holds
+        // them all), so the body needs no copy for that as `send_to_token_endpoint` keeps
+        let response = self
+            .http
+            .send(mark_token_request(self.provider, request))
+            .await;
         let duration_ms = started.elapsed().as_millis() as u64;
         let response = response.map_err(|e| {
             let e = self.scrub(e);
@@ -443,7 +449,7 @@ impl Adapter<'_> {
         let (url, response) = self.send_form(request).await?;
         let status = response.status().as_u16();
         let body = Zeroizing::new(response.into_body());
-        let fields = parse_response_fields(&body);
+        let fields = ResponseFields::decode(&body);
         token_from_response(status, &url, &body, fields, SystemTime::now())
             .map(|token| self.with_key(token))
             .map_err(|e| self.scrub(e))
@@ -816,53 +822,65 @@ pub(crate) async fn send_to_token_endpoint<T>(
     provider: &Provider,
     http: &dyn HttpBackend,
     client_secret: Option<&Secret>,
-    mut request: auth_core::HttpRequest,
+    request: auth_core::HttpRequest,
     read: impl FnOnce(auth_core::HttpResponse) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    request.extensions_mut().insert(RequestKind::TokenEndpoint);
-    provider.mark_request(&mut request);
     // What the scrubbing needs, kept (the body zeroized on drop); the secret values are
     // picked out of it only when there is an error to scrub.
     let body = Zeroizing::new(request.body().clone());
     let authorization = request.headers().get(http::header::AUTHORIZATION).cloned();
-    let result = http.send(request).await.and_then(read);
+    let result = http
+        .send(mark_token_request(provider, request))
+        .await
+        .and_then(read);
     result.map_err(|e| {
         let mut form: Vec<(String, String)> = form_urlencoded::parse(&body)
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
-        let mut secrets = secrets_in(authorization.as_ref(), &form);
+        let values: Vec<&str> = secrets_in(authorization.as_ref(), &form)
+            .chain(client_secret.map(Secret::expose))
+            .collect();
+        let e = e.without_values(&values);
         form.iter_mut().for_each(|(_, value)| value.zeroize());
-        secrets.extend(client_secret.cloned());
-        let values: Vec<&str> = secrets.iter().map(Secret::expose).collect();
-        e.without_values(&values)
+        e
     })
+}
+
+/// `request` marked as a request to a token-like endpoint: [`RequestKind::TokenEndpoint`]
+/// (no redirects, no retries) and the provider's transport marks
+/// ([`Provider::mark_request`]). Every request to a token-like endpoint is sent so, by
+/// [`send_to_token_endpoint`] or by the adapter (which scrubs its errors itself).
+fn mark_token_request(
+    provider: &Provider,
+    mut request: auth_core::HttpRequest,
+) -> auth_core::HttpRequest {
+    request.extensions_mut().insert(RequestKind::TokenEndpoint);
+    provider.mark_request(&mut request);
+    request
 }
 
 /// The secret values a request carries, from its form and `Authorization` header: the
 /// values of form fields named in [`auth_core::redact::SECRET_FIELD_NAMES`] (password,
 /// code, code_verifier, refresh_token, client_secret, assertion, ...) and the header,
 /// whole and without its scheme (the token of `Bearer <token>`).
-pub(crate) fn secrets_in(
-    authorization: Option<&http::HeaderValue>,
-    form: &[(String, String)],
-) -> Vec<Secret> {
-    let mut secrets: Vec<Secret> = form
+pub(crate) fn secrets_in<'a>(
+    authorization: Option<&'a http::HeaderValue>,
+    form: &'a [(String, String)],
+) -> impl Iterator<Item = &'a str> {
+    let fields = form
         .iter()
         .filter(|(name, _)| {
             auth_core::redact::SECRET_FIELD_NAMES
                 .iter()
                 .any(|secret| name.eq_ignore_ascii_case(secret))
         })
-        .map(|(_, value)| Secret::new(value.as_str()))
-        .collect();
-    if let Some(value) = authorization.and_then(|v| v.to_str().ok()) {
-        secrets.push(Secret::new(value));
-        // The credentials after the scheme (`Basic`, `Bearer` are ordinary words).
-        if let Some((_, credentials)) = value.split_once(' ') {
-            secrets.push(Secret::new(credentials.trim()));
-        }
-    }
-    secrets
+        .map(|(_, value)| value.as_str());
+    let header = authorization.and_then(|v| v.to_str().ok());
+    // The credentials after the scheme (`Basic`, `Bearer` are ordinary words).
+    let credentials = header
+        .and_then(|value| value.split_once(' '))
+        .map(|(_, credentials)| credentials.trim());
+    fields.chain(header).chain(credentials)
 }
 
 /// The error for an answer from `url` that is not what was asked for: `problem`, with
@@ -932,8 +950,7 @@ mod tests {
         ];
         let found: Vec<String> =
             secrets_in(request.headers().get(http::header::AUTHORIZATION), &form)
-                .iter()
-                .map(|s| s.expose().to_owned())
+                .map(str::to_owned)
                 .collect();
         assert_eq!(
             found,

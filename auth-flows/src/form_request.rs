@@ -50,7 +50,7 @@ impl FormRequest {
 
     /// The endpoint without its query, as it may be recorded and named in errors.
     pub(crate) fn endpoint(&self) -> &str {
-        self.url.split(['?', '#']).next().unwrap_or_default()
+        without_query(&self.url)
     }
 
     /// Authenticates the client by [`client_authentication`]: an `Authorization` header,
@@ -61,8 +61,8 @@ impl FormRequest {
         client_id: &str,
         secret: Option<&Secret>,
     ) -> Result<(), Error> {
-        let endpoint = self.endpoint().to_owned();
-        let header = client_authentication(provider, client_id, secret, &endpoint, &mut self.form)?;
+        let FormRequest { url, form, .. } = self;
+        let header = client_authentication(provider, client_id, secret, without_query(url), form)?;
         if let Some(header) = header {
             let mut value = http::HeaderValue::from_str(header.expose()).map_err(|_| {
                 Error::config("the client id or secret cannot be sent in an Authorization header")
@@ -105,6 +105,11 @@ impl FormRequest {
         *request.headers_mut() = std::mem::take(&mut self.headers);
         Ok(request)
     }
+}
+
+/// `url` without its query and fragment.
+fn without_query(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or_default()
 }
 
 impl Drop for FormRequest {

@@ -96,7 +96,7 @@ impl std::fmt::Debug for TokenManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenManager")
             .field("key", &self.key)
-            .field("store", &self.store.describe())
+            .field("store", &self.dyn_store().describe())
             .field("flow", &self.flow.as_ref().map(|f| f.name()))
             .field("jwt", &self.jwt)
             .field("leeway", &self.leeway)
@@ -234,7 +234,7 @@ impl TokenManager {
             && !stored.token.is_expired(SystemTime::now(), min_valid)
         {
             tracing::debug!("stored token is valid");
-            self.remember(stored.token.clone());
+            self.remember(&stored.token);
             return Ok(stored.token.clone());
         }
         let stale = stored.map(|v| v.token);
@@ -337,7 +337,7 @@ impl TokenManager {
     /// Deletes the stored token; true when there was one.
     pub async fn logout(&self) -> Result<bool, Error> {
         *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        let result = self.store.delete(&self.key).await;
+        let result = self.dyn_store().delete(&self.key).await;
         self.trace_store("delete", result.as_ref().map(|deleted| Some(*deleted)));
         result
     }
@@ -357,14 +357,20 @@ impl TokenManager {
     /// The stored token, traced: every store access of the manager goes through `load`,
     /// `load_versioned`, `store_token` or `logout`.
     async fn load(&self) -> Result<Option<Token>, Error> {
-        let result = self.store.load(&self.key).await;
+        let result = self.dyn_store().load(&self.key).await;
         self.trace_store("load", result.as_ref().map(|token| Some(token.is_some())));
         result
     }
 
+    /// The store, called as the trait object it is (through the `Arc`, each call would
+    /// box one future more).
+    fn dyn_store(&self) -> &dyn TokenStore {
+        self.store.as_ref()
+    }
+
     /// Saves `token` (without compare-and-set), traced.
     async fn store_token(&self, token: &Token) -> Result<(), Error> {
-        let result = self.store.save(&self.key, token).await;
+        let result = self.dyn_store().save(&self.key, token).await;
         self.trace_store("save", result.as_ref().map(|()| None));
         result
     }
@@ -376,14 +382,14 @@ impl TokenManager {
         match found {
             Ok(found) => tracing::debug!(
                 op,
-                store = %self.store.describe(),
+                store = %self.dyn_store().describe(),
                 key = %self.key.storage_id(),
                 found,
                 "token store"
             ),
             Err(error) => tracing::warn!(
                 op,
-                store = %self.store.describe(),
+                store = %self.dyn_store().describe(),
                 key = %self.key.storage_id(),
                 error = %error,
                 "token store failed"
@@ -399,20 +405,24 @@ impl TokenManager {
             .cloned()
     }
 
-    fn remember(&self, token: Token) {
-        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(token);
+    fn remember(&self, token: &Token) {
+        // copied into the cached token's own buffers when there is one
+        match &mut *self.cache.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(cached) => cached.clone_from(token),
+            empty => *empty = Some(token.clone()),
+        }
     }
 
     async fn save(&self, token: &Token) -> Result<(), Error> {
         self.store_token(token).await?;
-        self.remember(token.clone());
+        self.remember(token);
         Ok(())
     }
 
     /// The stored token with its revision; a store without revisions gives revision 0
     /// (and is then saved to without compare-and-set).
     async fn load_versioned(&self) -> Result<Option<Versioned>, Error> {
-        match self.store.load_versioned(&self.key).await {
+        match self.dyn_store().load_versioned(&self.key).await {
             Err(e) if is_unsupported(&e) => Ok(self
                 .load()
                 .await?
@@ -426,12 +436,12 @@ impl TokenManager {
 
     /// The store's renewal lock, or `None` for a store that cannot lock.
     async fn store_lock(&self) -> Result<Option<StoreLock>, Error> {
-        match self.store.lock(&self.key, self.lock_wait).await {
+        match self.dyn_store().lock(&self.key, self.lock_wait).await {
             Ok(lock) => Ok(Some(lock)),
             Err(e) if is_unsupported(&e) => {
                 if !self.warned_no_lock.swap(true, Ordering::SeqCst) {
                     tracing::warn!(
-                        store = %self.store.describe(),
+                        store = %self.dyn_store().describe(),
                         "this token store cannot lock, so renewals are single-flight only \
                          within this process; programs sharing the store may refresh at once"
                     );
@@ -457,7 +467,7 @@ impl TokenManager {
     /// Saves `token` if the stored revision is still `revision` (compare-and-set); a store
     /// without compare-and-set saves it plainly. True when it was saved.
     async fn save_if(&self, token: &Token, revision: Option<u64>) -> Result<bool, Error> {
-        match self.store.save_if(&self.key, token, revision).await {
+        match self.dyn_store().save_if(&self.key, token, revision).await {
             Err(e) if is_unsupported(&e) => {
                 self.store_token(token).await?;
                 Ok(true)
@@ -477,7 +487,7 @@ impl TokenManager {
         let current = self.load_versioned().await?;
         if let Some(token) = self.renewed_elsewhere(stale.as_ref(), current.as_ref()) {
             tracing::debug!(key = %self.key, "another holder renewed the token; no request sent");
-            self.remember(token.clone());
+            self.remember(&token);
             return Ok(token);
         }
         let revision = current.as_ref().map(|v| v.revision);
@@ -488,7 +498,7 @@ impl TokenManager {
                 let again = self.load_versioned().await?;
                 return match self.renewed_elsewhere(stale.as_ref(), again.as_ref()) {
                     Some(token) => {
-                        self.remember(token.clone());
+                        self.remember(&token);
                         Ok(token)
                     }
                     None => Err(e),
@@ -505,12 +515,12 @@ impl TokenManager {
             if let Some(newer) = self.load_versioned().await?
                 && !newer.token.is_expired(SystemTime::now(), self.leeway)
             {
-                self.remember(newer.token.clone());
+                self.remember(&newer.token);
                 return Ok(newer.token);
             }
             self.store_token(&token).await?;
         }
-        self.remember(token.clone());
+        self.remember(&token);
         Ok(token)
     }
 

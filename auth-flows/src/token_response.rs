@@ -6,6 +6,8 @@
 //! this one parser. It is public so that a flow written outside this crate reads answers
 //! the same way.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use auth_core::redact::excerpt;
@@ -46,16 +48,16 @@ pub fn parse_token_response(
     body: &[u8],
     now: SystemTime,
 ) -> Result<Token, Error> {
-    token_from_response(status, url, body, parse_response_fields(body), now)
+    token_from_response(status, url, body, ResponseFields::decode(body), now)
 }
 
 /// [`parse_token_response`] with the body's fields already decoded (by
-/// [`parse_response_fields`]); `body` is still given for the excerpt of an error.
+/// [`ResponseFields::decode`]); `body` is still given for the excerpt of an error.
 pub(crate) fn token_from_response(
     status: u16,
     url: &str,
     body: &[u8],
-    fields: Option<Map<String, Value>>,
+    fields: Option<ResponseFields>,
     now: SystemTime,
 ) -> Result<Token, Error> {
     let invalid = |problem: &str| Error::InvalidResponse {
@@ -77,7 +79,7 @@ pub(crate) fn token_from_response(
             ));
         }
     };
-    if let Some(error) = oauth_error_from_fields(&fields, status) {
+    if let Some(error) = fields.oauth_error(status) {
         return Err(Error::OAuth(error));
     }
     if !(200..300).contains(&status) {
@@ -96,18 +98,7 @@ pub(crate) fn token_from_response(
 /// assert_eq!(e.description.as_deref(), Some("bad"));
 /// ```
 pub fn parse_error_response(status: u16, body: &[u8]) -> Option<OAuthError> {
-    oauth_error_from_fields(&parse_response_fields(body)?, status)
-}
-
-fn oauth_error_from_fields(fields: &Map<String, Value>, status: u16) -> Option<OAuthError> {
-    let code = fields.get("error")?.as_str()?.trim();
-    if code.is_empty() {
-        return None;
-    }
-    let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_owned);
-    let mut error = OAuthError::new(code, status).with_description_opt(text("error_description"));
-    error.uri = text("error_uri");
-    Some(error)
+    ResponseFields::decode(body)?.oauth_error(status)
 }
 
 /// Decodes a token endpoint body as a JSON object, or else (some providers answer so) as
@@ -127,6 +118,12 @@ pub fn parse_response_fields(body: &[u8]) -> Option<Map<String, Value>> {
         Ok(_) => return None,
         Err(_) => {}
     }
+    Some(form_fields(body)?.collect())
+}
+
+/// The fields of a body that is form-encoded as [`parse_response_fields`] accepts it
+/// (the rule for a body that is not JSON), or `None`.
+fn form_fields(body: &[u8]) -> Option<impl Iterator<Item = (String, Value)>> {
     let text = std::str::from_utf8(body).ok()?.trim();
     if text.is_empty()
         || !text.contains('=')
@@ -135,25 +132,144 @@ pub fn parse_response_fields(body: &[u8]) -> Option<Map<String, Value>> {
     {
         return None;
     }
-    let map: Map<String, Value> = form_urlencoded::parse(text.as_bytes())
-        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-        .collect();
-    Some(map)
+    Some(
+        form_urlencoded::parse(text.as_bytes())
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))),
+    )
 }
 
-fn token_from_fields(fields: Map<String, Value>, now: SystemTime) -> Result<Token, String> {
-    // one pass over the fields sorts out the known ones (no lookup per name); the checks
-    // below then run in the same order whatever order the fields came in
-    let mut known: [Option<Value>; KNOWN.len()] = Default::default();
-    let mut extra = std::collections::BTreeMap::new();
-    for (name, value) in fields {
-        match KNOWN.iter().position(|known| *known == name) {
-            Some(i) => known[i] = Some(value),
+/// A token endpoint answer's fields, sorted once: the ones this parser reads, each in
+/// its slot, and the others, kept for [`Token::extra`].
+///
+/// [`ResponseFields::decode`] reads a body straight into it, as
+/// [`parse_response_fields`] would decode it (the same JSON object or form fields, the
+/// last of a repeated name winning), without a map of every field first;
+/// [`ResponseFields::from_map`] sorts fields decoded already.
+#[derive(Default, PartialEq)]
+pub(crate) struct ResponseFields {
+    known: [Option<Value>; KNOWN.len()],
+    extra: BTreeMap<String, Value>,
+}
+
+impl ResponseFields {
+    /// The fields of `body`, decoded as [`parse_response_fields`] decodes them.
+    pub(crate) fn decode(body: &[u8]) -> Option<ResponseFields> {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        match serde::Deserializer::deserialize_map(&mut de, FieldsVisitor) {
+            Ok(fields) if de.end().is_ok() => return Some(fields),
+            // JSON, but not an object (a JSON object and then more is not JSON)
+            Err(_) if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() => {
+                return None;
+            }
+            _ => {}
+        }
+        let mut fields = ResponseFields::default();
+        for (name, value) in form_fields(body)? {
+            fields.insert(Cow::Owned(name), value);
+        }
+        Some(fields)
+    }
+
+    /// `map`'s fields, sorted.
+    pub(crate) fn from_map(map: Map<String, Value>) -> ResponseFields {
+        let mut fields = ResponseFields::default();
+        for (name, value) in map {
+            fields.insert(Cow::Owned(name), value);
+        }
+        fields
+    }
+
+    fn insert(&mut self, name: Cow<'_, str>, value: Value) {
+        match known_index(&name) {
+            Some(i) => self.known[i] = Some(value),
             None => {
-                extra.insert(name, value);
+                self.extra.insert(name.into_owned(), value);
             }
         }
     }
+
+    /// The RFC 6749 §5.2 error these fields describe, if they are one.
+    fn oauth_error(&self, status: u16) -> Option<OAuthError> {
+        let [.., error, description, uri] = &self.known;
+        let code = error.as_ref()?.as_str()?.trim();
+        if code.is_empty() {
+            return None;
+        }
+        let text = |value: &Option<Value>| value.as_ref()?.as_str().map(str::to_owned);
+        let mut error = OAuthError::new(code, status).with_description_opt(text(description));
+        error.uri = text(uri);
+        Some(error)
+    }
+}
+
+/// Where a field goes, read from its name without keeping the name of a known one.
+enum FieldName {
+    Known(usize),
+    Other(String),
+}
+
+impl<'de> serde::Deserialize<'de> for FieldName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(FieldNameVisitor)
+    }
+}
+
+struct FieldNameVisitor;
+
+impl serde::de::Visitor<'_> for FieldNameVisitor {
+    type Value = FieldName;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<FieldName, E> {
+        Ok(match known_index(name) {
+            Some(i) => FieldName::Known(i),
+            None => FieldName::Other(name.to_owned()),
+        })
+    }
+
+    fn visit_string<E: serde::de::Error>(self, name: String) -> Result<FieldName, E> {
+        Ok(match known_index(&name) {
+            Some(i) => FieldName::Known(i),
+            None => FieldName::Other(name),
+        })
+    }
+}
+
+struct FieldsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+    type Value = ResponseFields;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = ResponseFields::default();
+        while let Some(name) = map.next_key::<FieldName>()? {
+            let value: Value = map.next_value()?;
+            match name {
+                FieldName::Known(i) => fields.known[i] = Some(value),
+                FieldName::Other(name) => {
+                    fields.extra.insert(name, value);
+                }
+            }
+        }
+        Ok(fields)
+    }
+}
+
+fn known_index(name: &str) -> Option<usize> {
+    KNOWN.iter().position(|known| *known == name)
+}
+
+fn token_from_fields(fields: ResponseFields, now: SystemTime) -> Result<Token, String> {
+    // the fields came sorted in one pass (no lookup per name); the checks below then run
+    // in the same order whatever order the fields came in
+    let ResponseFields { known, mut extra } = fields;
     let [
         access_token,
         token_type,
@@ -161,7 +277,20 @@ fn token_from_fields(fields: Map<String, Value>, now: SystemTime) -> Result<Toke
         refresh_token,
         id_token,
         scope,
+        error,
+        error_description,
+        error_uri,
     ] = known;
+    // not an error answer after all: these are fields like any other
+    for (name, value) in [
+        ("error", error),
+        ("error_description", error_description),
+        ("error_uri", error_uri),
+    ] {
+        if let Some(value) = value {
+            extra.insert(name.to_owned(), value);
+        }
+    }
     let access_token = match access_token {
         Some(Value::String(s)) if !s.is_empty() && !printable_token(&s) => {
             return Err("`access_token` contains control characters".into());
@@ -171,6 +300,7 @@ fn token_from_fields(fields: Map<String, Value>, now: SystemTime) -> Result<Toke
         None => return Err("the response has no `access_token`".into()),
     };
     let token_type = match token_type {
+        Some(Value::String(s)) if s.trim().len() == s.len() && !s.is_empty() => s,
         Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
         None | Some(Value::Null) | Some(Value::String(_)) => "Bearer".to_owned(),
         Some(_) => return Err("`token_type` is not a string".into()),
@@ -208,14 +338,18 @@ fn token_from_fields(fields: Map<String, Value>, now: SystemTime) -> Result<Toke
     Ok(token)
 }
 
-/// The fields [`token_from_fields`] reads, in the order it checks them.
-const KNOWN: [&str; 6] = [
+/// The fields [`token_from_fields`] reads, in the order it checks them, then the fields
+/// of an error answer ([`ResponseFields::oauth_error`]).
+const KNOWN: [&str; 9] = [
     "access_token",
     "token_type",
     "expires_in",
     "refresh_token",
     "id_token",
     "scope",
+    "error",
+    "error_description",
+    "error_uri",
 ];
 
 /// True when a token has no character that could drive a terminal
@@ -430,6 +564,21 @@ mod tests {
         ) {
             let body = Value::Object(fields.into_iter().collect()).to_string();
             let _ = parse_token_response(status, "https://s/t", body.as_bytes(), SystemTime::now());
+        }
+
+        #[test]
+        fn decoding_the_body_straight_sorts_fields_as_a_decoded_map_does(
+            fields in prop::collection::btree_map(known_key(), json_value(), 0..8),
+            raw in prop::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let object = Value::Object(fields.into_iter().collect()).to_string();
+            let form = format!("access_token=a%20b&error_uri=u&x_{}=1", raw.len());
+            let bodies = [object.into_bytes(), form.into_bytes(), raw, br#""a=b""#.to_vec()];
+            for body in bodies {
+                let straight = ResponseFields::decode(&body);
+                let via_map = parse_response_fields(&body).map(ResponseFields::from_map);
+                prop_assert!(straight == via_map, "{}", String::from_utf8_lossy(&body));
+            }
         }
 
         #[test]

@@ -1,6 +1,8 @@
 //! The async backend on reqwest 0.13.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use auth_core::{Error, HttpConfig, HttpResponse, TransportErrorKind};
@@ -147,21 +149,32 @@ impl ReqwestTransport {
         }
 
         let mut collector = ex.body_collector(response.status(), response.headers())?;
-        let body = async {
-            while let Some(chunk) = response.chunk().await.map_err(|e| map_error(&e, ex))? {
-                collector.push(&chunk)?;
-            }
-            Ok::<(), Error>(())
-        };
-        // The read timeout also bounds the whole body, as in the ureq backend.
-        let read_timeout = ex.config().read_timeout;
-        match tokio::time::timeout(read_timeout, body).await {
-            Ok(result) => result?,
-            Err(_) => {
-                return Err(ex.transport_error(
-                    TransportErrorKind::ReadTimeout,
-                    &format!("the response body took longer than {read_timeout:?} (read_timeout)"),
-                ));
+        {
+            let body = async {
+                while let Some(chunk) = response.chunk().await.map_err(|e| map_error(&e, ex))? {
+                    collector.push(&chunk)?;
+                }
+                Ok::<(), Error>(())
+            };
+            // The read timeout also bounds the whole body, as in the ureq backend. Its timer
+            // is armed only when the body is not all there at the first look (a small answer
+            // comes with its head): the bound starts when waiting does.
+            let mut body = std::pin::pin!(body);
+            let first = std::future::poll_fn(|cx| Poll::Ready(body.as_mut().poll(cx))).await;
+            let read_timeout = ex.config().read_timeout;
+            match first {
+                Poll::Ready(result) => result?,
+                Poll::Pending => match tokio::time::timeout(read_timeout, body).await {
+                    Ok(result) => result?,
+                    Err(_) => {
+                        return Err(ex.transport_error(
+                            TransportErrorKind::ReadTimeout,
+                            &format!(
+                                "the response body took longer than {read_timeout:?} (read_timeout)"
+                            ),
+                        ));
+                    }
+                },
             }
         }
 

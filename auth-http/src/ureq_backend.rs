@@ -2,12 +2,15 @@
 
 use std::time::Duration;
 
-use auth_core::{Error, HttpBackend, HttpConfig, HttpRequest, HttpResponse, TransportErrorKind};
+use auth_core::{Error, HttpConfig, HttpRequest, HttpResponse, TransportErrorKind};
 use std::net::{IpAddr, SocketAddr};
 
 use ureq::config::{AutoHeaderValue, Config};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::time::Duration as UreqDuration;
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport,
+};
 use ureq::{Agent, AsSendBody, Timeout};
 
 use crate::policy::{self, Exchange, PolicyBackend, SendOnce};
@@ -34,7 +37,7 @@ macro_rules! policy_settings {
     }};
 }
 
-/// A blocking [`HttpBackend`] on [ureq](https://docs.rs/ureq) 3 with rustls (ring) and the
+/// A blocking [`HttpBackend`](auth_core::HttpBackend) on [ureq](https://docs.rs/ureq) 3 with rustls (ring) and the
 /// webpki root certificates. It pulls in no async runtime.
 ///
 /// It is a ureq one-hop transport run by [`PolicyBackend`]: everything in the crate's
@@ -97,7 +100,8 @@ impl UreqBackend {
         let agent = policy_settings!(Config::builder(), config)
             .user_agent(AutoHeaderValue::None)
             .build();
-        let agent = Agent::with_parts(agent, DefaultConnector::default(), LiteralFirst::default());
+        let connector = DefaultConnector::default().chain(WholeMillis);
+        let agent = Agent::with_parts(agent, connector, LiteralFirst::default());
         Ok(UreqBackend {
             policy: PolicyBackend::with_transport(
                 UreqTransport {
@@ -160,7 +164,7 @@ impl UreqBackend {
         self.policy.config()
     }
 
-    /// Sends a request on the current thread: [`HttpBackend::send`] without an executor.
+    /// Sends a request on the current thread: [`HttpBackend::send`](auth_core::HttpBackend::send) without an executor.
     ///
     /// ```no_run
     /// let backend = auth_http::UreqBackend::new(Default::default())?;
@@ -170,7 +174,7 @@ impl UreqBackend {
     /// # Ok::<(), auth_core::Error>(())
     /// ```
     pub fn send_blocking(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        pollster::block_on(self.policy.send(request))
+        pollster::block_on(self.policy.run(request))
     }
 }
 
@@ -200,9 +204,12 @@ impl UreqTransport {
     }
 
     fn exchange(&self, ex: &Exchange<'_>) -> Result<HttpResponse, Error> {
-        let mut builder = http::Request::builder()
-            .method(ex.method().clone())
-            .uri(ex.url().as_str());
+        // the URI parsed already when there is one (the first hop of a provider request)
+        let builder = http::Request::builder().method(ex.method().clone());
+        let mut builder = match ex.uri() {
+            Some(uri) => builder.uri(uri.clone()),
+            None => builder.uri(ex.url().as_str()),
+        };
         if let Some(headers) = builder.headers_mut() {
             *headers = ex.headers().clone();
         }
@@ -278,6 +285,69 @@ impl Resolver for LiteralFirst {
             }
             None => self.0.resolve(uri, config, timeout),
         }
+    }
+}
+
+/// Wraps each connection of [`UreqBackend::new`]'s agent in [`RoundedTimeouts`].
+#[derive(Debug)]
+struct WholeMillis;
+
+impl Connector<Box<dyn Transport>> for WholeMillis {
+    type Out = RoundedTimeouts;
+
+    fn connect(
+        &self,
+        _details: &ConnectionDetails<'_>,
+        chained: Option<Box<dyn Transport>>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        Ok(chained.map(RoundedTimeouts))
+    }
+}
+
+/// A connection whose time left (of the response head's or the body's `read_timeout`)
+/// is rounded up to a whole millisecond before it reaches the socket.
+///
+/// The socket keeps the last timeout set on it and ureq sets it again only when the
+/// figure changes, but the time left changes with every request (by the microseconds
+/// since its phase began): one `setsockopt` per request on a pooled connection. Rounded
+/// up, the first read of each request sees exactly `read_timeout` again, so a connection
+/// sets its read timeout once. A deadline moves by under a millisecond, less than the
+/// kernel's own rounding of socket timeouts to its clock tick.
+#[derive(Debug)]
+struct RoundedTimeouts(Box<dyn Transport>);
+
+impl RoundedTimeouts {
+    fn rounded(mut timeout: NextTimeout) -> NextTimeout {
+        if let UreqDuration::Exact(left) = timeout.after {
+            let sub_milli = left.subsec_nanos() % 1_000_000;
+            if sub_milli != 0 {
+                let up = Duration::from_nanos(u64::from(1_000_000 - sub_milli));
+                timeout.after = UreqDuration::Exact(left.saturating_add(up));
+            }
+        }
+        timeout
+    }
+}
+
+impl Transport for RoundedTimeouts {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.0.buffers()
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        self.0.transmit_output(amount, Self::rounded(timeout))
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.0.await_input(Self::rounded(timeout))
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.0.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.0.is_tls()
     }
 }
 
@@ -427,6 +497,33 @@ mod tests {
             resolve("http://127.0.0.1:8080/", &v6_only),
             Err(ureq::Error::HostNotFound)
         ));
+    }
+
+    #[test]
+    fn the_time_left_is_rounded_up_to_a_whole_millisecond() {
+        let left = |after: UreqDuration| NextTimeout {
+            after,
+            reason: Timeout::RecvResponse,
+            per_read: None,
+            per_write: Some(Duration::from_secs(30).into()),
+        };
+        let exact = |d: Duration| left(UreqDuration::Exact(d));
+        // a request's first read, microseconds into its phase: the whole budget again
+        let first = RoundedTimeouts::rounded(exact(Duration::from_micros(29_999_987)));
+        assert_eq!(first.after, UreqDuration::Exact(Duration::from_secs(30)));
+        assert_eq!(first.reason, Timeout::RecvResponse);
+        assert_eq!(first.per_write, Some(Duration::from_secs(30).into()));
+        // later in the phase: never less than the time left, never a millisecond more
+        let late = RoundedTimeouts::rounded(exact(Duration::from_nanos(1_250_000_001)));
+        assert_eq!(
+            late.after,
+            UreqDuration::Exact(Duration::from_millis(1_251))
+        );
+        let whole = RoundedTimeouts::rounded(exact(Duration::from_millis(7)));
+        assert_eq!(whole.after, UreqDuration::Exact(Duration::from_millis(7)));
+        // no deadline stays none
+        let none = RoundedTimeouts::rounded(left(UreqDuration::NotHappening));
+        assert_eq!(none.after, UreqDuration::NotHappening);
     }
 
     #[test]

@@ -47,6 +47,26 @@ struct Inner {
     revision: u64,
 }
 
+impl Inner {
+    /// Keeps a copy of `token` for `key` under a new revision, and returns it. A key saved
+    /// before keeps its entry (its key is not copied again, and the token is copied into
+    /// the old one's buffers).
+    fn put(&mut self, key: &TokenKey, token: &Token) -> u64 {
+        self.revision += 1;
+        let revision = self.revision;
+        match self.tokens.get_mut(key) {
+            Some(entry) => {
+                entry.0.clone_from(token);
+                entry.1 = revision;
+            }
+            None => {
+                self.tokens.insert(key.clone(), (token.clone(), revision));
+            }
+        }
+        revision
+    }
+}
+
 /// Releases a memory lock when dropped.
 struct Held {
     key: TokenKey,
@@ -114,10 +134,7 @@ impl TokenStore for MemoryStore {
     }
 
     async fn save(&self, key: &TokenKey, token: &Token) -> Result<(), Error> {
-        let mut inner = self.inner();
-        inner.revision += 1;
-        let revision = inner.revision;
-        inner.tokens.insert(key.clone(), (token.clone(), revision));
+        self.inner().put(key, token);
         Ok(())
     }
 
@@ -154,10 +171,7 @@ impl TokenStore for MemoryStore {
         if inner.tokens.get(key).map(|(_, r)| *r) != expected {
             return Ok(None);
         }
-        inner.revision += 1;
-        let revision = inner.revision;
-        inner.tokens.insert(key.clone(), (token.clone(), revision));
-        Ok(Some(revision))
+        Ok(Some(inner.put(key, token)))
     }
 
     async fn lock(&self, key: &TokenKey, wait: Duration) -> Result<StoreLock, Error> {

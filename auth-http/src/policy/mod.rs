@@ -25,7 +25,7 @@ use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
 use auth_core::http::{
-    AllowInsecureHttp, Hop, HopHooks, ParsedUrl, check_url_security, same_origin, without_query,
+    AllowInsecureHttp, HopHooks, ParsedUrl, check_url_security, same_origin, without_query,
 };
 use auth_core::{
     Error, HttpBackend, HttpConfig, HttpRequest, HttpResponse, RequestKind, TransportErrorKind,
@@ -63,6 +63,8 @@ use retry::retry_wait;
 pub struct Exchange<'a> {
     method: &'a Method,
     url: &'a Url,
+    /// The request's own URI, when it is exactly `url` (see [`Exchange::uri`]).
+    uri: Option<&'a http::Uri>,
     headers: &'a HeaderMap,
     body: &'a [u8],
     config: &'a HttpConfig,
@@ -88,10 +90,17 @@ impl<'a> Exchange<'a> {
         Exchange {
             method,
             url,
+            uri: None,
             headers,
             body,
             config,
         }
+    }
+
+    /// This exchange, saying that `uri` is its URL already parsed as an [`http::Uri`]
+    /// (the caller's own, checked to be the same text).
+    fn with_uri(self, uri: Option<&'a http::Uri>) -> Self {
+        Exchange { uri, ..self }
     }
 
     /// The method.
@@ -118,6 +127,27 @@ impl<'a> Exchange<'a> {
     /// ```
     pub fn url(&self) -> &'a Url {
         self.url
+    }
+
+    /// The URL as an [`http::Uri`] already parsed, when the policy has one that is
+    /// exactly [`url`](Exchange::url): the request's own URI, on its first hop, when no
+    /// hook ran (an [`auth_core::http::ParsedUrl`] told the policy they are the same).
+    /// A transport that sends `http::Uri`s clones it instead of parsing the URL again;
+    /// `None` means "parse `url()`".
+    ///
+    /// ```
+    /// # use auth_http::policy::Exchange;
+    /// # let url = "https://api.example/x".parse().unwrap();
+    /// # let (headers, config) = (http::HeaderMap::new(), auth_core::HttpConfig::default());
+    /// let exchange = Exchange::new(&http::Method::GET, &url, &headers, b"", &config);
+    /// let uri = match exchange.uri() {
+    ///     Some(uri) => uri.clone(),
+    ///     None => exchange.url().as_str().parse::<http::Uri>().unwrap(),
+    /// };
+    /// assert_eq!(uri, "https://api.example/x");
+    /// ```
+    pub fn uri(&self) -> Option<&'a http::Uri> {
+        self.uri
     }
 
     /// The headers to send, exactly (the transport adds only framing: `Host`,
@@ -291,6 +321,8 @@ pub trait SendOnce: Send + Sync {
 pub struct PolicyBackend<T> {
     transport: T,
     config: HttpConfig,
+    /// The configured `User-Agent`, as a header value made once (none when empty).
+    user_agent: Option<HeaderValue>,
 }
 
 impl<T: SendOnce> PolicyBackend<T> {
@@ -316,7 +348,24 @@ impl<T: SendOnce> PolicyBackend<T> {
     /// ```
     pub fn with_transport(transport: T, config: HttpConfig) -> Result<Self, Error> {
         validate_config(&config)?;
-        Ok(PolicyBackend { transport, config })
+        let user_agent = user_agent_header(&config)?;
+        Ok(PolicyBackend {
+            transport,
+            config,
+            user_agent,
+        })
+    }
+
+    /// Sends `request` under the policy: [`HttpBackend::send`] without a boxed future,
+    /// for the built-in backends whose own `send` is this one.
+    pub(crate) async fn run(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        execute_as(
+            &self.transport,
+            &self.config,
+            self.user_agent.as_ref(),
+            request,
+        )
+        .await
     }
 
     /// The transport.
@@ -363,7 +412,7 @@ impl<T: SendOnce> PolicyBackend<T> {
 #[auth_core::async_trait]
 impl<T: SendOnce> HttpBackend for PolicyBackend<T> {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        execute(&self.transport, &self.config, request).await
+        self.run(request).await
     }
 }
 
@@ -387,7 +436,7 @@ macro_rules! policy_backend_impls {
                 &self,
                 request: auth_core::HttpRequest,
             ) -> Result<auth_core::HttpResponse, auth_core::Error> {
-                self.policy.send(request).await
+                self.policy.run(request).await
             }
         }
 
@@ -425,6 +474,20 @@ pub(crate) fn validate_config(config: &HttpConfig) -> Result<(), Error> {
     Ok(())
 }
 
+/// The configured `User-Agent` as a header value; `None` when it is empty (none is sent).
+fn user_agent_header(config: &HttpConfig) -> Result<Option<HeaderValue>, Error> {
+    if config.user_agent.is_empty() {
+        return Ok(None);
+    }
+    HeaderValue::from_str(&config.user_agent)
+        .map(Some)
+        .map_err(|_| {
+            Error::config(
+                "the configured user agent is not a valid header value: use printable ASCII",
+            )
+        })
+}
+
 /// What stays the same for every hop of one call.
 struct Call<'a> {
     kind: RequestKind,
@@ -440,13 +503,26 @@ struct Place {
     redirects: u32,
 }
 
-/// Sends `request` through `transport` following the rules of the crate docs: URL
-/// security for every hop, redirects per [`RequestKind`], bounded retries for idempotent
-/// API requests, the request's hooks on every attempt, the default `User-Agent`.
-#[tracing::instrument(level = "debug", name = "http_request", skip_all, fields(method = %request.method(), url = %trace::uri(request.uri())))]
+/// [`execute_as`] with the `User-Agent` header made from `config` (the unit tests').
+#[cfg(test)]
 pub(crate) async fn execute<T: SendOnce>(
     transport: &T,
     config: &HttpConfig,
+    request: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let user_agent = user_agent_header(config)?;
+    execute_as(transport, config, user_agent.as_ref(), request).await
+}
+
+/// Sends `request` through `transport` following the rules of the crate docs: URL
+/// security for every hop, redirects per [`RequestKind`], bounded retries for idempotent
+/// API requests, the request's hooks on every attempt, the default `User-Agent`
+/// (`user_agent`, the configured one made into a header value once per backend).
+#[tracing::instrument(level = "debug", name = "http_request", skip_all, fields(method = %request.method(), url = %trace::uri(request.uri())))]
+async fn execute_as<T: SendOnce>(
+    transport: &T,
+    config: &HttpConfig,
+    user_agent: Option<&HeaderValue>,
     request: HttpRequest,
 ) -> Result<HttpResponse, Error> {
     let hooks = HopHooks::of(&request);
@@ -456,24 +532,23 @@ pub(crate) async fn execute<T: SendOnce>(
         hooks: &hooks,
         config,
     };
-    let (parts, mut body) = request.into_parts();
-    let origin = match parts.extensions.get::<ParsedUrl>() {
-        // the URI parsed already (checked to be the same text)
-        Some(ParsedUrl(url)) if ParsedUrl::is_uri(url, &parts.uri) => url.clone(),
-        _ => request_url(&parts.uri)?,
+    let (mut parts, mut body) = request.into_parts();
+    // the URI parsed already (checked to be the same text): the transport may then send
+    // the URI as it is rather than parse the URL again
+    let (origin, parsed) = match parts.extensions.remove::<ParsedUrl>() {
+        Some(ParsedUrl(url)) if ParsedUrl::is_uri(&url, &parts.uri) => (url, true),
+        _ => (request_url(&parts.uri)?, false),
     };
     check_url_security(&origin, call.allow_insecure)?;
 
-    let mut url = origin.clone();
+    // the hop's URL: the origin until a redirect leads elsewhere
+    let mut redirected: Option<Url> = None;
     let mut method = parts.method;
     let mut headers = parts.headers;
-    if !headers.contains_key(header::USER_AGENT) && !config.user_agent.is_empty() {
-        let value = HeaderValue::from_str(&config.user_agent).map_err(|_| {
-            Error::config(
-                "the configured user agent is not a valid header value: use printable ASCII",
-            )
-        })?;
-        headers.insert(header::USER_AGENT, value);
+    if let Some(value) = user_agent
+        && !headers.contains_key(header::USER_AGENT)
+    {
+        headers.insert(header::USER_AGENT, value.clone());
     }
 
     let mut place = Place {
@@ -481,8 +556,16 @@ pub(crate) async fn execute<T: SendOnce>(
         redirects: 0,
     };
     loop {
-        let response =
-            send_with_retries(transport, &call, place, &method, &url, &headers, &body).await?;
+        let url = redirected.as_ref().unwrap_or(&origin);
+        let uri = (parsed && redirected.is_none()).then_some(&parts.uri);
+        let hop = Hop {
+            method: &method,
+            url,
+            uri,
+            headers: &headers,
+            body: &body,
+        };
+        let response = send_with_retries(transport, &call, place, hop).await?;
         if call.kind == RequestKind::TokenEndpoint || config.max_redirects == 0 {
             return Ok(response);
         }
@@ -493,7 +576,7 @@ pub(crate) async fn execute<T: SendOnce>(
         } = next_hop(
             response.status(),
             response.headers().get(header::LOCATION),
-            &url,
+            url,
             &method,
             !body.is_empty(),
         )
@@ -502,7 +585,7 @@ pub(crate) async fn execute<T: SendOnce>(
         };
         if place.redirects >= config.max_redirects {
             return Err(transport_error(
-                &url,
+                url,
                 &headers,
                 TransportErrorKind::TooManyRedirects,
                 &format!(
@@ -513,7 +596,7 @@ pub(crate) async fn execute<T: SendOnce>(
         }
         if call.kind == RequestKind::Metadata && !same_origin(&origin, &target) {
             return Err(Error::InvalidResponse {
-                url: without_query(&url),
+                url: without_query(url),
                 status: response.status().as_u16(),
                 problem: format!(
                     "it redirects to another origin ({}), and server metadata is only read \
@@ -528,7 +611,7 @@ pub(crate) async fn execute<T: SendOnce>(
         place.same_origin = place.same_origin && same_origin(&origin, &target);
         trace::redirect(response.status(), &target, place);
 
-        if !same_origin(&url, &target) {
+        if !same_origin(url, &target) {
             for name in CROSS_ORIGIN_DROPPED {
                 headers.remove(name);
             }
@@ -541,7 +624,7 @@ pub(crate) async fn execute<T: SendOnce>(
             }
         }
         method = next_method;
-        url = target;
+        redirected = Some(target);
     }
 }
 
@@ -568,22 +651,26 @@ struct Decorated {
     body: Vec<u8>,
 }
 
+/// One hop as the policy holds it, before the hooks run.
+#[derive(Clone, Copy)]
+struct Hop<'a> {
+    method: &'a Method,
+    url: &'a Url,
+    /// The request's own URI when it is exactly `url` (the first hop, parsed already).
+    uri: Option<&'a http::Uri>,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+}
+
 /// Runs the hooks on a copy of the hop, then checks the URL they leave.
-fn decorate(
-    call: &Call<'_>,
-    place: Place,
-    attempt: u32,
-    method: &Method,
-    url: &Url,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Decorated, Error> {
+fn decorate(call: &Call<'_>, place: Place, attempt: u32, hop: Hop<'_>) -> Result<Decorated, Error> {
+    let method = hop.method;
     let mut hop = Decorated {
-        url: url.clone(),
-        headers: headers.clone(),
-        body: body.to_vec(),
+        url: hop.url.clone(),
+        headers: hop.headers.clone(),
+        body: hop.body.to_vec(),
     };
-    let mut view = Hop::new(
+    let mut view = auth_core::http::Hop::new(
         method,
         &mut hop.url,
         &mut hop.headers,
@@ -600,21 +687,21 @@ async fn send_with_retries<T: SendOnce>(
     transport: &T,
     call: &Call<'_>,
     place: Place,
-    method: &Method,
-    url: &Url,
-    headers: &HeaderMap,
-    body: &[u8],
+    hop: Hop<'_>,
 ) -> Result<HttpResponse, Error> {
+    let method = hop.method;
     let mut attempt = 0u32;
     loop {
         let decorated = if call.hooks.is_empty() {
             None
         } else {
-            Some(decorate(call, place, attempt, method, url, headers, body)?)
+            Some(decorate(call, place, attempt, hop)?)
         };
         let exchange = match &decorated {
-            Some(hop) => Exchange::new(method, &hop.url, &hop.headers, &hop.body, call.config),
-            None => Exchange::new(method, url, headers, body, call.config),
+            Some(d) => Exchange::new(method, &d.url, &d.headers, &d.body, call.config),
+            None => {
+                Exchange::new(method, hop.url, hop.headers, hop.body, call.config).with_uri(hop.uri)
+            }
         };
         let started = Instant::now();
         let outcome = transport.send_once(exchange).await;

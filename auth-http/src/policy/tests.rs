@@ -50,6 +50,8 @@ type Sent = (Method, String, HeaderMap, Vec<u8>);
 struct Script {
     answers: Mutex<Vec<Result<HttpResponse, Error>>>,
     seen: Mutex<Vec<Sent>>,
+    /// The parsed URI each exchange offered (`Exchange::uri`).
+    uris: Mutex<Vec<Option<String>>>,
     slept: Mutex<Vec<Duration>>,
 }
 
@@ -58,6 +60,7 @@ impl Script {
         Script {
             answers: Mutex::new(answers.into_iter().rev().collect()),
             seen: Mutex::new(Vec::new()),
+            uris: Mutex::new(Vec::new()),
             slept: Mutex::new(Vec::new()),
         }
     }
@@ -71,6 +74,10 @@ impl SendOnce for Script {
             ex.headers().clone(),
             ex.body().to_vec(),
         ));
+        self.uris
+            .lock()
+            .unwrap()
+            .push(ex.uri().map(ToString::to_string));
         self.answers
             .lock()
             .unwrap()
@@ -132,6 +139,54 @@ fn driver_drops_credentials_across_origins_and_keeps_them_within() {
             .unwrap()
             .starts_with("authctl/")
     );
+}
+
+#[test]
+fn a_request_uri_marked_as_parsed_reaches_the_transport_on_its_first_hop_only() {
+    use auth_core::http::{Hop, HopHook, HopHooks, ParsedUrl};
+    let marked = |uri: &str, parsed: &str| {
+        let mut r = request(Method::GET, uri, RequestKind::Api);
+        r.extensions_mut().insert(ParsedUrl(url(parsed)));
+        r
+    };
+    let config = HttpConfig::default();
+    let script = Script::new(vec![
+        Ok(response(302, &[("location", "/next")])),
+        Ok(response(200, &[])),
+    ]);
+    let r = marked(
+        "https://api.example/start?q=1",
+        "https://api.example/start?q=1",
+    );
+    pollster::block_on(execute(&script, &config, r)).unwrap();
+    let uris = script.uris.lock().unwrap().clone();
+    assert_eq!(
+        uris,
+        [Some("https://api.example/start?q=1".to_owned()), None],
+        "the redirect's hop is not the request's URI"
+    );
+
+    // a URL that is not the URI's text, or hooks that may change the hop: no URI
+    let script = Script::new(vec![Ok(response(200, &[]))]);
+    let r = marked("https://api.example/a", "https://api.example/b");
+    pollster::block_on(execute(&script, &config, r)).unwrap();
+    assert_eq!(script.seen.lock().unwrap()[0].1, "https://api.example/a");
+    struct Tag;
+    impl HopHook for Tag {
+        fn on_hop(&self, hop: &mut Hop<'_>) -> Result<(), Error> {
+            hop.url_mut().query_pairs_mut().append_pair("tag", "1");
+            Ok(())
+        }
+    }
+    let script = Script::new(vec![Ok(response(200, &[]))]);
+    let mut r = marked("https://api.example/a", "https://api.example/a");
+    HopHooks::push(&mut r, std::sync::Arc::new(Tag));
+    pollster::block_on(execute(&script, &config, r)).unwrap();
+    assert_eq!(
+        script.seen.lock().unwrap()[0].1,
+        "https://api.example/a?tag=1"
+    );
+    assert_eq!(script.uris.lock().unwrap().clone(), [None]);
 }
 
 #[test]
