@@ -116,29 +116,19 @@ pub struct Token {
 /// saving a token over the one before allocates nothing for an answer of the same shape).
 impl Clone for Token {
     fn clone(&self) -> Self {
-        let Token {
-            access_token,
-            token_type,
-            expires_at,
-            refresh_token,
-            scopes,
-            id_token,
-            kind,
-            extra,
-            dpop_key,
-            id_claims,
-        } = self;
+        // A struct literal names every field, so a new field fails to compile here until
+        // it is copied (and in `clone_from`, by its destructuring).
         Token {
-            access_token: access_token.clone(),
-            token_type: token_type.clone(),
-            expires_at: *expires_at,
-            refresh_token: refresh_token.clone(),
-            scopes: scopes.clone(),
-            id_token: id_token.clone(),
-            kind: kind.clone(),
-            extra: extra.clone(),
-            dpop_key: dpop_key.clone(),
-            id_claims: id_claims.clone(),
+            access_token: self.access_token.clone(),
+            token_type: self.token_type.clone(),
+            expires_at: self.expires_at,
+            refresh_token: self.refresh_token.clone(),
+            scopes: self.scopes.clone(),
+            id_token: self.id_token.clone(),
+            kind: self.kind.clone(),
+            extra: self.extra.clone(),
+            dpop_key: self.dpop_key.clone(),
+            id_claims: self.id_claims.clone(),
         }
     }
 
