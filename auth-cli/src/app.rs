@@ -108,7 +108,7 @@ impl App {
         store: &dyn TokenStore,
     ) -> Result<(TokenKey, Chosen, Option<Token>), Error> {
         let names = self.key_names()?;
-        let key_of = |account: &str| TokenKey::new(&self.profile.name, account, &names.client_id);
+        let key_of = |account: &str| self.key_in(&names, account);
         let (account, chosen) = match self.named(&names) {
             Some(account) => (account, Chosen::Named),
             None => {
@@ -152,19 +152,19 @@ impl App {
     /// The key of the token of `account`: profile name, account, client id (from flags,
     /// environment or config, else empty).
     pub(crate) fn key_of(&self, account: &str) -> Result<TokenKey, Error> {
-        Ok(TokenKey::new(
-            &self.profile.name,
-            account,
-            self.key_names()?.client_id,
-        ))
+        Ok(self.key_in(&self.key_names()?, account))
     }
 
     /// The key of the command's token ([`App::account`]) and how its account was chosen.
     pub(crate) fn key(&self, store: &dyn TokenStore) -> Result<(TokenKey, Chosen), Error> {
         let names = self.key_names()?;
         let (account, chosen) = self.account(&names, store)?;
-        let key = TokenKey::new(&self.profile.name, &account, names.client_id);
-        Ok((key, chosen))
+        Ok((self.key_in(&names, &account), chosen))
+    }
+
+    /// The key of the token of `account`, from `names`.
+    fn key_in(&self, names: &KeyNames, account: &str) -> TokenKey {
+        TokenKey::new(&self.profile.name, account, &names.client_id)
     }
 
     /// What token keys are made of, from one pass over arguments > environment > config
