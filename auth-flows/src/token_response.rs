@@ -163,27 +163,27 @@ impl ResponseFields {
             }
             _ => {}
         }
-        let mut fields = ResponseFields::default();
-        for (name, value) in form_fields(body)? {
-            fields.insert(Cow::Owned(name), value);
-        }
-        Some(fields)
+        Some(Self::sorted(form_fields(body)?))
     }
 
     /// `map`'s fields, sorted.
     pub(crate) fn from_map(map: Map<String, Value>) -> ResponseFields {
-        let mut fields = ResponseFields::default();
-        for (name, value) in map {
-            fields.insert(Cow::Owned(name), value);
-        }
-        fields
+        Self::sorted(map)
     }
 
-    fn insert(&mut self, name: Cow<'_, str>, value: Value) {
-        match known_index(&name) {
-            Some(i) => self.known[i] = Some(value),
-            None => {
-                self.extra.insert(name.into_owned(), value);
+    fn sorted(fields: impl IntoIterator<Item = (String, Value)>) -> ResponseFields {
+        let mut sorted = ResponseFields::default();
+        for (name, value) in fields {
+            sorted.put(FieldName::of(Cow::Owned(name)), value);
+        }
+        sorted
+    }
+
+    fn put(&mut self, name: FieldName, value: Value) {
+        match name {
+            FieldName::Known(i) => self.known[i] = Some(value),
+            FieldName::Other(name) => {
+                self.extra.insert(name, value);
             }
         }
     }
@@ -208,6 +208,15 @@ enum FieldName {
     Other(String),
 }
 
+impl FieldName {
+    fn of(name: Cow<'_, str>) -> FieldName {
+        match known_index(&name) {
+            Some(i) => FieldName::Known(i),
+            None => FieldName::Other(name.into_owned()),
+        }
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for FieldName {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_str(FieldNameVisitor)
@@ -224,17 +233,11 @@ impl serde::de::Visitor<'_> for FieldNameVisitor {
     }
 
     fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<FieldName, E> {
-        Ok(match known_index(name) {
-            Some(i) => FieldName::Known(i),
-            None => FieldName::Other(name.to_owned()),
-        })
+        Ok(FieldName::of(Cow::Borrowed(name)))
     }
 
     fn visit_string<E: serde::de::Error>(self, name: String) -> Result<FieldName, E> {
-        Ok(match known_index(&name) {
-            Some(i) => FieldName::Known(i),
-            None => FieldName::Other(name),
-        })
+        Ok(FieldName::of(Cow::Owned(name)))
     }
 }
 
@@ -250,13 +253,7 @@ impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut fields = ResponseFields::default();
         while let Some(name) = map.next_key::<FieldName>()? {
-            let value: Value = map.next_value()?;
-            match name {
-                FieldName::Known(i) => fields.known[i] = Some(value),
-                FieldName::Other(name) => {
-                    fields.extra.insert(name, value);
-                }
-            }
+            fields.put(name, map.next_value()?);
         }
         Ok(fields)
     }
